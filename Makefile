@@ -1,0 +1,46 @@
+# LagLens: `make run` and `make test` do all the set-up on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+CHROMIUM ?= /usr/bin/chromium
+PORT ?= 8501
+
+.PHONY: run test lint bench screenshots clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): requirements.txt | $(PY)
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(STAMP)
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+test: $(DEV_STAMP) $(CHROMIUM)
+	$(PY) -m pytest
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.bench_training
+	$(PY) -m benchmarks.bench_accuracy
+
+screenshots: $(DEV_STAMP) $(CHROMIUM)
+	LAGLENS_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_browser.py
+
+clean:
+	rm -rf $(VENV) workspace .pytest_cache .ruff_cache

@@ -1,0 +1,26 @@
+"""LagLens: the router. Page config, navigation over pages/, and the shared sidebar."""
+
+import streamlit as st
+
+from core.data import load_dataset
+
+st.set_page_config(page_title="LagLens", page_icon=":material/show_chart:", layout="wide")
+
+PAGES = [
+    st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),
+]
+
+page = st.navigation(PAGES)
+
+if "dataset" not in st.session_state:
+    # A fresh, offline install shows real data with no input at all.
+    st.session_state["dataset"] = load_dataset("sample", "AAPL")
+
+with st.sidebar:
+    dataset = st.session_state.get("dataset")
+    if dataset is not None:
+        st.caption(f"Dataset in use: **{dataset.name}**, {len(dataset.frame)} trading days")
+    else:
+        st.caption("Dataset in use: none yet (open the Data page)")
+
+page.run()

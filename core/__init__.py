@@ -1,0 +1,1 @@
+"""LagLens core: everything testable without Streamlit."""

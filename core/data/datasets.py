@@ -1,0 +1,167 @@
+"""From the user's choice (source, ticker, range, extra tickers) to one aligned dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+import pandas as pd
+
+from core.data.csvfile import read_price_csv
+from core.data.errors import DataError
+from core.data.frames import CANONICAL_COLUMNS, slice_dates
+from core.data.samples import list_samples, load_sample
+from core.data.store import PriceStore
+from core.data.tickers import validate_ticker
+from core.data.yahoo import fetch_yahoo
+
+Source = Literal["sample", "yahoo", "csv"]
+SOURCE_LABELS = {"sample": "Bundled sample", "yahoo": "Yahoo Finance", "csv": "CSV upload"}
+
+
+@dataclass
+class PriceResult:
+    """Prices for one ticker plus what the user should be told about them."""
+
+    ticker: str
+    frame: pd.DataFrame
+    source: Source
+    notices: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_prices(
+    source: Source,
+    ticker: str,
+    start: date | str | None = None,
+    end: date | str | None = None,
+    *,
+    csv_file=None,
+    store: PriceStore | None = None,
+    fetcher: Callable[..., pd.DataFrame] = fetch_yahoo,
+) -> PriceResult:
+    """Prices from one source, sliced to [start, end].
+
+    Yahoo: a successful fetch refreshes the cache; a failed one never touches it and falls
+    back to the cached copy with a warning that gives its date, else raises with a hint.
+    """
+    if source == "csv":
+        if csv_file is None:
+            raise DataError("Choose a CSV file to upload.")
+        frame = read_price_csv(csv_file)
+        symbol = validate_ticker(ticker) if ticker else "CSV"
+    elif source == "sample":
+        symbol = validate_ticker(ticker)
+        frame = load_sample(symbol)
+    elif source == "yahoo":
+        symbol = validate_ticker(ticker)
+        store = store or PriceStore()
+        try:
+            frame = fetcher(symbol, start, end, cache_dir=str(store.dir.parent / "yfinance"))
+        except DataError as exc:
+            cached = store.load(symbol)
+            if cached is None:
+                raise DataError(
+                    f"{exc} No cached copy of {symbol} exists yet; the bundled samples "
+                    f"({', '.join(list_samples())}) always work offline."
+                ) from exc
+            stamp = cached.fetched_at.astimezone().strftime("%Y-%m-%d %H:%M")
+            result = PriceResult(symbol, slice_dates(cached.frame, start, end, symbol), source)
+            result.warnings.append(f"{exc} Showing the cached copy fetched on {stamp}.")
+            return result
+        store.save(symbol, frame, source="yahoo")
+    else:
+        raise DataError(f"Unknown data source {source!r}.")
+
+    result = PriceResult(symbol, slice_dates(frame, start, end, f"The {symbol} data"), source)
+    dropped_nan = frame.attrs.get("dropped_nan", 0)
+    dropped_dup = frame.attrs.get("dropped_duplicates", 0)
+    if dropped_nan or dropped_dup:
+        result.notices.append(
+            f"Dropped {dropped_nan} row(s) with missing values and {dropped_dup} duplicate date(s)."
+        )
+    return result
+
+
+@dataclass
+class Dataset:
+    """The target ticker's prices plus other tickers' closes, aligned on common dates."""
+
+    ticker: str
+    frame: pd.DataFrame  # open, high, low, close, volume, then <EXTRA>_close per extra ticker
+    source: Source
+    extras: list[str] = field(default_factory=list)
+    dropped_dates: int = 0
+    notices: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        extra = f" + {', '.join(self.extras)}" if self.extras else ""
+        return f"{self.ticker}{extra} ({SOURCE_LABELS[self.source].lower()})"
+
+    def describe(self) -> dict:
+        """JSON-ready description saved with every run."""
+        return {
+            "ticker": self.ticker,
+            "source": self.source,
+            "extras": list(self.extras),
+            "start": str(self.frame.index[0].date()),
+            "end": str(self.frame.index[-1].date()),
+            "rows": int(len(self.frame)),
+            "columns": list(self.frame.columns),
+        }
+
+
+def extra_column(ticker: str) -> str:
+    return f"{ticker}_close"
+
+
+def build_dataset(main: PriceResult, extras: list[PriceResult] | None = None) -> Dataset:
+    """Inner-join the extra tickers' closes onto the main frame; count the dates dropped."""
+    frame = main.frame[CANONICAL_COLUMNS].copy()
+    notices, warnings = list(main.notices), list(main.warnings)
+    names: list[str] = []
+    union = frame.index
+    for extra in extras or []:
+        if extra.ticker == main.ticker or extra.ticker in names:
+            continue
+        names.append(extra.ticker)
+        union = union.union(extra.frame.index)
+        frame = frame.join(extra.frame["close"].rename(extra_column(extra.ticker)), how="inner")
+        warnings += extra.warnings
+    dropped = int(len(union) - len(frame))
+    if names:
+        notices.append(
+            f"Aligned on {len(frame)} common trading days; {dropped} date(s) present in only "
+            "some of the tickers were dropped."
+        )
+    frame = slice_dates(frame, what="The aligned dataset")
+    frame.attrs = {}
+    return Dataset(main.ticker, frame, main.source, names, dropped, notices, warnings)
+
+
+def load_dataset(
+    source: Source,
+    ticker: str,
+    start=None,
+    end=None,
+    extras: list[str] | None = None,
+    *,
+    csv_file=None,
+    store: PriceStore | None = None,
+    fetcher: Callable[..., pd.DataFrame] = fetch_yahoo,
+) -> Dataset:
+    """Main ticker plus extra tickers. Extras use the main source; with a CSV upload they come
+    from the bundled samples when there is one, else from Yahoo Finance."""
+    main = load_prices(source, ticker, start, end, csv_file=csv_file, store=store, fetcher=fetcher)
+    loaded = []
+    for raw in extras or []:
+        symbol = validate_ticker(raw)
+        extra_source: Source = source
+        if source == "csv":
+            extra_source = "sample" if symbol in list_samples() else "yahoo"
+        loaded.append(load_prices(extra_source, symbol, start, end, store=store, fetcher=fetcher))
+    return build_dataset(main, loaded)

@@ -1,0 +1,110 @@
+"""Data page: pick a source, ticker and range; see the prices, stats and stationarity."""
+
+from datetime import date
+
+import streamlit as st
+
+from core import charts
+from core.data import SAMPLE_NAMES, DataError, list_samples, load_dataset
+from core.evaluation import stationarity_table, summarize_prices
+
+SOURCES = {"Bundled sample": "sample", "Yahoo Finance": "yahoo", "CSV upload": "csv"}
+
+
+@st.cache_data(show_spinner=False)
+def cached_stationarity(close):
+    return stationarity_table(close)
+
+
+def load(source, ticker, start, end, extras, csv_file=None) -> None:
+    """Load into session state; on any failure show the error and keep the old dataset."""
+    try:
+        dataset = load_dataset(source, ticker, start, end, extras, csv_file=csv_file)
+    except DataError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    except Exception as exc:  # noqa: BLE001 - never a traceback in the UI
+        st.error(f"Could not load the data: {exc}. Try a bundled sample.", icon=":material/error:")
+        return
+    st.session_state["dataset"] = dataset
+    st.session_state["dataset_version"] = st.session_state.get("dataset_version", 0) + 1
+
+
+st.title("Data")
+
+source_label = st.radio("Source", list(SOURCES), horizontal=True, key="data_source")
+source = SOURCES[source_label]
+with st.form("data_form"):
+    cols = st.columns([1, 1, 1, 2])
+    csv_file = None
+    if source == "sample":
+        ticker = cols[0].selectbox(
+            "Ticker", list_samples(), format_func=lambda t: f"{t} ({SAMPLE_NAMES[t]})"
+        )
+        start_default, end_default = date(2000, 3, 1), date(2013, 3, 1)
+    else:
+        if source == "csv":
+            csv_file = st.file_uploader(
+                "Price CSV (Yahoo-style: Date, Open, High, Low, Close, Volume)",
+                type=["csv", "gz", "txt"],
+            )
+            ticker = cols[0].text_input("Name for this series", value="CSV")
+        else:
+            ticker = cols[0].text_input("Ticker (Yahoo spelling)", value="AAPL")
+        start_default, end_default = date(2015, 1, 1), date.today()
+    start = cols[1].date_input("Start", value=start_default, min_value=date(1970, 1, 1))
+    end = cols[2].date_input("End", value=end_default, min_value=date(1970, 1, 1))
+    if source == "sample":
+        extras = cols[3].multiselect(
+            "Extra tickers for a multivariate dataset", list_samples(), default=[]
+        )
+    else:
+        extra_text = cols[3].text_input(
+            "Extra tickers for a multivariate dataset (comma-separated)",
+            help=f"Bundled samples work offline: {', '.join(list_samples())}",
+        )
+        extras = [t for t in (s.strip() for s in extra_text.split(",")) if t]
+    submitted = st.form_submit_button("Load data", type="primary")
+
+if submitted:
+    with st.spinner("Loading prices..."):
+        load(source, ticker, start, end, extras, csv_file)
+
+dataset = st.session_state.get("dataset")
+if dataset is None:
+    st.info("No dataset loaded yet. The bundled samples always work offline.")
+    st.stop()
+
+for warning in dataset.warnings:
+    st.warning(warning, icon=":material/warning:")
+for notice in dataset.notices:
+    st.info(notice, icon=":material/info:")
+
+frame = dataset.frame
+st.subheader(dataset.name)
+st.plotly_chart(charts.candlestick_with_volume(frame), key="price_chart")
+
+summary = summarize_prices(frame)
+c = st.columns(6)
+c[0].metric("First date", str(summary["first_date"]))
+c[1].metric("Last date", str(summary["last_date"]))
+c[2].metric("Trading days", f"{summary['rows']:,}")
+c[3].metric("Mean daily log return", f"{summary['mean_log_return']:.5f}")
+c[4].metric("SD of daily log return", f"{summary['std_log_return']:.4f}")
+c[5].metric(
+    "Largest drawdown",
+    f"{summary['max_drawdown']:.1%}",
+    help=f"Trough on {summary['max_drawdown_date']}",
+)
+
+st.subheader("Stationarity: raw price vs differenced")
+st.caption(
+    "Augmented Dickey-Fuller test (statsmodels). A p-value below 0.05 suggests the series is "
+    "stationary. Prices almost never are; their differences almost always are. A model trained "
+    "on raw prices can look accurate by echoing yesterday's price."
+)
+st.dataframe(cached_stationarity(frame["close"]), width="stretch")
+st.plotly_chart(charts.differencing_figure(frame["close"]), key="diff_chart")
+if dataset.extras:
+    st.subheader("Columns available for a multivariate model")
+    st.dataframe(frame.tail(5), width="stretch")

@@ -1,0 +1,35 @@
+"""Shared fixtures: every test gets its own workspace; nothing touches the network."""
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def workspace(tmp_path, monkeypatch) -> Path:
+    """A fresh LAGLENS_WORKSPACE per test, so tests never see each other's files."""
+    ws = tmp_path / "workspace"
+    monkeypatch.setenv("LAGLENS_WORKSPACE", str(ws))
+    monkeypatch.chdir(ROOT)
+    return ws
+
+
+def network_reaches_yahoo() -> bool:
+    try:
+        socket.getaddrinfo("query1.finance.yahoo.com", 443)
+    except OSError:
+        return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -1,0 +1,78 @@
+"""The Data page through Streamlit's AppTest: what a user sees, errors included."""
+
+from datetime import date
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+from tests.test_data import make_csv
+
+
+@pytest.fixture
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+
+
+def test_opens_on_data_page_with_the_aapl_sample_chart(app):
+    assert not app.exception
+    assert not app.error
+    assert app.title[0].value == "Data"
+    assert "AAPL" in app.subheader[0].value
+    charts = app.get("plotly_chart")
+    assert len(charts) >= 2
+    labels = {m.label: m.value for m in app.metric}
+    assert labels["First date"] == "2000-03-01" and labels["Trading days"] == "3,270"
+    assert "Dataset in use: **AAPL" in app.sidebar.caption[0].value
+    table = app.dataframe[0].value
+    assert table.loc["price", "p-value"] > 0.05 and table.loc["first difference", "p-value"] < 0.01
+
+
+def test_page_does_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from streamlit.testing.v1 import AppTest;"
+        "AppTest.from_file('app.py', default_timeout=60).run();"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_invalid_ticker_shows_an_error_and_keeps_the_dataset(app):
+    app.radio(key="data_source").set_value("Yahoo Finance").run()
+    app.text_input[0].set_value("../etc")
+    app.button[0].click().run()
+    assert not app.exception
+    assert any("is not a ticker symbol" in e.value for e in app.error)
+    assert app.session_state["dataset"].ticker == "AAPL"
+
+
+def test_malformed_csv_shows_an_error_and_no_exception(app):
+    app.radio(key="data_source").set_value("CSV upload").run()
+    app.file_uploader[0].set_value(("bad.csv", b"foo,bar\n1,2\n", "text/csv"))
+    app.button[0].click().run()
+    assert not app.exception
+    assert any("missing the column" in e.value for e in app.error)
+    assert app.session_state["dataset"].ticker == "AAPL"
+
+
+def test_good_csv_upload_replaces_the_dataset(app):
+    app.radio(key="data_source").set_value("CSV upload").run()
+    app.file_uploader[0].set_value(("ok.csv", make_csv(n=60).encode(), "text/csv"))
+    app.date_input[0].set_value(date(2024, 1, 1))
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    assert len(app.session_state["dataset"].frame) == 60
+
+
+def test_sample_with_extra_tickers_builds_a_multivariate_dataset(app):
+    app.multiselect[0].set_value(["MSFT", "^GSPC"])
+    app.button[0].click().run()
+    assert not app.exception
+    dataset = app.session_state["dataset"]
+    assert dataset.extras == ["MSFT", "^GSPC"]
+    assert any("common trading days" in i.value for i in app.info)
