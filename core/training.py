@@ -1,0 +1,543 @@
+"""Background training jobs.
+
+Design: the Streamlit process never imports TensorFlow. A process-wide JobManager (the
+page holds it in st.cache_resource) runs each job in a background thread that starts a
+worker subprocess (`python -m core.training JOB_DIR`) and reads its events, one JSON line
+each, into the job. Why a subprocess and not model.fit in a thread: Streamlit calls
+keras.backend.clear_session() after every script run once Keras is imported, which resets
+Keras' global state under a fit running in another thread, and every rerun then costs
+~0.7 s of garbage collection. With the worker, reruns stay fast, a crash in TensorFlow
+cannot take the server down, and the CLI runs exactly the same path.
+
+Stop: the manager creates JOB_DIR/stop; the worker's callback checks it after every batch
+and sets model.stop_training, so training ends within one batch and the run is saved as
+"stopped" with the weights so far.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.data.errors import DataError
+from core.features import Prepared, TrainConfig, prepare, reconstruct_prices
+from core.runs import RunStore
+from core.workspace import workspace_dir
+
+EVENT_PREFIX = "@@laglens "
+BATCH_EVENT_INTERVAL_S = 0.25
+ACTIVE = ("queued", "running")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ============================================================ in the worker (imports Keras)
+
+
+def seed_everything(seed: int) -> None:
+    """One seed per run; deterministic ops so a seed reproduces losses and weights on CPU."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(int(seed))
+    tf.config.experimental.enable_op_determinism()
+
+
+def make_progress_callback(
+    emit: Callable[[dict], None], should_stop: Callable[[], bool], batches: int
+):
+    """Keras callback: epoch losses, throttled batch progress, stop within one batch, NaN."""
+    import keras
+
+    class Progress(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stopped_by_user = False
+            self.nan_message = ""
+            self._last_emit = 0.0
+            self._epoch = 0
+            self._epoch_start = time.monotonic()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch = epoch + 1
+            self._epoch_start = time.monotonic()
+
+        def on_train_batch_end(self, batch, logs=None):
+            loss = float((logs or {}).get("loss", float("nan")))
+            if not math.isfinite(loss):
+                self.nan_message = (
+                    f"The training loss became {loss} in epoch {self._epoch}, batch {batch + 1}. "
+                    "Try a lower learning rate, the Huber loss, or a differenced transform."
+                )
+                self.model.stop_training = True
+                return
+            if should_stop():
+                self.stopped_by_user = True
+                self.model.stop_training = True
+            now = time.monotonic()
+            if now - self._last_emit >= BATCH_EVENT_INTERVAL_S or batch + 1 == batches:
+                self._last_emit = now
+                emit(
+                    {
+                        "type": "batch",
+                        "epoch": self._epoch,
+                        "batch": batch + 1,
+                        "batches": batches,
+                        "loss": loss,
+                        "epoch_seconds": now - self._epoch_start,
+                    }
+                )
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            emit(
+                {
+                    "type": "epoch",
+                    "epoch": epoch + 1,
+                    "loss": float(logs.get("loss", float("nan"))),
+                    "val_loss": float(logs.get("val_loss", float("nan"))),
+                    "seconds": time.monotonic() - self._epoch_start,
+                }
+            )
+
+    return Progress()
+
+
+def predict_forecaster(
+    prepared: Prepared, model, attention_model=None
+) -> tuple[pd.DataFrame, dict]:
+    """Test-period predictions (one step ahead, as prices and as changes), every test
+    origin's H-step path, attention weights, and the forecast beyond the last date."""
+    cfg = prepared.config
+    rows = prepared.target_rows("test")
+    ds = prepared.windows("test", batch_size=256)
+    scaled = model.predict(ds, verbose=0)
+    transformed = prepared.scaler.inverse_column(scaled, 0)
+    previous = prepared.previous_price(rows)
+    paths = reconstruct_prices(transformed, previous, cfg.transform)
+    dates = prepared.index[rows]
+    actual = prepared.actual_paths(rows)
+    predictions = pd.DataFrame(
+        {
+            "actual": actual[:, 0],
+            "predicted": paths[:, 0],
+            "naive": previous,
+            "predicted_change": paths[:, 0] - previous,
+            "actual_change": actual[:, 0] - previous,
+            "predicted_transformed": transformed[:, 0],
+        },
+        index=pd.DatetimeIndex(dates, name="date"),
+    )
+    arrays = {
+        "origin_dates": prepared.index[rows - 1].strftime("%Y-%m-%d").to_numpy().astype(str),
+        "forecast_paths": paths.astype("float64"),
+        "actual_paths": actual.astype("float64"),
+    }
+    if attention_model is not None:
+        arrays["attention"] = attention_model.predict(ds, verbose=0).astype("float32")
+    future_scaled = model.predict(prepared.last_window(), verbose=0)
+    future = reconstruct_prices(
+        prepared.scaler.inverse_column(future_scaled, 0),
+        prepared.price.iloc[-1:].to_numpy(),
+        cfg.transform,
+    )[0]
+    arrays["future_dates"] = (
+        pd.bdate_range(prepared.price.index[-1] + pd.offsets.BDay(1), periods=cfg.horizon)
+        .strftime("%Y-%m-%d")
+        .to_numpy()
+        .astype(str)
+    )
+    arrays["future"] = future.astype("float64")
+    return predictions, arrays
+
+
+def score_predictions(prepared: Prepared, predictions: pd.DataFrame) -> tuple[dict, dict]:
+    """Metrics of the model and of naive persistence on the same test days."""
+    from core.evaluation import (
+        best_lag,
+        change_skill,
+        forecast_metrics,
+        lag_diagnostic,
+        naive_scale,
+    )
+
+    train_start, train_end = prepared.bounds[0]
+    train_dates = prepared.index[train_start:train_end]
+    scale = naive_scale(prepared.price.loc[train_dates[0] : train_dates[-1]].to_numpy())
+    y, p, prev = (predictions[c].to_numpy() for c in ("actual", "predicted", "naive"))
+    metrics = forecast_metrics(y, p, prev, scale)
+    metrics["best_lag"] = best_lag(lag_diagnostic(prepared.price, predictions["predicted"]))
+    metrics.update(change_skill(y, p, prev))
+    naive = forecast_metrics(y, prev, prev, scale)
+    naive["best_lag"] = best_lag(lag_diagnostic(prepared.price, predictions["naive"]))
+    return metrics, naive
+
+
+def train_forecaster(
+    frame: pd.DataFrame,
+    data_desc: dict,
+    config: TrainConfig,
+    store: RunStore,
+    emit: Callable[[dict], None] = lambda event: None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> dict:
+    """Train one forecaster, save the run, return the summary the CLI prints."""
+    import keras
+
+    started = time.monotonic()
+    seed_everything(config.seed)
+    prepared = prepare(frame, config)
+    model, attention_model = build_model_for(config, prepared.values.shape[1])
+    loss = keras.losses.Huber() if config.loss == "huber" else keras.losses.MeanSquaredError()
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss)
+    train_ds = prepared.windows("train", shuffle=True)
+    val_ds = prepared.windows("val")
+    batches = int(math.ceil(len(prepared.target_rows("train")) / config.batch_size))
+    emit({"type": "start", "epochs": config.epochs, "batches": batches})
+    progress = make_progress_callback(emit, should_stop, batches)
+    callbacks = [progress]
+    if config.early_stopping:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=config.patience,
+                restore_best_weights=config.restore_best,
+            )
+        )
+    fit = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=config.epochs,
+        callbacks=callbacks,
+        shuffle=False,
+        verbose=0,
+    )  # the window dataset shuffles itself
+    if progress.nan_message:
+        raise DataError(progress.nan_message)
+    history = fit.history
+    epochs_run = len(history.get("loss", []))
+    rows = [
+        {
+            "epoch": i + 1,
+            "loss": history["loss"][i],
+            "val_loss": history.get("val_loss", [math.nan] * epochs_run)[i],
+        }
+        for i in range(epochs_run)
+    ]
+    predictions, arrays = predict_forecaster(prepared, model, attention_model)
+    if not np.isfinite(predictions["predicted"]).all():
+        raise DataError("The model predicted non-finite values; try a lower learning rate.")
+    metrics, naive = score_predictions(prepared, predictions)
+    status = "stopped" if progress.stopped_by_user else "finished"
+    seconds = time.monotonic() - started
+    run_id = store.new_id()
+    name = config.name or default_run_name(config, data_desc)
+    meta = {
+        "kind": "forecast",
+        "name": name,
+        "created": pd.Timestamp.now().isoformat(timespec="seconds"),
+        "status": status,
+        "config": config.to_dict(),
+        "data": data_desc,
+        "scaler": prepared.scaler.to_dict(),
+        "split_dates": {
+            split: [str(prepared.index[s].date()), str(prepared.index[e - 1].date())]
+            for split, (s, e) in zip(("train", "val", "test"), prepared.bounds, strict=True)
+        },
+        "history": rows,
+        "epochs_run": epochs_run,
+        "seconds": seconds,
+        "metrics": metrics,
+        "naive": naive,
+    }
+    store.save(run_id, meta, predictions, frame, arrays, model=model)
+    return {
+        "run_id": run_id,
+        "status": status,
+        "epochs_run": epochs_run,
+        "seconds": round(seconds, 2),
+        "metrics": metrics,
+        "naive": naive,
+    }
+
+
+def build_model_for(config: TrainConfig, n_features: int):
+    from core.models import build_forecaster
+
+    return build_forecaster(config, n_features)
+
+
+def default_run_name(config: TrainConfig, data_desc: dict) -> str:
+    inputs = "multi" if config.multivariate else "uni"
+    return f"{data_desc.get('ticker', '?')} {config.model} {config.transform} {inputs} w{config.window}"
+
+
+def repredict(run_id: str, store: RunStore) -> pd.DataFrame:
+    """Recompute a saved run's test predictions from its saved model, data and scaler."""
+    run = store.get(run_id)
+    config = TrainConfig.from_dict(run.config)
+    prepared = prepare(run.dataset, config)
+    predictions, _ = predict_forecaster(prepared, run.load_model())
+    return predictions
+
+
+# ============================================================ the worker process
+
+
+def run_worker(job_dir: Path) -> int:
+    """Entry point of `python -m core.training JOB_DIR`: run one job, report on stdout."""
+    job = json.loads((job_dir / "job.json").read_text())
+    stop_flag = job_dir / "stop"
+
+    def emit(event: dict) -> None:
+        sys.stdout.write(EVENT_PREFIX + json.dumps(event, default=float) + "\n")
+        sys.stdout.flush()
+
+    try:
+        frame = pd.read_parquet(job_dir / "dataset.parquet")
+        store = RunStore(job["workspace"])
+        if job["kind"] == "anomaly":
+            from core.anomaly import AnomalyConfig, train_anomaly_detector
+
+            result = train_anomaly_detector(
+                frame,
+                job["data"],
+                AnomalyConfig.from_dict(job["config"]),
+                store,
+                emit,
+                stop_flag.exists,
+            )
+        else:
+            result = train_forecaster(
+                frame,
+                job["data"],
+                TrainConfig.from_dict(job["config"]),
+                store,
+                emit,
+                stop_flag.exists,
+            )
+    except DataError as exc:
+        emit({"type": "error", "message": str(exc)})
+        return 2
+    except Exception as exc:  # noqa: BLE001 - reported to the page, never lost
+        emit({"type": "error", "message": f"{type(exc).__name__}: {exc}"})
+        return 1
+    emit({"type": "done", **result})
+    return 0
+
+
+# ============================================================ the job manager (no TensorFlow)
+
+
+@dataclass
+class Job:
+    """What the page shows about one job. Snapshots are copies; only the manager mutates."""
+
+    id: str
+    kind: str
+    label: str
+    config: dict
+    status: str = "queued"  # queued, running, finished, stopped, failed, cancelled
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    ended: float | None = None
+    total_epochs: int = 0
+    batches: int = 0
+    epoch: int = 0
+    batch: int = 0
+    epoch_seconds: float = 0.0
+    history: list[dict] = field(default_factory=list)
+    result: dict = field(default_factory=dict)
+    error: str = ""
+    stop_requested: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def elapsed(self) -> float:
+        if self.started is None:
+            return 0.0
+        return (self.ended or time.time()) - self.started
+
+    @property
+    def run_id(self) -> str | None:
+        return self.result.get("run_id")
+
+    def eta_seconds(self) -> float | None:
+        """Time left: the mean epoch time so far times the epochs left (early stopping may end sooner)."""
+        if not self.history or self.status != "running":
+            return None
+        per_epoch = self.elapsed / max(len(self.history) + self.batch / max(self.batches, 1), 1e-9)
+        return max(
+            per_epoch * (self.total_epochs - len(self.history))
+            - per_epoch * self.batch / max(self.batches, 1),
+            0.0,
+        )
+
+
+class JobManager:
+    """Process-wide queue of training jobs; `max_parallel` run at once (1 on 2 cores)."""
+
+    def __init__(self, root: str | Path | None = None, max_parallel: int = 1) -> None:
+        self.root = workspace_dir(root)
+        self.jobs_dir = self.root / "jobs"
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self.max_parallel = max_parallel
+        self._jobs: dict[str, Job] = {}
+        self._order: list[str] = []
+        self._lock = threading.Condition()
+        self._running = 0
+        self._procs: dict[str, subprocess.Popen] = {}
+
+    # ---------------------------------------------------------------- public API
+
+    def submit(
+        self, kind: str, frame: pd.DataFrame, data_desc: dict, config: dict, label: str
+    ) -> Job:
+        """Queue a job; it starts as soon as a slot is free."""
+        job_id = RunStore.new_id()
+        job_dir = self.jobs_dir / job_id
+        job_dir.mkdir(parents=True)
+        frame.to_parquet(job_dir / "dataset.parquet")
+        spec = {"kind": kind, "config": config, "data": data_desc, "workspace": str(self.root)}
+        (job_dir / "job.json").write_text(json.dumps(spec))
+        job = Job(job_id, kind, label, config, total_epochs=int(config.get("epochs", 0)))
+        with self._lock:
+            self._jobs[job_id] = job
+            self._order.append(job_id)
+            self._start_ready_jobs()
+        return self.get(job_id)
+
+    def stop(self, job_id: str) -> None:
+        """Cancel a queued job, or ask a running one to stop after its current batch."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or not job.active:
+                return
+            job.stop_requested = True
+            if job.status == "queued":
+                job.status, job.ended = "cancelled", time.time()
+            else:
+                (self.jobs_dir / job_id / "stop").touch()
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            return _snapshot(job) if job else None
+
+    def jobs(self) -> list[Job]:
+        """All jobs of this server, oldest first."""
+        with self._lock:
+            return [_snapshot(self._jobs[j]) for j in self._order]
+
+    def active_jobs(self) -> list[Job]:
+        return [j for j in self.jobs() if j.active]
+
+    def wait(self, job_id: str, timeout: float | None = None) -> Job:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while self._jobs[job_id].active:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError(f"job {job_id} still {self._jobs[job_id].status}")
+                self._lock.wait(timeout=left if left is not None else 1.0)
+            return _snapshot(self._jobs[job_id])
+
+    # ---------------------------------------------------------------- internals
+
+    def _start_ready_jobs(self) -> None:
+        """Called with the lock held."""
+        for job_id in self._order:
+            if self._running >= self.max_parallel:
+                return
+            job = self._jobs[job_id]
+            if job.status == "queued":
+                job.status, job.started = "running", time.time()
+                self._running += 1
+                threading.Thread(
+                    target=self._run, args=(job_id,), name=f"job-{job_id}", daemon=True
+                ).start()
+
+    def _run(self, job_id: str) -> None:
+        job_dir = self.jobs_dir / job_id
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+        stderr_path = job_dir / "worker.log"
+        try:
+            with open(stderr_path, "w") as stderr:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "core.training", str(job_dir)],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=stderr,
+                    text=True,
+                    bufsize=1,
+                )
+                with self._lock:
+                    self._procs[job_id] = proc
+                for line in proc.stdout:
+                    if line.startswith(EVENT_PREFIX):
+                        self._apply(job_id, json.loads(line[len(EVENT_PREFIX) :]))
+                code = proc.wait()
+        except Exception as exc:  # noqa: BLE001 - the job fails with the reason, never silently
+            code, detail = -1, f"{type(exc).__name__}: {exc}"
+        else:
+            detail = ""
+        with self._lock:
+            job = self._jobs[job_id]
+            self._procs.pop(job_id, None)
+            if job.status == "running":  # no done/error event: the worker died
+                tail = (
+                    stderr_path.read_text(errors="replace").strip().splitlines()[-3:]
+                    if stderr_path.exists()
+                    else []
+                )
+                job.status = "failed"
+                job.error = (
+                    detail
+                    or f"The training process ended unexpectedly (exit code {code}). "
+                    + " ".join(tail)
+                )
+            job.ended = time.time()
+            self._running -= 1
+            self._start_ready_jobs()
+            self._lock.notify_all()
+
+    def _apply(self, job_id: str, event: dict) -> None:
+        with self._lock:
+            job = self._jobs[job_id]
+            kind = event.get("type")
+            if kind == "start":
+                job.total_epochs, job.batches = event["epochs"], event["batches"]
+            elif kind == "batch":
+                job.epoch, job.batch, job.batches = event["epoch"], event["batch"], event["batches"]
+                job.epoch_seconds = event.get("epoch_seconds", 0.0)
+            elif kind == "epoch":
+                job.history.append({k: event[k] for k in ("epoch", "loss", "val_loss")})
+                job.batch = 0
+            elif kind == "done":
+                job.result = {k: v for k, v in event.items() if k != "type"}
+                job.status = event.get("status", "finished")
+            elif kind == "error":
+                job.status, job.error = "failed", event["message"]
+            self._lock.notify_all()
+
+
+def _snapshot(job: Job) -> Job:
+    return replace(job, history=list(job.history), result=dict(job.result), config=dict(job.config))
+
+
+if __name__ == "__main__":
+    sys.exit(run_worker(Path(sys.argv[1])))
