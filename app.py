@@ -8,6 +8,8 @@ st.set_page_config(page_title="LagLens", page_icon=":material/show_chart:", layo
 
 PAGES = [
     st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/predictions.py", title="Predictions", icon=":material/insights:"),
 ]
 
 page = st.navigation(PAGES)

@@ -185,3 +185,47 @@ def horizon_errors(actual_paths: np.ndarray, forecast_paths: np.ndarray) -> pd.D
         {"rmse": np.sqrt(np.nanmean(err**2, axis=0)), "mae": np.nanmean(np.abs(err), axis=0)},
         index=pd.Index(steps, name="step"),
     )
+
+
+# ---------------------------------------------------------------- saved runs
+
+
+def run_series(run) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(actual target over the whole dataset, test predictions, y_{t-1} on the test days)."""
+    actual = run.dataset[run.config["target"]].astype(float)
+    pred = run.predictions
+    return actual, pred["predicted"], pred["naive"]
+
+
+def run_scale(run) -> float:
+    """MASE's denominator of a saved run: the naive in-sample MAE on its training part."""
+    start, end = run.meta["split_dates"]["train"]
+    actual = run.dataset[run.config["target"]].astype(float)
+    return naive_scale(actual.loc[start:end].to_numpy())
+
+
+def shifted_metrics(run, k: int = 0) -> pd.DataFrame:
+    """The metrics table of a run with its prediction shifted k days (k=0: as saved)."""
+    actual, pred, previous = run_series(run)
+    return metrics_table(actual, shift_prediction(pred, k), previous, run_scale(run))
+
+
+def lag_sentence(lag: int, diagnostic: pd.DataFrame) -> str:
+    """One plain sentence on what the lag diagnostic says."""
+    rmse0, rmse_best = diagnostic.loc[0, "rmse"], diagnostic.loc[lag, "rmse"]
+    if lag == 1:
+        return (
+            f"The prediction is closest to the actual price of the day before (RMSE {rmse_best:.3f} "
+            f"at k = 1 vs {rmse0:.3f} at k = 0): the model mostly echoes yesterday's price."
+        )
+    if lag == 0:
+        return (
+            f"The prediction is closest to the same day's actual price (RMSE {rmse0:.3f} at k = 0): "
+            "it is not simply yesterday's price. Compare its MASE with naive to see if it adds skill."
+        )
+    return (
+        f"The prediction is closest to the actual price {abs(lag)} day(s) "
+        f"{'earlier' if lag > 0 else 'later'} (k = {lag}): it lags the market rather than predicting it."
+        if lag > 0
+        else f"The prediction lines up best with the actual {abs(lag)} day(s) later (k = {lag})."
+    )

@@ -1,0 +1,68 @@
+"""The Train page through AppTest: start a tiny run, poll it to the end, bad settings refused."""
+
+import time
+
+from streamlit.testing.v1 import AppTest
+
+from core.runs import RunStore
+from tests.conftest import ROOT
+from tests.helpers import figure_of, tiny_dataset, values
+
+
+def open_train_page(dataset=None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["dataset"] = dataset or tiny_dataset()
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    return at
+
+
+def set_number(at, label, value):
+    next(w for w in at.number_input if w.label == label).set_value(value)
+
+
+def test_train_tiny_run_while_the_page_polls(workspace):
+    at = open_train_page()
+    set_number(at, "Window (lookback days)", 10)
+    set_number(at, "Units per layer", 8)
+    set_number(at, "Epochs", 3)
+    at.run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception and not at.error
+    polls, deadline = 0, time.monotonic() + 180
+    while time.monotonic() < deadline:
+        at.run()  # what the fragment's run_every does: a rerun while the job trains
+        polls += 1
+        assert not at.exception
+        if any("Saved run" in s.value for s in at.success):
+            break
+        time.sleep(0.3)
+    assert polls >= 3
+    assert any("Saved run" in s.value for s in at.success), [m.value for m in at.markdown]
+    loss = figure_of(next(c for c in at.get("plotly_chart") if "live_loss" in c.proto.id))
+    assert [trace["name"] for trace in loss["data"]] == ["train", "validation"]
+    assert values(loss["data"][0]["x"]) == [1, 2, 3] and len(values(loss["data"][1]["y"])) == 3
+    runs = RunStore().runs()
+    assert (
+        len(runs) == 1 and runs[0].meta["epochs_run"] == 3 and runs[0].meta["status"] == "finished"
+    )
+    table = at.dataframe[-1].value
+    assert table.loc[0, "status"] == "finished" and table.loc[0, "inputs"] == "univariate"
+
+
+def test_bad_configuration_shows_an_error_and_starts_nothing(workspace):
+    at = open_train_page()
+    set_number(at, "Window (lookback days)", 365)
+    at.run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception
+    assert any("too few for a window of 365" in e.value for e in at.error)
+    assert RunStore().runs() == []
+
+
+def test_multivariate_switch_offers_the_other_columns(workspace):
+    at = open_train_page(tiny_dataset(["MSFT"]))
+    next(t for t in at.toggle if t.label.startswith("Multivariate")).set_value(True).run()
+    extra = next(m for m in at.multiselect if m.label == "Extra input columns")
+    assert set(extra.value) == {"open", "high", "low", "volume", "MSFT_close"}
