@@ -10,6 +10,7 @@ PAGES = [
     st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/predictions.py", title="Predictions", icon=":material/insights:"),
+    st.Page("pages/anomalies.py", title="Anomalies", icon=":material/crisis_alert:"),
 ]
 
 page = st.navigation(PAGES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import charts
 from core.runs import RunStore
 from core.training import JobManager
 from core.workspace import workspace_dir
@@ -38,3 +39,79 @@ def fmt_seconds(seconds: float | None) -> str:
         return "-"
     seconds = int(round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+POLL_SECONDS = 1.0
+
+
+def live_job_panel(kind: str) -> None:
+    """Follow the jobs of one kind: progress, live loss curves, stop, queue, result.
+
+    Redraws itself every second inside a fragment while a job is queued or running, so
+    clicks elsewhere neither stop nor restart training; leaving and coming back resumes it.
+    """
+    active_at_start = any(j.active for j in manager().jobs() if j.kind == kind)
+
+    @st.fragment(run_every=POLL_SECONDS if active_at_start else None)
+    def panel() -> None:
+        all_jobs = [j for j in manager().jobs() if j.kind == kind]
+        if not all_jobs:
+            st.info("No jobs yet. Configure the model above and start training.")
+            return
+        by_id = {j.id: j for j in all_jobs}
+        ids = list(by_id)
+        followed = st.session_state.get(f"followed_{kind}")
+        chosen = st.selectbox(
+            "Job",
+            ids,
+            index=ids.index(followed) if followed in ids else len(ids) - 1,
+            key=f"job_picker_{kind}",
+            format_func=lambda i: f"{by_id[i].label} ({by_id[i].status})",
+        )
+        st.session_state[f"followed_{kind}"] = chosen
+        job = by_id[chosen]
+        queued = [j for j in all_jobs if j.status == "queued"]
+        if queued:
+            st.caption("Queue: " + ", ".join(f"{i + 1}. {j.label}" for i, j in enumerate(queued)))
+        done = len(job.history)
+        cols = st.columns([2, 1, 1, 1])
+        cols[0].markdown(f"**{job.label}**: {job.status}")
+        cols[1].metric("Epoch", f"{done}/{job.total_epochs}")
+        cols[2].metric("Elapsed", fmt_seconds(job.elapsed))
+        cols[3].metric(
+            "Time left",
+            fmt_seconds(job.eta_seconds()),
+            help="At most; early stopping may end sooner.",
+        )
+        if job.status == "running":
+            frac = (done + job.batch / max(job.batches, 1)) / max(job.total_epochs, 1)
+            st.progress(min(frac, 1.0), text=f"Epoch {done + 1}: batch {job.batch}/{job.batches}")
+            if st.button("Stop", icon=":material/stop:", key=f"stop_{job.id}"):
+                manager().stop(job.id)
+                st.toast("Stopping after the current batch; the run will be saved as stopped.")
+        elif job.status == "queued" and st.button("Cancel", key=f"cancel_{job.id}"):
+            manager().stop(job.id)
+        if job.error:
+            st.error(job.error, icon=":material/error:")
+        if job.history:
+            log_y = st.toggle("Log scale", key=f"log_scale_{kind}")
+            st.plotly_chart(charts.loss_curves(job.history, log_y), key=f"live_loss_{kind}")
+        if job.result:
+            st.success(result_sentence(job), icon=":material/check_circle:")
+        # When the last active job ends, rerun the page once: polling stops, saved runs refresh.
+        if active_at_start and not any(j.active for j in all_jobs):
+            st.rerun()
+
+    panel()
+
+
+def result_sentence(job) -> str:
+    r = job.result
+    head = f"Saved run {job.run_id} ({job.status}, {r['epochs_run']} epochs, {r['seconds']:.1f} s)."
+    if "metrics" in r:
+        m, n = r["metrics"], r["naive"]
+        return (
+            f"{head} Test RMSE {m['rmse']:.3f} vs naive {n['rmse']:.3f}; MASE {m['mase']:.3f} vs "
+            f"naive {n['mase']:.3f}. Open Predictions to see why."
+        )
+    return f"{head} Threshold {r['threshold']:.3f}."

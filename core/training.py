@@ -113,6 +113,49 @@ def make_progress_callback(
     return Progress()
 
 
+def fit_model(
+    model, train_ds, val_ds, train_samples: int, config, emit, should_stop
+) -> tuple[list[dict], bool]:
+    """Compile and fit with live progress, stop and NaN handling; the loop every job shares.
+
+    `config` needs epochs, batch_size, learning_rate, loss, early_stopping, patience and
+    restore_best. Returns (history rows, stopped by the user).
+    """
+    import keras
+
+    loss = keras.losses.Huber() if config.loss == "huber" else keras.losses.MeanSquaredError()
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss)
+    batches = int(math.ceil(train_samples / config.batch_size))
+    emit({"type": "start", "epochs": config.epochs, "batches": batches})
+    progress = make_progress_callback(emit, should_stop, batches)
+    callbacks = [progress]
+    if config.early_stopping:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=config.patience,
+                restore_best_weights=config.restore_best,
+            )
+        )
+    fit = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=config.epochs,
+        callbacks=callbacks,
+        shuffle=False,
+        verbose=0,
+    )  # the window datasets shuffle themselves
+    if progress.nan_message:
+        raise DataError(progress.nan_message)
+    history = fit.history
+    val = history.get("val_loss", [math.nan] * len(history.get("loss", [])))
+    rows = [
+        {"epoch": i + 1, "loss": loss_i, "val_loss": val[i]}
+        for i, loss_i in enumerate(history.get("loss", []))
+    ]
+    return rows, progress.stopped_by_user
+
+
 def predict_forecaster(
     prepared: Prepared, model, attention_model=None
 ) -> tuple[pd.DataFrame, dict]:
@@ -192,53 +235,26 @@ def train_forecaster(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> dict:
     """Train one forecaster, save the run, return the summary the CLI prints."""
-    import keras
-
     started = time.monotonic()
     seed_everything(config.seed)
     prepared = prepare(frame, config)
     model, attention_model = build_model_for(config, prepared.values.shape[1])
-    loss = keras.losses.Huber() if config.loss == "huber" else keras.losses.MeanSquaredError()
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss)
-    train_ds = prepared.windows("train", shuffle=True)
-    val_ds = prepared.windows("val")
-    batches = int(math.ceil(len(prepared.target_rows("train")) / config.batch_size))
-    emit({"type": "start", "epochs": config.epochs, "batches": batches})
-    progress = make_progress_callback(emit, should_stop, batches)
-    callbacks = [progress]
-    if config.early_stopping:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=config.patience,
-                restore_best_weights=config.restore_best,
-            )
-        )
-    fit = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=config.epochs,
-        callbacks=callbacks,
-        shuffle=False,
-        verbose=0,
-    )  # the window dataset shuffles itself
-    if progress.nan_message:
-        raise DataError(progress.nan_message)
-    history = fit.history
-    epochs_run = len(history.get("loss", []))
-    rows = [
-        {
-            "epoch": i + 1,
-            "loss": history["loss"][i],
-            "val_loss": history.get("val_loss", [math.nan] * epochs_run)[i],
-        }
-        for i in range(epochs_run)
-    ]
+    train_rows = len(prepared.target_rows("train"))
+    rows, stopped = fit_model(
+        model,
+        prepared.windows("train", shuffle=True),
+        prepared.windows("val"),
+        train_rows,
+        config,
+        emit,
+        should_stop,
+    )
+    epochs_run = len(rows)
     predictions, arrays = predict_forecaster(prepared, model, attention_model)
     if not np.isfinite(predictions["predicted"]).all():
         raise DataError("The model predicted non-finite values; try a lower learning rate.")
     metrics, naive = score_predictions(prepared, predictions)
-    status = "stopped" if progress.stopped_by_user else "finished"
+    status = "stopped" if stopped else "finished"
     seconds = time.monotonic() - started
     run_id = store.new_id()
     name = config.name or default_run_name(config, data_desc)

@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from core import charts
 from core.data import DataError
 from core.features import (
     ATTENTIONS,
@@ -13,9 +12,7 @@ from core.features import (
     TrainConfig,
     validate_config,
 )
-from ui import fmt_seconds, manager, run_store, show_error
-
-POLL_SECONDS = 1.0
+from ui import live_job_panel, manager, run_store, show_error
 
 st.title("Train")
 dataset = st.session_state.get("dataset")
@@ -134,72 +131,8 @@ if st.button("Start training", type="primary", icon=":material/play_arrow:"):
         show_error(exc, "Could not start training")
 
 # ---------------------------------------------------------------- live view
-forecast_jobs = [j for j in jobs.jobs() if j.kind == "forecast"]
-any_active = any(j.active for j in forecast_jobs)
-
-
-@st.fragment(run_every=POLL_SECONDS if any_active else None)
-def live_view() -> None:
-    all_jobs = [j for j in manager().jobs() if j.kind == "forecast"]
-    if not all_jobs:
-        st.info("No training jobs yet. Configure a model above and press **Start training**.")
-        return
-    ids = [j.id for j in all_jobs]
-    followed = st.session_state.get("followed_job")
-    default = ids.index(followed) if followed in ids else len(ids) - 1
-    by_id = {j.id: j for j in all_jobs}
-    chosen = st.selectbox(
-        "Job",
-        ids,
-        index=default,
-        key="job_picker",
-        format_func=lambda i: f"{by_id[i].label} ({by_id[i].status})",
-    )
-    st.session_state["followed_job"] = chosen
-    job = by_id[chosen]
-    queued = [j for j in all_jobs if j.status == "queued"]
-    if queued:
-        st.caption("Queue: " + ", ".join(f"{i + 1}. {j.label}" for i, j in enumerate(queued)))
-
-    done_epochs = len(job.history)
-    cols = st.columns([2, 1, 1, 1])
-    cols[0].markdown(f"**{job.label}**: {job.status}")
-    cols[1].metric("Epoch", f"{done_epochs}/{job.total_epochs}")
-    cols[2].metric("Elapsed", fmt_seconds(job.elapsed))
-    cols[3].metric(
-        "Time left", fmt_seconds(job.eta_seconds()), help="At most; early stopping may end sooner."
-    )
-    if job.status == "running":
-        frac = (done_epochs + job.batch / max(job.batches, 1)) / max(job.total_epochs, 1)
-        st.progress(
-            min(frac, 1.0), text=f"Epoch {done_epochs + 1}: batch {job.batch}/{job.batches}"
-        )
-        if st.button("Stop", icon=":material/stop:", key=f"stop_{job.id}"):
-            manager().stop(job.id)
-            st.toast("Stopping after the current batch; the run will be saved as stopped.")
-    elif job.status == "queued":
-        if st.button("Cancel", key=f"cancel_{job.id}"):
-            manager().stop(job.id)
-    if job.error:
-        st.error(job.error, icon=":material/error:")
-    if job.history:
-        log_y = st.toggle("Log scale", key="loss_log_scale")
-        st.plotly_chart(charts.loss_curves(job.history, log_y), key="live_loss")
-    if job.result:
-        m, n = job.result["metrics"], job.result["naive"]
-        st.success(
-            f"Saved run {job.run_id} ({job.status}, {job.result['epochs_run']} epochs, "
-            f"{job.result['seconds']:.1f} s). Test RMSE {m['rmse']:.3f} vs naive {n['rmse']:.3f}; "
-            f"MASE {m['mase']:.3f} vs naive {n['mase']:.3f}. Open Predictions to see why.",
-            icon=":material/check_circle:",
-        )
-    # When the last active job ends, rerun the whole page once: stops polling, refreshes the runs.
-    if any_active and not any(j.active for j in all_jobs):
-        st.rerun()
-
-
 st.subheader("Training")
-live_view()
+live_job_panel("forecast")
 
 # ---------------------------------------------------------------- saved runs
 st.subheader("Saved runs")

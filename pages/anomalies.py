@@ -1,0 +1,90 @@
+"""Anomalies page: an LSTM autoencoder over return windows marks unusual days."""
+
+import streamlit as st
+
+from core import charts
+from core.anomaly import SCORE_EXPLANATION, AnomalyConfig, threshold_for
+from core.data import DataError
+from ui import live_job_panel, manager, run_store, show_error
+
+st.title("Anomalies")
+dataset = st.session_state.get("dataset")
+if dataset is None:
+    st.info("Load a dataset on the Data page first.")
+    st.stop()
+st.caption(
+    f"Dataset: **{dataset.name}** (the autoencoder uses {dataset.ticker}'s close and volume)"
+)
+
+c1, c2, c3, c4, c5 = st.columns(5)
+window = c1.number_input("Window (days)", 5, 120, 30, key="ae_window")
+use_volume = c2.toggle("Include volume change", value=True, key="ae_volume")
+epochs = c3.number_input("Epochs", 1, 500, 20, key="ae_epochs")
+units = c4.number_input("Units", 4, 256, 32, key="ae_units")
+seed = c5.number_input("Seed", 0, 2**31 - 1, 0, key="ae_seed")
+config = AnomalyConfig(
+    window=int(window), use_volume=use_volume, epochs=int(epochs), units=int(units), seed=int(seed)
+)
+if st.button("Train autoencoder", type="primary", icon=":material/play_arrow:"):
+    try:
+        config.validate(dataset.frame)
+        job = manager().submit(
+            "anomaly",
+            dataset.frame,
+            dataset.describe(),
+            config.to_dict(),
+            f"{dataset.ticker} autoencoder w{config.window}",
+        )
+        st.session_state["followed_anomaly"] = job.id
+    except DataError as exc:
+        show_error(exc)
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc, "Could not start training")
+
+st.subheader("Training")
+live_job_panel("anomaly")
+
+runs = run_store().runs(kind="anomaly")
+if not runs:
+    st.stop()
+st.subheader("Anomalous days")
+by_id = {r.id: r for r in runs}
+run = by_id[
+    st.selectbox("Autoencoder run", list(by_id), format_func=lambda i: f"{by_id[i].name} ({i})")
+]
+scores = run.predictions
+percentile = st.slider(
+    "Threshold: percentile of the training days' scores",
+    90.0,
+    99.9,
+    float(run.config["percentile"]),
+    step=0.1,
+    key="ae_percentile",
+    help="Moves the threshold without retraining.",
+)
+threshold = threshold_for(scores, percentile)
+volume_note = " and log change of volume" if run.config["use_volume"] else ""
+st.caption(
+    SCORE_EXPLANATION.format(volume=volume_note, window=run.config["window"], percentile=percentile)
+)
+flagged = scores[scores["score"] > threshold]
+c1, c2 = st.columns(2)
+c1.metric("Threshold", f"{threshold:.3f}")
+c2.metric("Anomalous days", f"{len(flagged)} of {len(scores)} ({len(flagged) / len(scores):.1%})")
+st.plotly_chart(
+    charts.anomaly_price_chart(run.dataset["close"], flagged.index), key="anomaly_price"
+)
+st.plotly_chart(
+    charts.anomaly_score_chart(scores["score"], threshold, run.meta.get("train_end")),
+    key="anomaly_score",
+)
+top = flagged.sort_values("score", ascending=False)
+table = top.drop(columns=["split", "close"]).rename(
+    columns={"log_return": "log return", "volume_change": "volume change (log)"}
+)
+table.index = table.index.date
+table.index.name = "date"
+st.dataframe(table.head(50), width="stretch", key="anomaly_table")
+st.download_button(
+    "Download anomalous days (CSV)", table.to_csv().encode(), f"{run.id}-anomalies.csv", "text/csv"
+)
