@@ -44,6 +44,11 @@ def fmt_seconds(seconds: float | None) -> str:
 POLL_SECONDS = 1.0
 
 
+def follow(kind: str, job_id: str) -> None:
+    """Make the live panel show this job (set before the panel's picker is drawn)."""
+    st.session_state[f"job_picker_{kind}"] = job_id
+
+
 def live_job_panel(kind: str) -> None:
     """Follow the jobs of one kind: progress, live loss curves, stop, queue, result.
 

@@ -5,7 +5,7 @@ import streamlit as st
 from core import charts
 from core.anomaly import SCORE_EXPLANATION, AnomalyConfig, threshold_for
 from core.data import DataError
-from ui import live_job_panel, manager, run_store, show_error
+from ui import follow, live_job_panel, manager, run_store, show_error
 
 st.title("Anomalies")
 dataset = st.session_state.get("dataset")
@@ -35,7 +35,7 @@ if st.button("Train autoencoder", type="primary", icon=":material/play_arrow:"):
             config.to_dict(),
             f"{dataset.ticker} autoencoder w{config.window}",
         )
-        st.session_state["followed_anomaly"] = job.id
+        follow("anomaly", job.id)
     except DataError as exc:
         show_error(exc)
     except Exception as exc:  # noqa: BLE001

@@ -27,7 +27,7 @@ def load(source, ticker, start, end, extras, csv_file=None) -> None:
         st.error(f"Could not load the data: {exc}. Try a bundled sample.", icon=":material/error:")
         return
     st.session_state["dataset"] = dataset
-    st.session_state["dataset_version"] = st.session_state.get("dataset_version", 0) + 1
+    st.rerun()  # so the sidebar, drawn before this page, names the new dataset
 
 
 st.title("Data")

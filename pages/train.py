@@ -12,7 +12,7 @@ from core.features import (
     TrainConfig,
     validate_config,
 )
-from ui import live_job_panel, manager, run_store, show_error
+from ui import follow, live_job_panel, manager, run_store, show_error
 
 st.title("Train")
 dataset = st.session_state.get("dataset")
@@ -61,7 +61,7 @@ with right:
     st.subheader("Model")
     model = st.selectbox("Architecture", list(MODELS), format_func=MODELS.get)
     c1, c2 = st.columns(2)
-    window = c1.number_input("Window (lookback days)", 2, 365, 60)
+    window = c1.number_input("Window (lookback days)", 2, 5000, 60)
     if model == "lstm":
         horizon = c2.number_input(
             "Horizon (days)", 1, 1, 1, disabled=True, help="The LSTM predicts one day ahead."
@@ -124,7 +124,7 @@ if st.button("Start training", type="primary", icon=":material/play_arrow:"):
             or f"{dataset.ticker} {MODELS[model]} {transform} {'multi' if config.multivariate else 'uni'}"
         )
         job = jobs.submit("forecast", frame, dataset.describe(), config.to_dict(), label)
-        st.session_state["followed_job"] = job.id
+        follow("forecast", job.id)
     except DataError as exc:
         show_error(exc)
     except Exception as exc:  # noqa: BLE001

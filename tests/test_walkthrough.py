@@ -1,0 +1,219 @@
+"""The whole path in Chromium, as a new user goes, plus the same path with bad input.
+
+`make screenshots` runs this with LAGLENS_SCREENSHOTS=docs/screenshots; otherwise the
+screenshots go to the test's temporary folder.
+"""
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from core.runs import RunStore
+from tests.browser import chromium_page, streamlit_server
+
+NO_EXCEPTION = '[data-testid="stException"]'
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("LAGLENS_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def settle(page, seconds: float = 0.6) -> None:
+    """Let Streamlit finish the rerun a widget change started."""
+    page.wait_for_timeout(int(seconds * 1000))
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
+
+
+def check(page) -> None:
+    assert page.locator(NO_EXCEPTION).count() == 0, page.locator(NO_EXCEPTION).first.inner_text()
+
+
+def go(page, name: str, ready_text: str) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=name).click()
+    page.get_by_role("heading", name=ready_text).first.wait_for(timeout=60_000)
+    settle(page)
+    check(page)
+
+
+def set_number(page, label: str, value) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    settle(page, 0.3)
+
+
+def epoch_metric(page) -> int:
+    text = (
+        page.locator('[data-testid="stMetric"]')
+        .filter(has_text="Epoch")
+        .locator('[data-testid="stMetricValue"]')
+        .first.inner_text()
+    )
+    return int(text.split("/")[0])
+
+
+def wait_for_text(page, pattern: str, timeout_s: float = 120) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        body = page.inner_text("body")
+        if re.search(pattern, body):
+            return body
+        check(page)
+        page.wait_for_timeout(300)
+    failure = Path(os.environ.get("LAGLENS_SCREENSHOTS") or "/tmp") / "laglens-failure.png"
+    page.screenshot(path=str(failure), full_page=True)
+    raise AssertionError(f"never saw {pattern!r} (screenshot: {failure})")
+
+
+def legend(page, chart: int = 0) -> list[str]:
+    return page.locator(".js-plotly-plot").nth(chart).locator(".legendtext").all_text_contents()
+
+
+def test_new_user_walkthrough(tmp_path, workspace, shots):
+    with (
+        streamlit_server(workspace, tmp_path / "server.log") as url,
+        chromium_page(tmp_path) as page,
+    ):
+        # 1. the AAPL sample is on screen with its chart
+        page.goto(url)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+        settle(page)
+        check(page)
+        assert "AAPL" in page.inner_text("body")
+        page.screenshot(path=str(shots / "01-data.png"), full_page=True)
+
+        # 2. MSFT and ^GSPC as extra inputs
+        extras = page.get_by_role("combobox", name="Extra tickers for a multivariate dataset")
+        for ticker in ("MSFT", "^GSPC"):
+            extras.click()
+            page.keyboard.type(ticker)
+            page.keyboard.press("Enter")
+        page.keyboard.press("Escape")
+        page.get_by_role("button", name="Load data").click()
+        wait_for_text(page, r"Aligned on 3270 common trading days")
+        assert "AAPL + MSFT, ^GSPC" in page.locator('[data-testid="stSidebar"]').inner_text()
+
+        # 3. a small univariate LSTM; the loss chart grows while it trains
+        go(page, "Train", "Train")
+        set_number(page, "Window (lookback days)", 20)
+        set_number(page, "Units per layer", 16)
+        set_number(page, "Epochs", 200)
+        page.get_by_text("Early stopping", exact=True).click()
+        settle(page, 0.3)
+        clicked = time.monotonic()
+        page.get_by_role("button", name="Start training").click()
+        seen = set()
+        while len(seen) < 3:
+            page.wait_for_timeout(250)
+            check(page)
+            if page.locator(".js-plotly-plot").count():
+                seen.add(epoch_metric(page))
+            assert time.monotonic() - clicked < 120, "no loss points"
+        assert len({e for e in seen if e > 0}) >= 2  # at least two chart updates observed
+        page.screenshot(path=str(shots / "02-training.png"), full_page=True)
+
+        # 4. leave the Train page during training and come back: still running, chart continues
+        go(page, "Data", "Data")
+        page.wait_for_timeout(1500)
+        go(page, "Train", "Train")
+        wait_for_text(page, r": running")
+        before = epoch_metric(page)
+        page.wait_for_timeout(2500)
+        assert epoch_metric(page) > before
+
+        # 5. stop it early: saved as stopped
+        page.get_by_role("button", name="Stop").click()
+        wait_for_text(page, r"Saved run \S+ \(stopped")
+        assert [r.meta["status"] for r in RunStore(workspace).runs()] == ["stopped"]
+
+        # ... then a small multivariate one, to the end
+        set_number(page, "Window (lookback days)", 20)
+        set_number(page, "Units per layer", 16)
+        set_number(page, "Epochs", 3)
+        page.get_by_text("Multivariate: add other columns as inputs").click()
+        settle(page)
+        page.get_by_role("button", name="Start training").click()
+        wait_for_text(page, r"Saved run \S+ \(finished")
+        runs = RunStore(workspace).runs()
+        assert sorted(r.meta["status"] for r in runs) == ["finished", "stopped"]
+        assert len(runs[0].config["features"]) > 1 and len(runs[1].config["features"]) == 1
+
+        # 6. Predictions: move the lag slider, then compare the two runs
+        go(page, "Predictions", "Predictions")
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+        assert "prediction" in legend(page)
+        page.get_by_role("slider").first.focus()
+        page.keyboard.press("ArrowLeft")
+        settle(page)
+        wait_for_text(page, r"prediction shifted -1 d")
+        assert "prediction shifted -1 d" in legend(page)
+        page.screenshot(path=str(shots / "03-predictions.png"), full_page=True)
+        page.get_by_role("combobox", name="Runs").click()
+        page.get_by_role("option").first.click()
+        page.keyboard.press("Escape")
+        settle(page)
+        wait_for_text(page, r"Test period: runs compared")
+        assert len(legend(page)) == 4  # actual, naive, two runs
+        page.screenshot(path=str(shots / "04-compare.png"), full_page=True)
+
+        # 7. Anomalies: train the autoencoder
+        go(page, "Anomalies", "Anomalies")
+        set_number(page, "Epochs", 2)
+        page.get_by_role("button", name="Train autoencoder").click()
+        wait_for_text(page, r"Anomalous days\n", timeout_s=180)
+        page.get_by_text("anomalous day").first.wait_for(timeout=30_000)
+        settle(page)
+        check(page)
+        page.screenshot(path=str(shots / "05-anomalies.png"), full_page=True)
+
+
+def test_bad_input_gives_readable_messages_and_the_app_stays_usable(tmp_path, workspace, shots):
+    with (
+        streamlit_server(workspace, tmp_path / "server.log") as url,
+        chromium_page(tmp_path) as page,
+    ):
+        page.goto(url)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+        settle(page)
+
+        # an unknown ticker while offline
+        page.get_by_text("Yahoo Finance", exact=True).click()
+        settle(page)
+        ticker = page.get_by_label("Ticker (Yahoo spelling)")
+        ticker.fill("ZZZZQ")
+        page.get_by_role("button", name="Load data").click()
+        wait_for_text(page, r"Could not reach Yahoo Finance|did not answer|no daily prices")
+        assert "bundled samples" in page.inner_text("body")
+        check(page)
+        page.screenshot(path=str(shots / "06-offline-ticker.png"), full_page=True)
+
+        # a malformed CSV upload
+        page.get_by_text("CSV upload", exact=True).click()
+        settle(page)
+        bad = tmp_path / "bad.csv"
+        bad.write_text("when,what\nyesterday,up\n")
+        page.locator('input[type="file"]').set_input_files(str(bad))
+        settle(page)
+        page.get_by_role("button", name="Load data").click()
+        wait_for_text(page, r"missing the column\(s\)")
+        check(page)
+        assert page.locator(".js-plotly-plot").count() >= 1  # the AAPL chart is still there
+
+        # a window longer than the data
+        go(page, "Train", "Train")
+        set_number(page, "Window (lookback days)", 4000)
+        page.get_by_role("button", name="Start training").click()
+        wait_for_text(page, r"too few for a window of 4000")
+        check(page)
+        assert RunStore(workspace).runs() == []
+
+        # still usable: back to Data, the chart renders
+        go(page, "Data", "Data")
+        page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+        check(page)
