@@ -10,6 +10,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from tests.conftest import ROOT, free_port
 
@@ -26,35 +27,58 @@ CHROMIUM_ARGS = [
 ]
 
 
+class Server(NamedTuple):
+    url: str
+    pid: int
+
+    def loaded_tensorflow(self) -> bool:
+        """Whether a process of the server's group other than a training worker (the streamlit
+        server itself, also when started through make) has TensorFlow's library mapped."""
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                if os.getpgid(int(proc.name)) != self.pid:
+                    continue
+                if "core.training" in (proc / "cmdline").read_text():
+                    continue
+                maps = (proc / "maps").read_text()
+            except (OSError, ProcessLookupError):
+                continue
+            if "libtensorflow" in maps or "_pywrap_tensorflow" in maps:
+                return True
+        return False
+
+
 @contextmanager
-def streamlit_server(workspace: Path, log_path: Path):
-    """Start the app on a free port; yield its URL; stop it by PID afterwards."""
+def streamlit_server(workspace: Path, log_path: Path, via_make: bool = False):
+    """Start the app on a free port (through `make run` itself if via_make); yield
+    Server(url, pid); stop the whole process group afterwards."""
     port = free_port()
     env = {**os.environ, "LAGLENS_WORKSPACE": str(workspace)}
+    if via_make:
+        command = ["make", "-s", "run", f"PORT={port}"]
+    else:
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
@@ -64,8 +88,8 @@ def streamlit_server(workspace: Path, log_path: Path):
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start:\n{log_path.read_text()}")
-            time.sleep(0.25)
-        yield url
+            time.sleep(0.1)
+        yield Server(url, proc.pid)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -5,10 +5,10 @@ from tests.browser import chromium_page, streamlit_server
 
 def test_data_page_renders_a_plotly_chart_without_exceptions(tmp_path, workspace):
     with (
-        streamlit_server(workspace, tmp_path / "server.log") as url,
+        streamlit_server(workspace, tmp_path / "server.log") as server,
         chromium_page(tmp_path) as page,
     ):
-        page.goto(url)
+        page.goto(server.url)
         page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
         page.get_by_text("Stationarity: raw price vs differenced").wait_for(timeout=30_000)
         page.locator(".js-plotly-plot").nth(1).wait_for(timeout=30_000)

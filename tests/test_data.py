@@ -285,6 +285,34 @@ def test_real_offline_fetch_is_a_data_error_and_falls_back_to_cache(workspace):
     assert result.warnings and "cached copy" in result.warnings[0]
 
 
+@pytest.mark.skipif(network_reaches_yahoo(), reason="this test checks the real offline failure")
+def test_real_offline_fetch_after_tensorflow_is_imported(tmp_path):
+    """TensorFlow's libcurl breaks curl_cffi's impersonation in the same process; the fetch
+    must still end as the plain offline message."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import tensorflow\n"
+        "from core.data import DataError, fetch_yahoo\n"
+        "try:\n"
+        f"    fetch_yahoo('IBM', '2012-01-01', '2012-12-31', cache_dir={str(tmp_path)!r})\n"
+        "except DataError as exc:\n"
+        "    print('DataError:', exc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert "DataError: Could not reach Yahoo Finance" in out.stdout, out.stdout + out.stderr[-500:]
+
+
 # ---------------------------------------------------------------- multivariate
 
 

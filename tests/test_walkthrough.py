@@ -77,11 +77,11 @@ def legend(page, chart: int = 0) -> list[str]:
 
 def test_new_user_walkthrough(tmp_path, workspace, shots):
     with (
-        streamlit_server(workspace, tmp_path / "server.log") as url,
+        streamlit_server(workspace, tmp_path / "server.log") as server,
         chromium_page(tmp_path) as page,
     ):
         # 1. the AAPL sample is on screen with its chart
-        page.goto(url)
+        page.goto(server.url)
         page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
         settle(page)
         check(page)
@@ -142,6 +142,7 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         wait_for_text(page, r"Saved run \S+ \(finished")
         runs = RunStore(workspace).runs()
         assert sorted(r.meta["status"] for r in runs) == ["finished", "stopped"]
+        assert not server.loaded_tensorflow()  # training ran in worker processes
         assert len(runs[0].config["features"]) > 1 and len(runs[1].config["features"]) == 1
 
         # 6. Predictions: move the lag slider, then compare the two runs
@@ -175,10 +176,10 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
 
 def test_bad_input_gives_readable_messages_and_the_app_stays_usable(tmp_path, workspace, shots):
     with (
-        streamlit_server(workspace, tmp_path / "server.log") as url,
+        streamlit_server(workspace, tmp_path / "server.log") as server,
         chromium_page(tmp_path) as page,
     ):
-        page.goto(url)
+        page.goto(server.url)
         page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
         settle(page)
 

@@ -48,8 +48,22 @@ def _history(symbol: str, start, end, session, cache_dir: str | None) -> pd.Data
 
     if cache_dir:
         yf.set_tz_cache_location(cache_dir)
-    ticker = yf.Ticker(symbol, session=session or _default_session())
-    return ticker.history(start=start, end=end, interval="1d", auto_adjust=True)
+
+    def call(http):
+        return yf.Ticker(symbol, session=http).history(
+            start=start, end=end, interval="1d", auto_adjust=True
+        )
+
+    try:
+        return call(session or _default_session())
+    except Exception as exc:
+        if session is not None or type(exc).__name__ != "ImpersonateError":
+            raise
+        # In a process that has imported TensorFlow, TensorFlow's bundled libcurl shadows
+        # curl_cffi's and browser impersonation fails; plain requests still works.
+        import requests
+
+        return call(requests.Session())
 
 
 def _explain(symbol: str, exc: BaseException | None, logged: list[str]) -> DataError:
