@@ -12,8 +12,9 @@ from core.workspace import workspace_dir
 
 @st.cache_resource
 def job_manager(root: str) -> JobManager:
-    """One job manager per server process (and workspace), shared by every browser session."""
-    return JobManager(root)
+    """One job manager per server process (and workspace), shared by every browser session,
+    with a warm worker so the first loss point does not wait for TensorFlow's import."""
+    return JobManager(root, warm_worker=True)
 
 
 def manager() -> JobManager:
@@ -98,9 +99,12 @@ def live_job_panel(kind: str) -> None:
             manager().stop(job.id)
         if job.error:
             st.error(job.error, icon=":material/error:")
-        if job.history:
+        if job.history or job.batch_losses:
             log_y = st.toggle("Log scale", key=f"log_scale_{kind}")
-            st.plotly_chart(charts.loss_curves(job.history, log_y), key=f"live_loss_{kind}")
+            st.plotly_chart(
+                charts.loss_curves(job.history, log_y, batch_losses=job.batch_losses),
+                key=f"live_loss_{kind}",
+            )
         if job.result:
             st.success(result_sentence(job), icon=":material/check_circle:")
         # When the last active job ends, rerun the page once: polling stops, saved runs refresh.

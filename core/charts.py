@@ -68,11 +68,27 @@ def differencing_figure(close: pd.Series) -> go.Figure:
 
 
 def loss_curves(
-    history: list[dict] | pd.DataFrame, log_y: bool = False, title: str = ""
+    history: list[dict] | pd.DataFrame,
+    log_y: bool = False,
+    title: str = "",
+    batch_losses: list[tuple[float, float]] | None = None,
 ) -> go.Figure:
-    """Train and validation loss per epoch."""
+    """Train and validation loss per epoch; optionally the running batch loss (throttled)
+    on the same axis, so the curve moves from the first batches on."""
     frame = pd.DataFrame(history, columns=["epoch", "loss", "val_loss"])
     fig = go.Figure()
+    if batch_losses:
+        x, y = zip(*batch_losses, strict=True)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                name="train (batches)",
+                mode="lines",
+                line=dict(color=PALETTE[0], width=1),
+                opacity=0.35,
+            )
+        )
     fig.add_trace(
         go.Scatter(
             x=frame["epoch"],

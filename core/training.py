@@ -373,6 +373,9 @@ class Job:
     batch: int = 0
     epoch_seconds: float = 0.0
     history: list[dict] = field(default_factory=list)
+    batch_losses: list[tuple[float, float]] = field(
+        default_factory=list
+    )  # (fractional epoch, loss)
     result: dict = field(default_factory=dict)
     error: str = ""
     stop_requested: bool = False
@@ -406,8 +409,14 @@ class Job:
 class JobManager:
     """Process-wide queue of training jobs; `max_parallel` run at once (1 on 2 cores)."""
 
-    def __init__(self, root: str | Path | None = None, max_parallel: int = 1) -> None:
+    def __init__(
+        self, root: str | Path | None = None, max_parallel: int = 1, warm_worker: bool = False
+    ) -> None:
+        """`warm_worker`: keep one worker process with TensorFlow already imported (the UI
+        does; tests and the CLI start each worker cold)."""
         self.root = workspace_dir(root)
+        self.warm_worker = warm_worker
+        self._standby: tuple[subprocess.Popen, Path] | None = None
         self.jobs_dir = self.root / "jobs"
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self.max_parallel = max_parallel
@@ -416,6 +425,8 @@ class JobManager:
         self._lock = threading.Condition()
         self._running = 0
         self._procs: dict[str, subprocess.Popen] = {}
+        if warm_worker:
+            self._spawn_standby()
 
     # ---------------------------------------------------------------- public API
 
@@ -486,27 +497,60 @@ class JobManager:
                     target=self._run, args=(job_id,), name=f"job-{job_id}", daemon=True
                 ).start()
 
+    @staticmethod
+    def _worker_env() -> dict:
+        return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+
+    def _spawn_standby(self) -> None:
+        log = self.jobs_dir / f"standby-{RunStore.new_id()}.log"
+        with open(log, "w") as stderr:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "core.training", "--standby"],
+                cwd=ROOT,
+                env=self._worker_env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                bufsize=1,
+            )
+        self._standby = (proc, log)
+
+    def _start_worker(self, job_dir: Path) -> tuple[subprocess.Popen, Path]:
+        """The warm standby if there is a live one, else a fresh worker process."""
+        with self._lock:
+            standby, self._standby = self._standby, None
+        if standby is not None and standby[0].poll() is None:
+            proc, log = standby
+            try:
+                proc.stdin.write(f"{job_dir}\n")
+                proc.stdin.flush()
+                return proc, log
+            except OSError:
+                proc.kill()
+        log = job_dir / "worker.log"
+        with open(log, "w") as stderr:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "core.training", str(job_dir)],
+                cwd=ROOT,
+                env=self._worker_env(),
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                bufsize=1,
+            )
+        return proc, log
+
     def _run(self, job_id: str) -> None:
-        job_dir = self.jobs_dir / job_id
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
-        stderr_path = job_dir / "worker.log"
+        stderr_path = self.jobs_dir / job_id / "worker.log"
         try:
-            with open(stderr_path, "w") as stderr:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "core.training", str(job_dir)],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=stderr,
-                    text=True,
-                    bufsize=1,
-                )
-                with self._lock:
-                    self._procs[job_id] = proc
-                for line in proc.stdout:
-                    if line.startswith(EVENT_PREFIX):
-                        self._apply(job_id, json.loads(line[len(EVENT_PREFIX) :]))
-                code = proc.wait()
+            proc, stderr_path = self._start_worker(self.jobs_dir / job_id)
+            with self._lock:
+                self._procs[job_id] = proc
+            for line in proc.stdout:
+                if line.startswith(EVENT_PREFIX):
+                    self._apply(job_id, json.loads(line[len(EVENT_PREFIX) :]))
+            code = proc.wait()
         except Exception as exc:  # noqa: BLE001 - the job fails with the reason, never silently
             code, detail = -1, f"{type(exc).__name__}: {exc}"
         else:
@@ -528,6 +572,8 @@ class JobManager:
                 )
             job.ended = time.time()
             self._running -= 1
+            if self.warm_worker and self._standby is None:
+                self._spawn_standby()  # after the job, so its import never slows training
             self._start_ready_jobs()
             self._lock.notify_all()
 
@@ -540,6 +586,9 @@ class JobManager:
             elif kind == "batch":
                 job.epoch, job.batch, job.batches = event["epoch"], event["batch"], event["batches"]
                 job.epoch_seconds = event.get("epoch_seconds", 0.0)
+                job.batch_losses.append(
+                    (job.epoch - 1 + job.batch / max(job.batches, 1), event["loss"])
+                )
             elif kind == "epoch":
                 job.history.append({k: event[k] for k in ("epoch", "loss", "val_loss")})
                 job.batch = 0
@@ -552,8 +601,27 @@ class JobManager:
 
 
 def _snapshot(job: Job) -> Job:
-    return replace(job, history=list(job.history), result=dict(job.result), config=dict(job.config))
+    return replace(
+        job,
+        history=list(job.history),
+        batch_losses=list(job.batch_losses),
+        result=dict(job.result),
+        config=dict(job.config),
+    )
+
+
+def run_standby() -> int:
+    """`python -m core.training --standby`: import TensorFlow now, then wait on stdin for one
+    job folder and run it. The UI keeps one such warm worker so a click on Train does not
+    wait for TensorFlow's import. An empty line or closed stdin (server gone) ends it."""
+    import keras  # noqa: F401 - the point is to pay for the import before the job
+    import tensorflow  # noqa: F401
+
+    sys.stdout.write(EVENT_PREFIX + json.dumps({"type": "ready"}) + "\n")
+    sys.stdout.flush()
+    line = sys.stdin.readline().strip()
+    return run_worker(Path(line)) if line else 0
 
 
 if __name__ == "__main__":
-    sys.exit(run_worker(Path(sys.argv[1])))
+    sys.exit(run_standby() if sys.argv[1] == "--standby" else run_worker(Path(sys.argv[1])))

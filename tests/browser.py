@@ -51,7 +51,9 @@ class Server(NamedTuple):
 
 
 @contextmanager
-def streamlit_server(workspace: Path, log_path: Path, via_make: bool = False):
+def streamlit_server(
+    workspace: Path, log_path: Path, via_make: bool = False, script: str = "app.py"
+):
     """Start the app on a free port (through `make run` itself if via_make); yield
     Server(url, pid); stop the whole process group afterwards."""
     port = free_port()
@@ -64,7 +66,7 @@ def streamlit_server(workspace: Path, log_path: Path, via_make: bool = False):
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            script,
             "--server.port",
             str(port),
             "--server.address",

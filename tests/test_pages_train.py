@@ -41,8 +41,11 @@ def test_train_tiny_run_while_the_page_polls(workspace):
     assert polls >= 3
     assert any("Saved run" in s.value for s in at.success), [m.value for m in at.markdown]
     loss = figure_of(next(c for c in at.get("plotly_chart") if "live_loss" in c.proto.id))
-    assert [trace["name"] for trace in loss["data"]] == ["train", "validation"]
-    assert values(loss["data"][0]["x"]) == [1, 2, 3] and len(values(loss["data"][1]["y"])) == 3
+    traces = {trace["name"]: trace for trace in loss["data"]}
+    assert list(traces) == ["train (batches)", "train", "validation"]
+    assert values(traces["train"]["x"]) == [1, 2, 3] and len(values(traces["validation"]["y"])) == 3
+    batch_x = values(traces["train (batches)"]["x"])
+    assert batch_x == sorted(batch_x) and 0 < batch_x[0] and batch_x[-1] == 3.0
     runs = RunStore().runs()
     assert (
         len(runs) == 1 and runs[0].meta["epochs_run"] == 3 and runs[0].meta["status"] == "finished"

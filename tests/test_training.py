@@ -206,3 +206,28 @@ def test_run_store_rename_delete_and_half_written_runs(workspace):
     assert store.runs() == [] and not (store.dir / result["run_id"]).exists()
     with pytest.raises(DataError):
         store.get("../../etc")
+
+
+def _standby(manager, timeout=10.0):
+    """The manager's waiting worker; it is spawned just after a job's done event."""
+    deadline = time.monotonic() + timeout
+    while manager._standby is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return manager._standby[0]
+
+
+def test_warm_worker_runs_jobs_and_is_replaced_after_each(workspace):
+    data = tiny_dataset()
+    manager = JobManager(warm_worker=True)
+    first = _standby(manager)
+    job = manager.submit("forecast", data.frame, data.describe(), tiny_config().to_dict(), "w")
+    job = manager.wait(job.id, timeout=180)
+    assert job.status == "finished" and job.result["epochs_run"] == 2
+    assert first.wait(timeout=30) == 0  # the standby ran the job and exited
+    second = _standby(manager)
+    assert second is not first and second.poll() is None  # a fresh one waits for the next job
+    job2 = manager.submit("forecast", data.frame, data.describe(), tiny_config().to_dict(), "w2")
+    assert manager.wait(job2.id, timeout=180).status == "finished"
+    third = _standby(manager)
+    third.stdin.close()  # as when the server exits: the standby ends by itself
+    assert third.wait(timeout=60) == 0
