@@ -40,7 +40,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.bench_accuracy
 
 screenshots: $(DEV_STAMP) $(CHROMIUM)
-	LAGLENS_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_browser.py
+	LAGLENS_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_walkthrough.py
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .ruff_cache

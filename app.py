@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.data import load_dataset
+from ui import manager
 
 st.set_page_config(page_title="LagLens", page_icon=":material/show_chart:", layout="wide")
 
@@ -14,16 +15,14 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
+manager()  # the job manager starts its warm worker now, while the user looks at the data
 
 if "dataset" not in st.session_state:
     # A fresh, offline install shows real data with no input at all.
     st.session_state["dataset"] = load_dataset("sample", "AAPL")
 
 with st.sidebar:
-    dataset = st.session_state.get("dataset")
-    if dataset is not None:
-        st.caption(f"Dataset in use: **{dataset.name}**, {len(dataset.frame)} trading days")
-    else:
-        st.caption("Dataset in use: none yet (open the Data page)")
+    dataset = st.session_state["dataset"]
+    st.caption(f"Dataset in use: **{dataset.name}**, {len(dataset.frame)} trading days")
 
 page.run()

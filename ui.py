@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from core import charts
@@ -14,7 +16,8 @@ from core.workspace import workspace_dir
 def job_manager(root: str) -> JobManager:
     """One job manager per server process (and workspace), shared by every browser session,
     with a warm worker so the first loss point does not wait for TensorFlow's import."""
-    return JobManager(root, warm_worker=True)
+    warm = os.environ.get("LAGLENS_WARM_WORKER", "1") != "0"
+    return JobManager(root, warm_worker=warm)
 
 
 def manager() -> JobManager:
@@ -66,15 +69,15 @@ def live_job_panel(kind: str) -> None:
             return
         by_id = {j.id: j for j in all_jobs}
         ids = list(by_id)
-        followed = st.session_state.get(f"followed_{kind}")
+        picker = f"job_picker_{kind}"  # follow() sets it when a job starts
+        if st.session_state.get(picker) not in ids:
+            st.session_state[picker] = ids[-1]
         chosen = st.selectbox(
             "Job",
             ids,
-            index=ids.index(followed) if followed in ids else len(ids) - 1,
-            key=f"job_picker_{kind}",
-            format_func=lambda i: f"{by_id[i].label} ({by_id[i].status})",
+            key=picker,
+            format_func=lambda i: f"{by_id[i].label} ({i})",  # the status is shown beside it
         )
-        st.session_state[f"followed_{kind}"] = chosen
         job = by_id[chosen]
         queued = [j for j in all_jobs if j.status == "queued"]
         if queued:

@@ -27,7 +27,7 @@ def timed(action, done) -> float:
     return time.monotonic() - began
 
 
-def toggle_reruns(page, n: int = 8) -> list[float]:
+def toggle_reruns(page, n: int = 12) -> list[float]:
     toggle = page.get_by_text("Multivariate: add other columns as inputs")
     extra = page.get_by_text("Extra input columns")
     out = []

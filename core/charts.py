@@ -10,6 +10,8 @@ from plotly.subplots import make_subplots
 ACTUAL_COLOR = "#1f2937"
 NAIVE_COLOR = "#9ca3af"
 PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"]
+# Horizontal legends sit under the x axis, where they never cover the title.
+LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.22, x=0)
 
 
 def candlestick_with_volume(frame: pd.DataFrame, title: str = "") -> go.Figure:
@@ -114,7 +116,7 @@ def loss_curves(
         xaxis_title="epoch",
         yaxis_title="loss (scaled units)",
         yaxis_type="log" if log_y else "linear",
-        legend=dict(orientation="h", y=1.1),
+        legend=LEGEND_BELOW,
     )
     return fig
 
@@ -153,7 +155,7 @@ def predictions_chart(
         height=430,
         margin=dict(l=40, r=20, t=50, b=30),
         yaxis_title="price",
-        legend=dict(orientation="h", y=1.12),
+        legend=LEGEND_BELOW,
         hovermode="x unified",
     )
     return fig
@@ -234,7 +236,7 @@ def change_series_chart(actual_change: pd.Series, predicted_change: pd.Series) -
         margin=dict(l=40, r=20, t=40, b=30),
         yaxis_title="price change",
         title="Day-over-day change: predicted vs actual",
-        legend=dict(orientation="h", y=1.15),
+        legend=LEGEND_BELOW,
     )
     return fig
 
@@ -297,7 +299,7 @@ def horizon_forecast_chart(
         height=360,
         margin=dict(l=40, r=20, t=40, b=30),
         yaxis_title="price",
-        legend=dict(orientation="h", y=1.12),
+        legend=LEGEND_BELOW,
     )
     return fig
 
@@ -392,7 +394,7 @@ def anomaly_price_chart(close: pd.Series, anomalous: pd.DatetimeIndex) -> go.Fig
         height=380,
         yaxis_title="price (adjusted)",
         margin=dict(l=40, r=20, t=40, b=30),
-        legend=dict(orientation="h", y=1.12),
+        legend=LEGEND_BELOW,
     )
     return fig
 
@@ -430,6 +432,6 @@ def anomaly_score_chart(
         yaxis_type="log",
         yaxis_title="score",
         margin=dict(l=40, r=20, t=40, b=30),
-        legend=dict(orientation="h", y=1.15),
+        legend=LEGEND_BELOW,
     )
     return fig

@@ -18,7 +18,9 @@ st.caption(
 
 c1, c2, c3, c4, c5 = st.columns(5)
 window = c1.number_input("Window (days)", 5, 120, 30, key="ae_window")
-use_volume = c2.toggle("Include volume change", value=True, key="ae_volume")
+use_volume = c2.toggle(
+    "With volume", value=True, key="ae_volume", help="Add the log change of volume to the returns."
+)
 epochs = c3.number_input("Epochs", 1, 500, 20, key="ae_epochs")
 units = c4.number_input("Units", 4, 256, 32, key="ae_units")
 seed = c5.number_input("Seed", 0, 2**31 - 1, 0, key="ae_seed")

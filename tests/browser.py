@@ -57,7 +57,7 @@ def streamlit_server(
     """Start the app on a free port (through `make run` itself if via_make); yield
     Server(url, pid); stop the whole process group afterwards."""
     port = free_port()
-    env = {**os.environ, "LAGLENS_WORKSPACE": str(workspace)}
+    env = {**os.environ, "LAGLENS_WORKSPACE": str(workspace), "LAGLENS_WARM_WORKER": "1"}
     if via_make:
         command = ["make", "-s", "run", f"PORT={port}"]
     else:

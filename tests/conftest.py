@@ -14,6 +14,9 @@ def workspace(tmp_path, monkeypatch) -> Path:
     """A fresh LAGLENS_WORKSPACE per test, so tests never see each other's files."""
     ws = tmp_path / "workspace"
     monkeypatch.setenv("LAGLENS_WORKSPACE", str(ws))
+    # In-process AppTests would each keep an idle TensorFlow worker; the browser tests
+    # start real servers with it on, as users have it.
+    monkeypatch.setenv("LAGLENS_WARM_WORKER", "0")
     monkeypatch.chdir(ROOT)
     return ws
 

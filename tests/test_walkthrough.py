@@ -71,6 +71,15 @@ def wait_for_text(page, pattern: str, timeout_s: float = 120) -> str:
     raise AssertionError(f"never saw {pattern!r} (screenshot: {failure})")
 
 
+def shot(page, path: Path, anchor: str | None = None) -> None:
+    """Screenshot the viewport; Streamlit scrolls inside its own container, so bring the
+    interesting element (a CSS selector) into view first."""
+    if anchor:
+        page.locator(anchor).first.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+    page.screenshot(path=str(path))
+
+
 def legend(page, chart: int = 0) -> list[str]:
     return page.locator(".js-plotly-plot").nth(chart).locator(".legendtext").all_text_contents()
 
@@ -86,7 +95,7 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         settle(page)
         check(page)
         assert "AAPL" in page.inner_text("body")
-        page.screenshot(path=str(shots / "01-data.png"), full_page=True)
+        shot(page, shots / "01-data.png")
 
         # 2. MSFT and ^GSPC as extra inputs
         extras = page.get_by_role("combobox", name="Extra tickers for a multivariate dataset")
@@ -116,7 +125,7 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
                 seen.add(epoch_metric(page))
             assert time.monotonic() - clicked < 120, "no loss points"
         assert len({e for e in seen if e > 0}) >= 2  # at least two chart updates observed
-        page.screenshot(path=str(shots / "02-training.png"), full_page=True)
+        shot(page, shots / "02-training.png", '[data-testid="stProgress"]')
 
         # 4. leave the Train page during training and come back: still running, chart continues
         go(page, "Data", "Data")
@@ -154,14 +163,14 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         settle(page)
         wait_for_text(page, r"prediction shifted -1 d")
         assert "prediction shifted -1 d" in legend(page)
-        page.screenshot(path=str(shots / "03-predictions.png"), full_page=True)
+        shot(page, shots / "03-predictions.png", ".js-plotly-plot")
         page.get_by_role("combobox", name="Runs").click()
         page.get_by_role("option").first.click()
         page.keyboard.press("Escape")
         settle(page)
         wait_for_text(page, r"Test period: runs compared")
         assert len(legend(page)) == 4  # actual, naive, two runs
-        page.screenshot(path=str(shots / "04-compare.png"), full_page=True)
+        shot(page, shots / "04-compare.png", '[data-testid="stDataFrame"]')
 
         # 7. Anomalies: train the autoencoder
         go(page, "Anomalies", "Anomalies")
@@ -171,7 +180,7 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         page.get_by_text("anomalous day").first.wait_for(timeout=30_000)
         settle(page)
         check(page)
-        page.screenshot(path=str(shots / "05-anomalies.png"), full_page=True)
+        shot(page, shots / "05-anomalies.png", '[data-testid="stMetric"]:has-text("Threshold")')
 
 
 def test_bad_input_gives_readable_messages_and_the_app_stays_usable(tmp_path, workspace, shots):
@@ -192,7 +201,7 @@ def test_bad_input_gives_readable_messages_and_the_app_stays_usable(tmp_path, wo
         wait_for_text(page, r"Could not reach Yahoo Finance|did not answer|no daily prices")
         assert "bundled samples" in page.inner_text("body")
         check(page)
-        page.screenshot(path=str(shots / "06-offline-ticker.png"), full_page=True)
+        shot(page, shots / "06-offline-ticker.png", '[data-testid="stAlert"]')
 
         # a malformed CSV upload
         page.get_by_text("CSV upload", exact=True).click()
