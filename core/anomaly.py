@@ -140,8 +140,9 @@ def train_anomaly_detector(
         model, train_ds, val_ds, n_fit - config.window + 1, config, emit, should_stop
     )
 
-    all_windows = np.stack(
-        [values[i : i + config.window] for i in range(len(values) - config.window + 1)]
+    # every W-day window, in order: (windows, W, features)
+    all_windows = np.lib.stride_tricks.sliding_window_view(values, config.window, axis=0).transpose(
+        0, 2, 1
     )
     recon = model.predict(all_windows.astype("float32"), batch_size=512, verbose=0)
     errors = (recon - all_windows) ** 2

@@ -395,15 +395,11 @@ class Job:
         return self.result.get("run_id")
 
     def eta_seconds(self) -> float | None:
-        """Time left: the mean epoch time so far times the epochs left (early stopping may end sooner)."""
+        """Time left at the mean pace so far (at most: early stopping may end sooner)."""
         if not self.history or self.status != "running":
             return None
-        per_epoch = self.elapsed / max(len(self.history) + self.batch / max(self.batches, 1), 1e-9)
-        return max(
-            per_epoch * (self.total_epochs - len(self.history))
-            - per_epoch * self.batch / max(self.batches, 1),
-            0.0,
-        )
+        done = len(self.history) + self.batch / max(self.batches, 1)  # epochs, fractional
+        return self.elapsed / done * max(self.total_epochs - done, 0.0)
 
 
 class JobManager:
