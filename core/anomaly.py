@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from core.data.errors import DataError
-from core.features import Scaler
+from core.features import JsonConfig, Scaler
 from core.runs import Run, RunStore
 
 SCORE_EXPLANATION = (
@@ -28,7 +28,7 @@ SCORE_EXPLANATION = (
 
 
 @dataclass
-class AnomalyConfig:
+class AnomalyConfig(JsonConfig):
     window: int = 30
     use_volume: bool = True
     units: int = 32
@@ -43,14 +43,6 @@ class AnomalyConfig:
     early_stopping: bool = True
     patience: int = 5
     restore_best: bool = True
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> AnomalyConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
     def validate(self, frame: pd.DataFrame) -> None:
         if self.window < 2:

@@ -22,8 +22,20 @@ LOSSES = {"mse": "MSE", "huber": "Huber"}
 SPLITS = ("train", "val", "test")
 
 
+class JsonConfig:
+    """Settings saved with a run as JSON; unknown keys (from older runs) are ignored."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
 @dataclass
-class TrainConfig:
+class TrainConfig(JsonConfig):
     """Everything that defines a run besides the data. Saved with the run as JSON."""
 
     target: str = "close"
@@ -57,14 +69,6 @@ class TrainConfig:
     @property
     def multivariate(self) -> bool:
         return len(self.inputs) > 1
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def validate_config(config: TrainConfig, frame: pd.DataFrame) -> None:

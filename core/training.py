@@ -238,7 +238,9 @@ def train_forecaster(
     started = time.monotonic()
     seed_everything(config.seed)
     prepared = prepare(frame, config)
-    model, attention_model = build_model_for(config, prepared.values.shape[1])
+    from core.models import build_forecaster
+
+    model, attention_model = build_forecaster(config, prepared.values.shape[1])
     train_rows = len(prepared.target_rows("train"))
     rows, stopped = fit_model(
         model,
@@ -287,12 +289,6 @@ def train_forecaster(
     }
 
 
-def build_model_for(config: TrainConfig, n_features: int):
-    from core.models import build_forecaster
-
-    return build_forecaster(config, n_features)
-
-
 def default_run_name(config: TrainConfig, data_desc: dict) -> str:
     inputs = "multi" if config.multivariate else "uni"
     return f"{data_desc.get('ticker', '?')} {config.model} {config.transform} {inputs} w{config.window}"
@@ -323,25 +319,12 @@ def run_worker(job_dir: Path) -> int:
         frame = pd.read_parquet(job_dir / "dataset.parquet")
         store = RunStore(job["workspace"])
         if job["kind"] == "anomaly":
-            from core.anomaly import AnomalyConfig, train_anomaly_detector
-
-            result = train_anomaly_detector(
-                frame,
-                job["data"],
-                AnomalyConfig.from_dict(job["config"]),
-                store,
-                emit,
-                stop_flag.exists,
-            )
+            from core.anomaly import AnomalyConfig as config_cls
+            from core.anomaly import train_anomaly_detector as train
         else:
-            result = train_forecaster(
-                frame,
-                job["data"],
-                TrainConfig.from_dict(job["config"]),
-                store,
-                emit,
-                stop_flag.exists,
-            )
+            config_cls, train = TrainConfig, train_forecaster
+        config = config_cls.from_dict(job["config"])
+        result = train(frame, job["data"], config, store, emit, stop_flag.exists)
     except DataError as exc:
         emit({"type": "error", "message": str(exc)})
         return 2
@@ -464,9 +447,6 @@ class JobManager:
         """All jobs of this server, oldest first."""
         with self._lock:
             return [_snapshot(self._jobs[j]) for j in self._order]
-
-    def active_jobs(self) -> list[Job]:
-        return [j for j in self.jobs() if j.active]
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -71,6 +71,14 @@ def wait_for_text(page, pattern: str, timeout_s: float = 120) -> str:
     raise AssertionError(f"never saw {pattern!r} (screenshot: {failure})")
 
 
+def open_app(page, server) -> None:
+    """Open the app and wait until the Data page has drawn its first chart."""
+    page.goto(server.url)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    settle(page)
+    check(page)
+
+
 def shot(page, path: Path, anchor: str | None = None) -> None:
     """Screenshot the viewport; Streamlit scrolls inside its own container, so bring the
     interesting element (a CSS selector) into view first."""
@@ -90,10 +98,7 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         chromium_page(tmp_path) as page,
     ):
         # 1. the AAPL sample is on screen with its chart
-        page.goto(server.url)
-        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-        settle(page)
-        check(page)
+        open_app(page, server)
         assert "AAPL" in page.inner_text("body")
         shot(page, shots / "01-data.png")
 
@@ -189,9 +194,7 @@ def test_bad_input_gives_readable_messages_and_the_app_stays_usable(tmp_path, wo
         streamlit_server(workspace, tmp_path / "server.log") as server,
         chromium_page(tmp_path) as page,
     ):
-        page.goto(server.url)
-        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-        settle(page)
+        open_app(page, server)
 
         # an unknown ticker while offline
         page.get_by_text("Yahoo Finance", exact=True).click()
