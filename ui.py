@@ -7,8 +7,10 @@ import os
 import streamlit as st
 
 from core import charts
+from core.config import Settings
+from core.errors import UserError
+from core.jobs import JobManager
 from core.runs import RunStore
-from core.training import JobManager
 from core.workspace import workspace_dir
 
 
@@ -30,12 +32,53 @@ def run_store() -> RunStore:
 
 def show_error(exc: Exception, what: str = "That did not work") -> None:
     """A readable message, never a traceback."""
-    from core.data import DataError
-
-    if isinstance(exc, DataError):
+    if isinstance(exc, UserError):
         st.error(str(exc), icon=":material/error:")
     else:
         st.error(f"{what}: {exc}", icon=":material/error:")
+
+
+def setting_input(where, cls: type[Settings], name: str, **kwargs):
+    """The widget for one setting, with the label, default, limits and help of its Spec in
+    core/config.py (choices: a selectbox, or radio=True; bool: a toggle; numbers: a number
+    input; text: a text input). kwargs go to the widget (value=, key=, disabled=...)."""
+    spec = cls.spec(name)
+    value = kwargs.pop("value", spec.default)
+    common = {"help": spec.help or None, **kwargs}
+    if spec.choices:
+        options = list(spec.choices)
+        widget = where.radio if common.pop("radio", False) else where.selectbox
+        extra = {"horizontal": True} if widget == where.radio else {}
+        return widget(
+            spec.label,
+            options,
+            index=options.index(value),
+            format_func=spec.choices.get,
+            **extra,
+            **common,
+        )
+    if isinstance(spec.default, bool):
+        return where.toggle(spec.label, value=value, **common)
+    if isinstance(spec.default, (int, float)):
+        return where.number_input(
+            spec.label, min_value=spec.lo, max_value=spec.hi, value=value, step=spec.step, **common
+        )
+    return where.text_input(spec.label, value=value, **common)
+
+
+def share_slider(where, cls: type[Settings], name: str, **kwargs) -> float:
+    """A fraction setting (train_frac, val_frac) as a slider in percent; returns the fraction."""
+    spec = cls.spec(name)
+    percent = where.slider(
+        f"{spec.label} %",
+        round(spec.lo * 100),
+        round(spec.hi * 100),
+        round(spec.default * 100),
+        step=round((spec.step or 0.05) * 100),
+        help=spec.help or None,
+        **kwargs,
+    )
+    return percent / 100
 
 
 def fmt_seconds(seconds: float | None) -> str:

@@ -10,7 +10,7 @@
    best it can do is echo yesterday).
 3. The AAPL sample: raw vs diff vs log return, univariate vs multivariate (MSFT, IBM, ^GSPC),
    naive persistence in the first row.
-All runs go through core.training.train_forecaster, the code the app's worker runs.
+All runs go through core.forecast.train_forecaster, the code the app's worker runs.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import tempfile
 import numpy as np
 import pandas as pd
 
+from core.config import TrainConfig
 from core.data import load_dataset
-from core.features import TrainConfig
+from core.forecast import train_forecaster
 from core.runs import RunStore
-from core.training import train_forecaster
 
 SIGMA = 1.0
 

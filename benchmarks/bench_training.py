@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from core.config import TrainConfig
 from core.data import load_dataset
-from core.features import TrainConfig
-from core.training import JobManager
+from core.jobs import JobManager
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEATS = 3  # medians of alternating runs

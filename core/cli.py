@@ -1,12 +1,14 @@
 """Headless commands over the page's own code path.
 
 python -m core.cli train (--sample T | --csv PATH | --ticker T) [--with A,B] [--features ...]
-       --model lstm|seq2seq|seq2seq_attention --transform raw|diff|log_return ...
+       [a flag for every TrainConfig field: --model, --transform, --train-frac, ...]
 python -m core.cli runs [--workspace DIR]
-python -m core.cli anomalies (--sample T | --csv PATH | --ticker T) [--window 30] ...
+python -m core.cli anomalies (--sample T | --csv PATH | --ticker T) [every AnomalyConfig field]
 
-`train` and `anomalies` print one JSON object as their last stdout line; progress goes to
-stderr. Bad input prints the message (no traceback) and exits 2.
+The settings flags are generated from the dataclasses in core/config.py, with their
+choices, defaults and limits. `train` and `anomalies` print one JSON object as their last
+stdout line; progress goes to stderr. Bad input prints the message (no traceback) and
+exits 2.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import json
 import math
 import sys
 
-from core.data import DataError, extra_column, load_dataset
-from core.features import TrainConfig, validate_config
+from core.config import AnomalyConfig, Settings, TrainConfig
+from core.data import extra_column, load_dataset
+from core.errors import UserError
+from core.jobs import JobManager
 from core.runs import RunStore
-from core.training import JobManager
+from core.windows import validate_config
 from core.workspace import workspace_dir
 
 
@@ -65,52 +69,60 @@ def _run_job(manager: JobManager, kind: str, dataset, config: dict, label: str) 
         if not job.active:
             break
     if job.status == "failed":
-        raise DataError(job.error)
+        raise UserError(job.error)
     return job.result
+
+
+def add_settings(parser: argparse.ArgumentParser, cls: type[Settings]) -> None:
+    """One flag per field of a settings dataclass, with its choices, default and limits."""
+    group = parser.add_argument_group(f"{cls.__name__} settings")
+    for spec in cls.specs():
+        flag = "--" + spec.name.replace("_", "-")
+        limits = f"; {spec.lo} to {spec.hi}" if spec.lo is not None and spec.hi is not None else ""
+        text = f"{spec.label}. {spec.help}".strip().rstrip(".") + "."
+        if isinstance(spec.default, bool):
+            group.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=spec.default, help=text
+            )
+        elif isinstance(spec.default, list):
+            default = ",".join(spec.default)
+            group.add_argument(
+                flag,
+                type=_split_list,
+                default=spec.default,
+                help=f"{text} Comma-separated (default {default}).",
+            )
+        else:
+            group.add_argument(
+                flag,
+                type=type(spec.default),
+                default=spec.default,
+                choices=list(spec.choices) if spec.choices else None,
+                help=f"{text} (default {spec.default!r}{limits})",
+            )
+
+
+def settings_from_args(cls: type[Settings], args: argparse.Namespace):
+    return cls(**{spec.name: getattr(args, spec.name) for spec in cls.specs()})
 
 
 def cmd_train(args) -> dict:
     dataset = _dataset(args, _split_list(args.with_))
-    features = _split_list(args.features) or ["close"]
-    features += [extra_column(t) for t in dataset.extras if extra_column(t) not in features]
-    config = TrainConfig(
-        target=args.target,
-        features=features,
-        transform=args.transform,
-        scaling=args.scaling,
-        window=args.window,
-        horizon=args.horizon,
-        model=args.model,
-        layers=args.layers,
-        units=args.units,
-        dropout=args.dropout,
-        attention=args.attention,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        loss=args.loss,
-        early_stopping=args.patience > 0,
-        patience=max(args.patience, 1),
-        seed=args.seed,
-        name=args.name or "",
-    )
+    config = settings_from_args(TrainConfig, args)
+    config.features = list(config.features) + [
+        extra_column(t) for t in dataset.extras if extra_column(t) not in config.features
+    ]
     validate_config(config, dataset.frame)
     manager = JobManager(args.workspace)
     return _run_job(manager, "forecast", dataset, config.to_dict(), config.name or dataset.name)
 
 
 def cmd_anomalies(args) -> dict:
-    from core.anomaly import AnomalyConfig, top_anomalies
+    from core.anomaly import top_anomalies
 
     dataset = _dataset(args)
-    config = AnomalyConfig(
-        window=args.window,
-        epochs=args.epochs,
-        seed=args.seed,
-        use_volume=not args.no_volume,
-        percentile=args.percentile,
-    )
-    config.validate(dataset.frame)
+    config = settings_from_args(AnomalyConfig, args)
+    validate_config(config, dataset.frame)
     manager = JobManager(args.workspace)
     result = _run_job(manager, "anomaly", dataset, config.to_dict(), f"{dataset.ticker} anomalies")
     run = RunStore(args.workspace).get(result["run_id"])
@@ -140,24 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a forecaster and save the run")
     _add_source(train)
     train.add_argument("--with", dest="with_", help="extra tickers, comma-separated (multivariate)")
-    train.add_argument("--features", help="columns of the target ticker, e.g. close,volume")
-    train.add_argument("--target", default="close")
-    train.add_argument("--model", default="lstm", choices=["lstm", "seq2seq", "seq2seq_attention"])
-    train.add_argument("--attention", default="luong", choices=["luong", "bahdanau"])
-    train.add_argument("--transform", default="raw", choices=["raw", "diff", "log_return"])
-    train.add_argument("--scaling", default="standard", choices=["standard", "minmax"])
-    train.add_argument("--window", type=int, default=60)
-    train.add_argument("--horizon", type=int, default=1)
-    train.add_argument("--units", type=int, default=64)
-    train.add_argument("--layers", type=int, default=1)
-    train.add_argument("--dropout", type=float, default=0.0)
-    train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--learning-rate", type=float, default=1e-3)
-    train.add_argument("--loss", default="mse", choices=["mse", "huber"])
-    train.add_argument("--patience", type=int, default=5, help="early stopping patience; 0 = off")
-    train.add_argument("--epochs", type=int, default=20)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--name", default=None)
+    add_settings(train, TrainConfig)
 
     runs = sub.add_parser("runs", help="list saved runs")
     runs.add_argument("--workspace", default=None)
@@ -167,11 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         "anomalies", help="train an LSTM autoencoder and list anomalous days"
     )
     _add_source(anomalies)
-    anomalies.add_argument("--window", type=int, default=30)
-    anomalies.add_argument("--epochs", type=int, default=20)
-    anomalies.add_argument("--seed", type=int, default=0)
-    anomalies.add_argument("--percentile", type=float, default=99.0)
-    anomalies.add_argument("--no-volume", action="store_true", help="returns only")
+    add_settings(anomalies, AnomalyConfig)
     anomalies.add_argument("--top", type=int, default=20)
     return parser
 
@@ -194,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd_runs(args)
             return 0
         result = cmd_train(args) if args.command == "train" else cmd_anomalies(args)
-    except DataError as exc:
+    except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(_clean(result)))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.data.frames import log_returns
+
 METRIC_NAMES = ["rmse", "mae", "mape", "mase", "directional_accuracy"]
 LAGS = list(range(-5, 6))
 
@@ -19,7 +21,7 @@ LAGS = list(range(-5, 6))
 def summarize_prices(frame: pd.DataFrame) -> dict:
     """First/last date, rows, mean and sd of daily log returns, largest drawdown."""
     close = frame["close"]
-    log_ret = np.log(close).diff().dropna()
+    log_ret = log_returns(close).dropna()
     drawdown = close / close.cummax() - 1.0
     trough = drawdown.idxmin()
     return {
@@ -55,7 +57,7 @@ def stationarity_table(close: pd.Series) -> pd.DataFrame:
     series = {
         "price": close,
         "first difference": close.diff(),
-        "log return": np.log(close).diff(),
+        "log return": log_returns(close),
     }
     rows = []
     for name, values in series.items():
@@ -79,6 +81,12 @@ def naive_scale(train_actual: np.ndarray) -> float:
     train = np.asarray(train_actual, dtype=float)
     scale = float(np.mean(np.abs(np.diff(train))))
     return scale if scale > 0 else float("nan")
+
+
+def in_sample_scale(levels: pd.Series, train_dates: tuple[str, str]) -> float:
+    """MASE's denominator of a run: naive_scale of the target over its training dates."""
+    start, end = train_dates
+    return naive_scale(levels.loc[start:end].to_numpy())
 
 
 def forecast_metrics(
@@ -185,29 +193,6 @@ def horizon_errors(actual_paths: np.ndarray, forecast_paths: np.ndarray) -> pd.D
         {"rmse": np.sqrt(np.nanmean(err**2, axis=0)), "mae": np.nanmean(np.abs(err), axis=0)},
         index=pd.Index(steps, name="step"),
     )
-
-
-# ---------------------------------------------------------------- saved runs
-
-
-def run_series(run) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(actual target over the whole dataset, test predictions, y_{t-1} on the test days)."""
-    actual = run.dataset[run.config["target"]].astype(float)
-    pred = run.predictions
-    return actual, pred["predicted"], pred["naive"]
-
-
-def run_scale(run) -> float:
-    """MASE's denominator of a saved run: the naive in-sample MAE on its training part."""
-    start, end = run.meta["split_dates"]["train"]
-    actual = run.dataset[run.config["target"]].astype(float)
-    return naive_scale(actual.loc[start:end].to_numpy())
-
-
-def shifted_metrics(run, k: int = 0) -> pd.DataFrame:
-    """The metrics table of a run with its prediction shifted k days (k=0: as saved)."""
-    actual, pred, previous = run_series(run)
-    return metrics_table(actual, shift_prediction(pred, k), previous, run_scale(run))
 
 
 def lag_sentence(lag: int, diagnostic: pd.DataFrame) -> str:

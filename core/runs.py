@@ -2,7 +2,7 @@
 
 A run is a directory written in full under a hidden temporary name and then renamed into
 place (a directory rename is atomic), so a crash never leaves a run that looks complete.
-Reading runs never imports TensorFlow; only load_model does.
+Reading runs never imports TensorFlow; only load_model does. run.json holds a RunRecord.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -21,48 +21,125 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.data.errors import DataError
+from core.config import CONFIGS
+from core.errors import UserError
 from core.workspace import atomic_write_bytes, workspace_dir
 
 META = "run.json"
+TABLE_COLUMNS = [
+    "id",
+    "name",
+    "date",
+    "ticker",
+    "inputs",
+    "transform",
+    "model",
+    "status",
+    "test RMSE",
+    "MASE",
+]
 _ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
+
+
+def _now() -> str:
+    return pd.Timestamp.now().isoformat(timespec="seconds")
+
+
+@dataclass
+class RunRecord:
+    """What run.json holds: one typed shape for every kind of run."""
+
+    kind: str  # a key of core.config.CONFIGS
+    name: str
+    status: str  # finished or stopped
+    config: dict
+    data: dict  # Dataset.describe()
+    history: list[dict]  # {epoch, loss, val_loss}
+    seconds: float
+    created: str = field(default_factory=_now)
+    scaler: dict = field(default_factory=dict)
+    split_dates: dict[str, list[str]] = field(default_factory=dict)  # split -> [first, last]
+    metrics: dict = field(default_factory=dict)
+    naive: dict = field(default_factory=dict)
+    threshold: float | None = None  # anomaly runs
+    id: str = ""
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "epochs_run": self.epochs_run}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunRecord:
+        """Also reads runs saved before this type existed (unknown keys are ignored; an
+        anomaly run's `train_end` becomes its training split)."""
+        known = {f.name for f in fields(cls)}
+        record = cls(**{k: v for k, v in data.items() if k in known})
+        if not record.split_dates and data.get("train_end"):
+            record.split_dates = {"train": [data["data"].get("start", ""), data["train_end"]]}
+        return record
 
 
 @dataclass
 class Run:
-    """One saved run. Heavy parts (predictions, arrays, dataset) load on first use."""
+    """One saved run. Heavy parts (tables, arrays, dataset) load on first use."""
 
     id: str
     path: Path
-    meta: dict
+    record: RunRecord
+
+    @property
+    def meta(self) -> dict:
+        """run.json as saved."""
+        return self.record.to_dict()
 
     @property
     def name(self) -> str:
-        return self.meta.get("name") or self.id
+        return self.record.name or self.id
 
     @property
     def kind(self) -> str:
-        return self.meta.get("kind", "forecast")
+        return self.record.kind
 
     @property
-    def config(self) -> dict:
-        return self.meta["config"]
+    def status(self) -> str:
+        return self.record.status
+
+    @property
+    def config(self):
+        """The run's settings as their dataclass (TrainConfig or AnomalyConfig)."""
+        return CONFIGS[self.kind].from_dict(self.record.config)
 
     @property
     def metrics(self) -> dict:
-        return self.meta.get("metrics", {})
+        return self.record.metrics
 
     @property
     def naive(self) -> dict:
-        return self.meta.get("naive", {})
+        return self.record.naive
+
+    @property
+    def train_dates(self) -> tuple[str, str]:
+        """First and last date of the training part."""
+        start, end = self.record.split_dates["train"]
+        return start, end
 
     @property
     def history(self) -> pd.DataFrame:
-        return pd.DataFrame(self.meta.get("history", []), columns=["epoch", "loss", "val_loss"])
+        return pd.DataFrame(self.record.history, columns=["epoch", "loss", "val_loss"])
 
     @cached_property
     def predictions(self) -> pd.DataFrame:
+        """A forecast run's test predictions, one row per target day."""
         return pd.read_parquet(self.path / "predictions.parquet")
+
+    @cached_property
+    def scores(self) -> pd.DataFrame:
+        """An anomaly run's day scores (older runs kept them as predictions.parquet)."""
+        path = self.path / "scores.parquet"
+        return pd.read_parquet(path if path.exists() else self.path / "predictions.parquet")
 
     @cached_property
     def arrays(self) -> dict[str, np.ndarray]:
@@ -94,19 +171,21 @@ class RunStore:
 
     def _path(self, run_id: str) -> Path:
         if not _ID.match(str(run_id)):
-            raise DataError(f"'{run_id}' is not a run id.")
+            raise UserError(f"'{run_id}' is not a run id.")
         return self.dir / run_id
 
     def save(
         self,
-        run_id: str,
-        meta: dict,
-        predictions: pd.DataFrame,
+        record: RunRecord,
+        tables: dict[str, pd.DataFrame],
         dataset: pd.DataFrame,
         arrays: dict[str, np.ndarray] | None = None,
         model=None,
     ) -> Run:
-        """Write every part into a hidden temp directory, then rename it into place."""
+        """Write every part into a hidden temp directory, then rename it into place.
+        `tables` become NAME.parquet (predictions, scores)."""
+        record.id = record.id or self.new_id()
+        run_id = record.id
         final = self._path(run_id)
         tmp = self.dir / f".tmp-{run_id}"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -114,14 +193,14 @@ class RunStore:
         try:
             if model is not None:
                 model.save(tmp / "model.keras")
-            predictions.to_parquet(tmp / "predictions.parquet")
+            for table_name, table in tables.items():
+                table.to_parquet(tmp / f"{table_name}.parquet")
             dataset.to_parquet(tmp / "dataset.parquet")
             if arrays:
                 buffer = io.BytesIO()
                 np.savez_compressed(buffer, **arrays)
                 (tmp / "arrays.npz").write_bytes(buffer.getvalue())
-            meta = {**meta, "id": run_id}
-            (tmp / META).write_text(json.dumps(meta, indent=1, default=_json_default))
+            (tmp / META).write_text(_dump(record))
             for child in tmp.iterdir():
                 with open(child, "rb") as fh:
                     os.fsync(fh.fileno())
@@ -129,15 +208,15 @@ class RunStore:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return Run(run_id, final, meta)
+        return Run(run_id, final, record)
 
     def get(self, run_id: str) -> Run:
         path = self._path(run_id)
         try:
-            meta = json.loads((path / META).read_text())
-        except (OSError, ValueError) as exc:
-            raise DataError(f"Run {run_id} does not exist or is unreadable.") from exc
-        return Run(run_id, path, meta)
+            record = RunRecord.from_dict(json.loads((path / META).read_text()))
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise UserError(f"Run {run_id} does not exist or is unreadable.") from exc
+        return Run(run_id, path, record)
 
     def runs(self, kind: str | None = None) -> list[Run]:
         """Complete runs, newest first (hidden temp directories are never listed)."""
@@ -147,61 +226,56 @@ class RunStore:
                 continue
             try:
                 run = self.get(path.name)
-            except DataError:
+            except UserError:
                 continue
             if kind is None or run.kind == kind:
                 found.append(run)
-        return sorted(found, key=lambda r: r.meta.get("created", ""), reverse=True)
+        return sorted(found, key=lambda r: r.record.created, reverse=True)
 
     def table(self, kind: str | None = "forecast") -> pd.DataFrame:
         """Name, date, ticker, uni/multi, transform, model, status, test RMSE and MASE."""
         rows = []
         for run in self.runs(kind):
-            cfg, data = run.config, run.meta.get("data", {})
+            forecast = run.kind == "forecast"
+            cfg = run.config
             rows.append(
                 {
                     "id": run.id,
                     "name": run.name,
-                    "date": run.meta.get("created", "")[:16].replace("T", " "),
-                    "ticker": data.get("ticker", ""),
-                    "inputs": "multivariate" if len(cfg.get("features", [])) > 1 else "univariate",
-                    "transform": cfg.get("transform", ""),
-                    "model": cfg.get("model", ""),
-                    "status": run.meta.get("status", ""),
+                    "date": run.record.created[:16].replace("T", " "),
+                    "ticker": run.record.data.get("ticker", ""),
+                    "inputs": ("multivariate" if cfg.multivariate else "univariate")
+                    if forecast
+                    else "",
+                    "transform": cfg.transform if forecast else "",
+                    "model": cfg.model if forecast else "autoencoder",
+                    "status": run.status,
                     "test RMSE": run.metrics.get("rmse"),
                     "MASE": run.metrics.get("mase"),
                 }
             )
-        columns = [
-            "id",
-            "name",
-            "date",
-            "ticker",
-            "inputs",
-            "transform",
-            "model",
-            "status",
-            "test RMSE",
-            "MASE",
-        ]
-        return pd.DataFrame(rows, columns=columns)
+        return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
     def rename(self, run_id: str, name: str) -> Run:
         name = str(name).strip()
         if not name:
-            raise DataError("A run name cannot be empty.")
+            raise UserError("A run name cannot be empty.")
         run = self.get(run_id)
-        run.meta["name"] = name[:100]
-        atomic_write_bytes(run.path / META, json.dumps(run.meta, indent=1).encode())
+        run.record.name = name[:100]
+        atomic_write_bytes(run.path / META, _dump(run.record).encode())
         return run
 
     def delete(self, run_id: str) -> None:
         path = self._path(run_id)
         if not path.exists():
-            raise DataError(f"Run {run_id} does not exist.")
+            raise UserError(f"Run {run_id} does not exist.")
         trash = self.dir / f".trash-{run_id}"
         os.rename(path, trash)  # gone from listings at once, even if the removal is cut short
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def _dump(record: RunRecord) -> str:
+    return json.dumps(record.to_dict(), indent=1, default=_json_default)
 
 
 def _json_default(value):

@@ -3,9 +3,11 @@
 import streamlit as st
 
 from core import charts
-from core.anomaly import SCORE_EXPLANATION, AnomalyConfig, threshold_for
-from core.data import DataError
-from ui import follow, live_job_panel, manager, run_store, show_error
+from core.anomaly import SCORE_EXPLANATION, threshold_for
+from core.config import AnomalyConfig
+from core.errors import UserError
+from core.windows import validate_config
+from ui import follow, live_job_panel, manager, run_store, setting_input, show_error
 
 st.title("Anomalies")
 dataset = st.session_state.get("dataset")
@@ -17,19 +19,16 @@ st.caption(
 )
 
 c1, c2, c3, c4, c5 = st.columns(5)
-window = c1.number_input("Window (days)", 5, 120, 30, key="ae_window")
-use_volume = c2.toggle(
-    "With volume", value=True, key="ae_volume", help="Add the log change of volume to the returns."
-)
-epochs = c3.number_input("Epochs", 1, 500, 20, key="ae_epochs")
-units = c4.number_input("Units", 4, 256, 32, key="ae_units")
-seed = c5.number_input("Seed", 0, 2**31 - 1, 0, key="ae_seed")
 config = AnomalyConfig(
-    window=int(window), use_volume=use_volume, epochs=int(epochs), units=int(units), seed=int(seed)
+    window=setting_input(c1, AnomalyConfig, "window", key="ae_window"),
+    use_volume=setting_input(c2, AnomalyConfig, "use_volume", key="ae_volume"),
+    epochs=setting_input(c3, AnomalyConfig, "epochs", key="ae_epochs"),
+    units=setting_input(c4, AnomalyConfig, "units", key="ae_units"),
+    seed=setting_input(c5, AnomalyConfig, "seed", key="ae_seed"),
 )
 if st.button("Train autoencoder", type="primary", icon=":material/play_arrow:"):
     try:
-        config.validate(dataset.frame)
+        validate_config(config, dataset.frame)
         job = manager().submit(
             "anomaly",
             dataset.frame,
@@ -38,7 +37,7 @@ if st.button("Train autoencoder", type="primary", icon=":material/play_arrow:"):
             f"{dataset.ticker} autoencoder w{config.window}",
         )
         follow("anomaly", job.id)
-    except DataError as exc:
+    except UserError as exc:
         show_error(exc)
     except Exception as exc:  # noqa: BLE001
         show_error(exc, "Could not start training")
@@ -54,20 +53,21 @@ by_id = {r.id: r for r in runs}
 run = by_id[
     st.selectbox("Autoencoder run", list(by_id), format_func=lambda i: f"{by_id[i].name} ({i})")
 ]
-scores = run.predictions
+scores = run.scores
+spec = AnomalyConfig.spec("percentile")
 percentile = st.slider(
-    "Threshold: percentile of the training days' scores",
+    spec.label,
     90.0,
-    99.9,
-    float(run.config["percentile"]),
-    step=0.1,
+    spec.hi,
+    float(run.config.percentile),
+    step=spec.step,
     key="ae_percentile",
-    help="Moves the threshold without retraining.",
+    help=spec.help,
 )
 threshold = threshold_for(scores, percentile)
-volume_note = " and log change of volume" if run.config["use_volume"] else ""
+volume_note = " and log change of volume" if run.config.use_volume else ""
 st.caption(
-    SCORE_EXPLANATION.format(volume=volume_note, window=run.config["window"], percentile=percentile)
+    SCORE_EXPLANATION.format(volume=volume_note, window=run.config.window, percentile=percentile)
 )
 flagged = scores[scores["score"] > threshold]
 c1, c2 = st.columns(2)
@@ -77,7 +77,7 @@ st.plotly_chart(
     charts.anomaly_price_chart(run.dataset["close"], flagged.index), key="anomaly_price"
 )
 st.plotly_chart(
-    charts.anomaly_score_chart(scores["score"], threshold, run.meta.get("train_end")),
+    charts.anomaly_score_chart(scores["score"], threshold, run.train_dates[1]),
     key="anomaly_score",
 )
 top = flagged.sort_values("score", ascending=False)

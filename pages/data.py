@@ -5,7 +5,8 @@ from datetime import date
 import streamlit as st
 
 from core import charts
-from core.data import SAMPLE_NAMES, DataError, list_samples, load_dataset
+from core.data import SAMPLE_NAMES, list_samples, load_dataset
+from core.errors import UserError
 from core.evaluation import stationarity_table, summarize_prices
 
 SOURCES = {"Bundled sample": "sample", "Yahoo Finance": "yahoo", "CSV upload": "csv"}
@@ -20,7 +21,7 @@ def load(source, ticker, start, end, extras, csv_file=None) -> None:
     """Load into session state; on any failure show the error and keep the old dataset."""
     try:
         dataset = load_dataset(source, ticker, start, end, extras, csv_file=csv_file)
-    except DataError as exc:
+    except UserError as exc:
         st.error(str(exc), icon=":material/error:")
         return
     except Exception as exc:  # noqa: BLE001 - never a traceback in the UI

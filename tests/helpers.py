@@ -1,7 +1,7 @@
 """Small datasets and configs that train in seconds."""
 
+from core.config import TrainConfig
 from core.data import load_dataset
-from core.features import TrainConfig
 
 
 def tiny_dataset(extras=None, start="2011-06-01", end="2012-12-31"):

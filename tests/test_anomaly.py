@@ -11,14 +11,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.anomaly import (
-    AnomalyConfig,
     day_scores,
     threshold_for,
     top_anomalies,
     train_anomaly_detector,
 )
-from core.data import DataError
+from core.config import AnomalyConfig
+from core.errors import UserError
 from core.runs import RunStore
+from core.windows import validate_config
 from tests.conftest import ROOT
 from tests.helpers import figure_of, tiny_dataset
 
@@ -48,7 +49,7 @@ def shocked_series(n=2000, sigma=0.01, seed=5):
 def test_default_settings_find_injected_shocks(workspace):
     frame, shock_days = shocked_series()
     result = train_anomaly_detector(frame, {"ticker": "SYN"}, AnomalyConfig(), RunStore())
-    scores = RunStore().get(result["run_id"]).predictions
+    scores = RunStore().get(result["run_id"]).scores
     flagged = scores.index[scores["score"] > result["threshold"]]
     found = shock_days.isin(flagged).mean()
     ordinary = scores.index.difference(shock_days)
@@ -71,16 +72,16 @@ def test_threshold_moves_without_retraining(workspace):
     )
     run = RunStore().get(result["run_id"])
     assert (
-        threshold_for(run.predictions, 95)
-        < threshold_for(run.predictions, 99)
+        threshold_for(run.scores, 95)
+        < threshold_for(run.scores, 99)
         == pytest.approx(result["threshold"])
     )
     assert len(top_anomalies(run, 95, limit=1000)) > len(top_anomalies(run, 99, limit=1000))
 
 
 def test_too_short_for_the_window_is_refused():
-    with pytest.raises(DataError, match="needs at least"):
-        AnomalyConfig(window=120).validate(tiny_dataset(start="2012-06-01").frame)
+    with pytest.raises(UserError, match="needs at least"):
+        validate_config(AnomalyConfig(window=120), tiny_dataset(start="2012-06-01").frame)
 
 
 def test_cli_anomalies_prints_sorted_days(workspace):

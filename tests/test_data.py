@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from core.data import (
-    DataError,
     PriceStore,
     build_dataset,
     fetch_yahoo,
@@ -19,6 +18,7 @@ from core.data import (
     read_price_csv,
     validate_ticker,
 )
+from core.errors import UserError
 from tests.conftest import network_reaches_yahoo
 from tests.fake_yahoo import FakeYahooSession, expected_adjusted_close
 
@@ -68,7 +68,7 @@ def test_adjusted_aapl_has_no_jump_at_the_2005_split():
 
 
 def test_unknown_sample_is_a_data_error():
-    with pytest.raises(DataError, match="no bundled sample for TSLA"):
+    with pytest.raises(UserError, match="no bundled sample for TSLA"):
         load_sample("TSLA")
 
 
@@ -93,7 +93,7 @@ def test_validate_ticker_accepts_yahoo_syntax(raw, clean):
     "bad", ["../etc", "A/B", "", "   ", "X" * 30, "AA PL", "a;rm", "..", "^", "A\\B"]
 )
 def test_validate_ticker_rejects_hostile_input(bad):
-    with pytest.raises(DataError):
+    with pytest.raises(UserError):
         validate_ticker(bad)
 
 
@@ -102,7 +102,7 @@ def test_no_ticker_names_a_path_outside_the_workspace(workspace):
     for ticker in ["AAPL", "^GSPC", "BRK-B", "EURUSD=X", "...A"]:
         path = store.path(ticker)
         assert path.parent == (workspace / "prices").resolve()
-    with pytest.raises(DataError):
+    with pytest.raises(UserError):
         store.path("../../etc/passwd")
 
 
@@ -183,7 +183,7 @@ def test_read_price_csv_drops_and_counts_duplicates_and_nans():
 )
 def test_read_price_csv_bad_input_names_the_problem(content, message):
     data = content if isinstance(content, bytes) else content.encode()
-    with pytest.raises(DataError, match=message):
+    with pytest.raises(UserError, match=message):
         read_price_csv(io.BytesIO(data))
 
 
@@ -204,7 +204,7 @@ def test_store_round_trip(workspace):
 
 
 def _failing_fetcher(*args, **kwargs):
-    raise DataError("Could not reach Yahoo Finance (no network connection?).")
+    raise UserError("Could not reach Yahoo Finance (no network connection?).")
 
 
 def test_failing_fetch_leaves_cache_byte_identical_and_falls_back(workspace):
@@ -222,7 +222,7 @@ def test_failing_fetch_leaves_cache_byte_identical_and_falls_back(workspace):
 
 
 def test_failing_fetch_without_cache_points_to_samples():
-    with pytest.raises(DataError, match="bundled samples"):
+    with pytest.raises(UserError, match="bundled samples"):
         load_prices("yahoo", "ZZZZ", store=PriceStore(), fetcher=_failing_fetcher)
 
 
@@ -252,7 +252,7 @@ def test_fetch_yahoo_parses_yahoo_chart_json_through_yfinance(workspace):
 
 def test_fetch_yahoo_unknown_ticker_is_a_data_error(workspace):
     session = FakeYahooSession("AAPL")
-    with pytest.raises(DataError, match="has no daily prices for 'NOSUCH'.*Check the ticker"):
+    with pytest.raises(UserError, match="has no daily prices for 'NOSUCH'.*Check the ticker"):
         fetch_yahoo(
             "NOSUCH", "2012-01-03", "2012-06-29", session=session, cache_dir=str(workspace / "yf")
         )
@@ -261,7 +261,7 @@ def test_fetch_yahoo_unknown_ticker_is_a_data_error(workspace):
 def test_fetch_yahoo_has_a_deadline(workspace):
     session = FakeYahooSession("IBM", delay=3.0)
     started = time.monotonic()
-    with pytest.raises(DataError, match="did not answer within 1 s"):
+    with pytest.raises(UserError, match="did not answer within 1 s"):
         fetch_yahoo(
             "IBM",
             "2012-01-03",
@@ -275,7 +275,7 @@ def test_fetch_yahoo_has_a_deadline(workspace):
 
 @pytest.mark.skipif(network_reaches_yahoo(), reason="this test checks the real offline failure")
 def test_real_offline_fetch_is_a_data_error_and_falls_back_to_cache(workspace):
-    with pytest.raises(DataError, match="Could not reach Yahoo Finance|did not answer"):
+    with pytest.raises(UserError, match="Could not reach Yahoo Finance|did not answer"):
         fetch_yahoo("MSFT", "2012-01-01", "2012-12-31", timeout=20, cache_dir=str(workspace / "yf"))
     store = PriceStore()
     path = store.save("MSFT", load_sample("MSFT"), source="yahoo")
@@ -296,11 +296,12 @@ def test_real_offline_fetch_after_tensorflow_is_imported(tmp_path):
 
     code = (
         "import tensorflow\n"
-        "from core.data import DataError, fetch_yahoo\n"
+        "from core.data import fetch_yahoo\n"
+        "from core.errors import UserError\n"
         "try:\n"
         f"    fetch_yahoo('IBM', '2012-01-01', '2012-12-31', cache_dir={str(tmp_path)!r})\n"
-        "except DataError as exc:\n"
-        "    print('DataError:', exc)\n"
+        "except UserError as exc:\n"
+        "    print('UserError:', exc)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -310,7 +311,7 @@ def test_real_offline_fetch_after_tensorflow_is_imported(tmp_path):
         timeout=120,
         env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
-    assert "DataError: Could not reach Yahoo Finance" in out.stdout, out.stdout + out.stderr[-500:]
+    assert "UserError: Could not reach Yahoo Finance" in out.stdout, out.stdout + out.stderr[-500:]
 
 
 # ---------------------------------------------------------------- multivariate
@@ -333,5 +334,5 @@ def test_build_dataset_ignores_the_target_as_its_own_extra():
 
 
 def test_range_too_short_is_a_data_error():
-    with pytest.raises(DataError, match="at least 30"):
+    with pytest.raises(UserError, match="at least 30"):
         load_dataset("sample", "AAPL", "2010-01-04", "2010-01-20")

@@ -4,15 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data import DataError
-from core.features import (
-    TrainConfig,
-    prepare,
-    reconstruct_prices,
-    split_bounds,
-    transform_frame,
-    validate_config,
-)
+from core.config import TrainConfig
+from core.errors import UserError
+from core.transforms import make_transform
+from core.windows import prepare_forecast, split_bounds, validate_config
 from tests.helpers import tiny_config, tiny_dataset
 
 
@@ -24,8 +19,8 @@ def test_split_is_chronological_70_15_15():
 def test_scaler_is_fit_on_the_training_rows_only(transform):
     frame = tiny_dataset(["MSFT"]).frame
     config = tiny_config(transform=transform, features=["close", "volume", "MSFT_close"])
-    prepared = prepare(frame, config)
-    raw = transform_frame(frame, config.inputs, transform).to_numpy()
+    prepared = prepare_forecast(frame, config)
+    raw = make_transform(transform).fit_transform(frame[config.inputs]).to_numpy()
     start, end = prepared.bounds[0]
     np.testing.assert_allclose(prepared.scaler.offset, raw[start:end].mean(axis=0))
     np.testing.assert_allclose(prepared.scaler.scale, raw[start:end].std(axis=0))
@@ -41,11 +36,11 @@ def _train_inputs(prepared):
 def test_changing_a_test_value_changes_no_training_input_or_scaler(transform):
     frame = tiny_dataset().frame
     config = tiny_config(transform=transform)
-    before = prepare(frame, config)
+    before = prepare_forecast(frame, config)
     test_start = before.bounds[2][0]
     changed = frame.copy()
     changed.iloc[test_start + 5, changed.columns.get_loc("close")] *= 1.5
-    after = prepare(changed, config)
+    after = prepare_forecast(changed, config)
     assert before.scaler.to_dict() == after.scaler.to_dict()
     x0, y0 = _train_inputs(before)
     x1, y1 = _train_inputs(after)
@@ -55,14 +50,14 @@ def test_changing_a_test_value_changes_no_training_input_or_scaler(transform):
 
 
 def test_targets_never_cross_their_split():
-    prepared = prepare(tiny_dataset().frame, tiny_config(model="seq2seq", horizon=5))
+    prepared = prepare_forecast(tiny_dataset().frame, tiny_config(model="seq2seq", horizon=5))
     for split, (start, end) in zip(("train", "val", "test"), prepared.bounds, strict=True):
         rows = prepared.target_rows(split)
         assert rows[0] >= start and rows[-1] + 5 <= end
 
 
 def test_windows_pair_inputs_with_the_following_targets():
-    prepared = prepare(tiny_dataset().frame, tiny_config(model="seq2seq", horizon=3))
+    prepared = prepare_forecast(tiny_dataset().frame, tiny_config(model="seq2seq", horizon=3))
     x, y = next(iter(prepared.windows("test", batch_size=4)))
     rows = prepared.target_rows("test")
     np.testing.assert_allclose(
@@ -75,15 +70,16 @@ def test_windows_pair_inputs_with_the_following_targets():
 @pytest.mark.parametrize("transform", ["diff", "log_return"])
 def test_differencing_round_trip_reconstructs_prices(transform):
     close = tiny_dataset().frame["close"]
-    changes = transform_frame(close.to_frame(), ["close"], transform)["close"].to_numpy()
+    transformer = make_transform(transform)
+    changes = transformer.fit_transform(close.to_frame())["close"].to_numpy()
     prices = close.to_numpy()
     # one step: p_t = p_{t-1} + change_t
-    one_step = reconstruct_prices(changes[:, None], prices[:-1], transform)[:, 0]
+    one_step = transformer.inverse_transform(changes[:, None], prices[:-1])[:, 0]
     np.testing.assert_allclose(one_step, prices[1:], rtol=1e-10)
     # multi-step: cumulative from the forecast origin
     h = 5
     paths = np.stack([changes[i : i + h] for i in range(len(changes) - h)])
-    rebuilt = reconstruct_prices(paths, prices[: len(paths)], transform)
+    rebuilt = transformer.inverse_transform(paths, prices[: len(paths)])
     expected = np.stack([prices[i + 1 : i + 1 + h] for i in range(len(paths))])
     np.testing.assert_allclose(rebuilt, expected, rtol=1e-10)
 
@@ -101,7 +97,7 @@ def test_differencing_round_trip_reconstructs_prices(transform):
     ],
 )
 def test_impossible_settings_are_refused_before_training(overrides, message):
-    with pytest.raises(DataError, match=message):
+    with pytest.raises(UserError, match=message):
         validate_config(tiny_config(**overrides), tiny_dataset().frame)
 
 
@@ -116,6 +112,6 @@ def test_volume_becomes_log_change_when_differenced():
         {"close": [1.0, 2.0, 4.0], "volume": [9.0, 99.0, 999.0]},
         index=pd.date_range("2024-01-01", periods=3),
     )
-    out = transform_frame(frame, ["close", "volume"], "diff")
+    out = make_transform("diff").fit_transform(frame[["close", "volume"]])
     np.testing.assert_allclose(out["close"], [1.0, 2.0])
     np.testing.assert_allclose(out["volume"], np.log([100 / 10, 1000 / 100]))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.features import TrainConfig
+from core.config import TrainConfig
 from core.models import build_autoencoder, build_forecaster
 
 

@@ -3,8 +3,8 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.forecast import train_forecaster
 from core.runs import RunStore
-from core.training import train_forecaster
 from tests.conftest import ROOT
 from tests.helpers import figure_of, tiny_config, tiny_dataset
 

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data import DataError
+from core.errors import UserError
+from core.forecast import repredict, train_forecaster
+from core.jobs import JobManager
 from core.runs import RunStore
-from core.training import JobManager, repredict, train_forecaster
 from tests.conftest import ROOT
 from tests.helpers import tiny_config, tiny_dataset
 
@@ -47,7 +48,7 @@ def test_stop_ends_training_within_one_batch(workspace):
 
 def test_nan_loss_ends_the_job_with_a_clear_message(workspace):
     data = tiny_dataset()
-    with pytest.raises(DataError, match="loss became nan|loss became inf|non-finite"):
+    with pytest.raises(UserError, match="loss became nan|loss became inf|non-finite"):
         train_forecaster(
             data.frame, data.describe(), tiny_config(learning_rate=1e30, epochs=3), RunStore()
         )
@@ -204,7 +205,7 @@ def test_run_store_rename_delete_and_half_written_runs(workspace):
     assert RunStore().table().loc[0, "name"] == "my best run"
     store.delete(result["run_id"])
     assert store.runs() == [] and not (store.dir / result["run_id"]).exists()
-    with pytest.raises(DataError):
+    with pytest.raises(UserError):
         store.get("../../etc")
 
 

@@ -6,12 +6,18 @@ from core.data.datasets import (
     Dataset,
     PriceResult,
     build_dataset,
-    extra_column,
     load_dataset,
     load_prices,
 )
-from core.data.errors import DataError
-from core.data.frames import CANONICAL_COLUMNS, MIN_ROWS, log_returns, normalize_price_frame
+from core.data.frames import (
+    CANONICAL_COLUMNS,
+    MIN_ROWS,
+    column_kind,
+    extra_column,
+    log_returns,
+    log_volume_change,
+    normalize_price_frame,
+)
 from core.data.samples import SAMPLE_NAMES, list_samples, load_sample
 from core.data.store import CachedPrices, PriceStore
 from core.data.tickers import validate_ticker
@@ -23,7 +29,6 @@ __all__ = [
     "SAMPLE_NAMES",
     "SOURCE_LABELS",
     "CachedPrices",
-    "DataError",
     "Dataset",
     "PriceResult",
     "PriceStore",
@@ -35,6 +40,8 @@ __all__ = [
     "load_prices",
     "load_sample",
     "log_returns",
+    "log_volume_change",
+    "column_kind",
     "normalize_price_frame",
     "read_price_csv",
     "validate_ticker",

@@ -7,14 +7,14 @@ import io
 
 import pandas as pd
 
-from core.data.errors import DataError
 from core.data.frames import normalize_price_frame
+from core.errors import UserError
 
 MAX_CSV_BYTES = 50 * 1024 * 1024
 
 
 def read_price_csv(path_or_file) -> pd.DataFrame:
-    """Parse a price CSV (path or file-like); raise DataError naming the problem.
+    """Parse a price CSV (path or file-like); raise UserError naming the problem.
 
     frame.attrs["dropped_nan"] / ["dropped_duplicates"] say how many rows were removed.
     """
@@ -27,24 +27,24 @@ def read_price_csv(path_or_file) -> pd.DataFrame:
             with open(path_or_file, "rb") as fh:
                 raw_bytes = fh.read(MAX_CSV_BYTES + 1)
         except OSError as exc:
-            raise DataError(f"Could not open the file: {exc.strerror or exc}.") from exc
+            raise UserError(f"Could not open the file: {exc.strerror or exc}.") from exc
     if isinstance(raw_bytes, str):
         raw_bytes = raw_bytes.encode()
     if len(raw_bytes) > MAX_CSV_BYTES:
-        raise DataError("The file is larger than 50 MB; upload daily prices only.")
+        raise UserError("The file is larger than 50 MB; upload daily prices only.")
     if raw_bytes[:2] == b"\x1f\x8b":
         import gzip
 
         try:
             raw_bytes = gzip.decompress(raw_bytes)
         except OSError as exc:
-            raise DataError("The file looks gzip-compressed but could not be unpacked.") from exc
+            raise UserError("The file looks gzip-compressed but could not be unpacked.") from exc
     try:
         text = raw_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError("The file is not a text CSV (it is not UTF-8 encoded).") from exc
+        raise UserError("The file is not a text CSV (it is not UTF-8 encoded).") from exc
     if not text.strip():
-        raise DataError(
+        raise UserError(
             "The file is empty. Upload a CSV with Date, Open, High, Low, Close, Volume."
         )
     try:
@@ -54,5 +54,5 @@ def read_price_csv(path_or_file) -> pd.DataFrame:
     try:
         raw = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"The file could not be read as CSV: {exc}".splitlines()[0]) from exc
+        raise UserError(f"The file could not be read as CSV: {exc}".splitlines()[0]) from exc
     return normalize_price_frame(raw, what="The CSV file")

@@ -10,12 +10,12 @@ from typing import Literal
 import pandas as pd
 
 from core.data.csvfile import read_price_csv
-from core.data.errors import DataError
-from core.data.frames import CANONICAL_COLUMNS, slice_dates
+from core.data.frames import CANONICAL_COLUMNS, extra_column, slice_dates
 from core.data.samples import list_samples, load_sample
 from core.data.store import PriceStore
 from core.data.tickers import validate_ticker
 from core.data.yahoo import fetch_yahoo
+from core.errors import UserError
 
 Source = Literal["sample", "yahoo", "csv"]
 SOURCE_LABELS = {"sample": "Bundled sample", "yahoo": "Yahoo Finance", "csv": "CSV upload"}
@@ -49,7 +49,7 @@ def load_prices(
     """
     if source == "csv":
         if csv_file is None:
-            raise DataError("Choose a CSV file to upload.")
+            raise UserError("Choose a CSV file to upload.")
         frame = read_price_csv(csv_file)
         symbol = validate_ticker(ticker) if ticker else "CSV"
     elif source == "sample":
@@ -60,10 +60,10 @@ def load_prices(
         store = store or PriceStore()
         try:
             frame = fetcher(symbol, start, end, cache_dir=str(store.dir.parent / "yfinance"))
-        except DataError as exc:
+        except UserError as exc:
             cached = store.load(symbol)
             if cached is None:
-                raise DataError(
+                raise UserError(
                     f"{exc} No cached copy of {symbol} exists yet; the bundled samples "
                     f"({', '.join(list_samples())}) always work offline."
                 ) from exc
@@ -73,7 +73,7 @@ def load_prices(
             return result
         store.save(symbol, frame, source="yahoo")
     else:
-        raise DataError(f"Unknown data source {source!r}.")
+        raise UserError(f"Unknown data source {source!r}.")
 
     result = PriceResult(symbol, slice_dates(frame, start, end, f"The {symbol} data"), source)
     dropped_nan = frame.attrs.get("dropped_nan", 0)
@@ -113,10 +113,6 @@ class Dataset:
             "rows": int(len(self.frame)),
             "columns": list(self.frame.columns),
         }
-
-
-def extra_column(ticker: str) -> str:
-    return f"{ticker}_close"
 
 
 def build_dataset(main: PriceResult, extras: list[PriceResult] | None = None) -> Dataset:

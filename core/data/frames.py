@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from core.data.errors import DataError
+from core.errors import UserError
 
 PRICE_COLUMNS = ["open", "high", "low", "close"]
 CANONICAL_COLUMNS = [*PRICE_COLUMNS, "volume"]
@@ -60,17 +60,17 @@ def normalize_price_frame(raw: pd.DataFrame, what: str = "The data") -> pd.DataF
     frame = frame.loc[:, ~frame.columns.duplicated()]
     missing = [c for c in ["date", *CANONICAL_COLUMNS] if c not in frame.columns]
     if missing:
-        raise DataError(
+        raise UserError(
             f"{what} is missing the column(s): {', '.join(missing)}. "
             "Expected a Yahoo-style table with Date, Open, High, Low, Close, Volume "
             "(Adj Close optional)."
         )
     if len(frame) == 0:
-        raise DataError(f"{what} has no rows.")
+        raise UserError(f"{what} has no rows.")
 
     dates = _parse_dates(frame["date"])
     if dates.notna().sum() == 0:
-        raise DataError(
+        raise UserError(
             f"{what} has no dates that could be read. Use ISO (2024-01-31), M/D/YYYY "
             "or DD-Mon-YY dates."
         )
@@ -89,20 +89,20 @@ def normalize_price_frame(raw: pd.DataFrame, what: str = "The data") -> pd.DataF
     bad = (out[PRICE_COLUMNS] <= 0).any(axis=1)
     if bad.any():
         first = out.index[bad.to_numpy()][0].date()
-        raise DataError(
+        raise UserError(
             f"{what} has {int(bad.sum())} row(s) with zero or negative prices "
             f"(first on {first}). Prices must be positive."
         )
     if (out["volume"] < 0).any():
-        raise DataError(f"{what} has negative volume values.")
+        raise UserError(f"{what} has negative volume values.")
     if "adjclose" in out:
         adj = out.pop("adjclose")
         factor = adj / out["close"]
         if factor.isna().any() or (factor <= 0).any():
-            raise DataError(f"{what} has missing or non-positive Adj Close values.")
+            raise UserError(f"{what} has missing or non-positive Adj Close values.")
         out[PRICE_COLUMNS] = out[PRICE_COLUMNS].mul(factor, axis=0)
     if len(out) < MIN_ROWS:
-        raise DataError(
+        raise UserError(
             f"{what} has only {len(out)} usable row(s); at least {MIN_ROWS} are needed."
         )
     out = out[CANONICAL_COLUMNS].astype("float64")
@@ -111,10 +111,10 @@ def normalize_price_frame(raw: pd.DataFrame, what: str = "The data") -> pd.DataF
 
 
 def slice_dates(frame: pd.DataFrame, start=None, end=None, what: str = "The data") -> pd.DataFrame:
-    """Rows between start and end (inclusive); DataError when fewer than MIN_ROWS remain."""
+    """Rows between start and end (inclusive); UserError when fewer than MIN_ROWS remain."""
     out = frame.loc[pd.Timestamp(start) if start else None : pd.Timestamp(end) if end else None]
     if len(out) < MIN_ROWS:
-        raise DataError(
+        raise UserError(
             f"{what} has only {len(out)} trading day(s) between {start or 'the start'} and "
             f"{end or 'the end'}; at least {MIN_ROWS} are needed. Widen the date range."
         )
@@ -123,6 +123,22 @@ def slice_dates(frame: pd.DataFrame, start=None, end=None, what: str = "The data
     return out
 
 
+def extra_column(ticker: str) -> str:
+    """The column an extra ticker's close gets in a multivariate dataset."""
+    return f"{ticker}_close"
+
+
+def column_kind(name: str) -> str:
+    """'volume' for the volume column, else 'price' (every other column a dataset has is a
+    price: open/high/low/close and the extra tickers' closes named by extra_column)."""
+    return "volume" if name == "volume" else "price"
+
+
 def log_returns(close: pd.Series) -> pd.Series:
-    """Daily log returns of a price series (first day dropped)."""
-    return np.log(close).diff().dropna()
+    """Daily log returns log(p_t / p_{t-1}); the first day has none (NaN)."""
+    return np.log(close.astype(float)).diff()
+
+
+def log_volume_change(volume: pd.Series) -> pd.Series:
+    """Daily log change of volume; log1p so that a zero-volume day stays finite."""
+    return np.log1p(volume.astype(float)).diff()

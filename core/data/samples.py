@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.data.errors import DataError
 from core.data.frames import normalize_price_frame
 from core.data.tickers import validate_ticker
+from core.errors import UserError
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "data" / "samples"
 
@@ -57,5 +57,5 @@ def load_sample(ticker: str) -> pd.DataFrame:
     """The canonical, split- and dividend-adjusted frame of one bundled ticker."""
     symbol = validate_ticker(ticker)
     if symbol not in _SAMPLES:
-        raise DataError(f"There is no bundled sample for {symbol}. Samples: {', '.join(_SAMPLES)}.")
+        raise UserError(f"There is no bundled sample for {symbol}. Samples: {', '.join(_SAMPLES)}.")
     return _load(symbol).copy()

@@ -1,4 +1,4 @@
-"""Yahoo Finance through yfinance, with a hard deadline and every failure as a DataError."""
+"""Yahoo Finance through yfinance, with a hard deadline and every failure as a UserError."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import date
 
 import pandas as pd
 
-from core.data.errors import DataError
 from core.data.frames import normalize_price_frame
 from core.data.tickers import validate_ticker
+from core.errors import UserError
 
 DEFAULT_TIMEOUT_S = 20.0
 _NETWORK_WORDS = ("resolve", "dns", "connect", "network", "timed out", "timeout", "unreachable")
@@ -66,26 +66,26 @@ def _history(symbol: str, start, end, session, cache_dir: str | None) -> pd.Data
         return call(requests.Session())
 
 
-def _explain(symbol: str, exc: BaseException | None, logged: list[str]) -> DataError:
+def _explain(symbol: str, exc: BaseException | None, logged: list[str]) -> UserError:
     text = " ".join([str(exc) if exc else "", *logged]).lower()
     name = type(exc).__name__ if exc else ""
     if "ratelimit" in name.lower() or "too many requests" in text or "rate limit" in text:
-        return DataError(
+        return UserError(
             "Yahoo Finance is rate-limiting requests right now. Wait a minute and try again, "
             "or use a bundled sample."
         )
     if any(word in text for word in _NETWORK_WORDS) or name in {"ConnectionError", "DNSError"}:
-        return DataError(
+        return UserError(
             "Could not reach Yahoo Finance (no network connection?). "
             "Use a bundled sample or upload a CSV instead."
         )
     unknown = ("delisted", "no price data", "not found", "404 client error", "no data found")
     if exc is None or any(word in text for word in unknown):
-        return DataError(
+        return UserError(
             f"Yahoo Finance has no daily prices for '{symbol}' in that range. Check the "
             "ticker (Yahoo spelling, e.g. BRK-B, ^GSPC) and the dates."
         )
-    return DataError(f"Yahoo Finance failed for '{symbol}': {str(exc).splitlines()[0]}")
+    return UserError(f"Yahoo Finance failed for '{symbol}': {str(exc).splitlines()[0]}")
 
 
 def fetch_yahoo(
@@ -101,7 +101,7 @@ def fetch_yahoo(
 
     yfinance can return an empty frame, log, raise, or block for minutes on a lossy
     network: the call runs in a daemon thread with a deadline, and every outcome becomes a
-    frame or a DataError with a hint. `end` is inclusive here (yfinance's is exclusive).
+    frame or a UserError with a hint. `end` is inclusive here (yfinance's is exclusive).
     """
     symbol = validate_ticker(ticker)
     end_exclusive = (pd.Timestamp(end) + pd.Timedelta(days=1)).date() if end else None
@@ -123,7 +123,7 @@ def fetch_yahoo(
     finally:
         logger.removeHandler(collector)
     if thread.is_alive():
-        raise DataError(
+        raise UserError(
             f"Yahoo Finance did not answer within {timeout:.0f} s (slow or no network). "
             "Use a bundled sample or upload a CSV instead."
         )

@@ -1,8 +1,8 @@
-"""Background training jobs.
+"""Background jobs: Job, JobManager and the worker entry point.
 
 Design: the Streamlit process never imports TensorFlow. A process-wide JobManager (the
 page holds it in st.cache_resource) runs each job in a background thread that starts a
-worker subprocess (`python -m core.training JOB_DIR`) and reads its events, one JSON line
+worker subprocess (`python -m core.jobs JOB_DIR`) and reads its events, one JSON line
 each, into the job. Why a subprocess and not model.fit in a thread: Streamlit calls
 keras.backend.clear_session() after every script run once Keras is imported, which resets
 Keras' global state under a fit running in another thread, and every rerun then costs
@@ -17,297 +17,38 @@ and sets model.stop_training, so training ends within one batch and the run is s
 from __future__ import annotations
 
 import json
-import math
 import os
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from core.data.errors import DataError
-from core.features import Prepared, TrainConfig, prepare, reconstruct_prices
+from core.anomaly import train_anomaly_detector
+from core.config import CONFIGS
+from core.errors import UserError
+from core.forecast import train_forecaster
 from core.runs import RunStore
 from core.workspace import workspace_dir
 
 EVENT_PREFIX = "@@laglens "
-BATCH_EVENT_INTERVAL_S = 0.25
 ACTIVE = ("queued", "running")
 ROOT = Path(__file__).resolve().parents[1]
 
-
-# ============================================================ in the worker (imports Keras)
-
-
-def seed_everything(seed: int) -> None:
-    """One seed per run; deterministic ops so a seed reproduces losses and weights on CPU."""
-    import keras
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(int(seed))
-    tf.config.experimental.enable_op_determinism()
-
-
-def make_progress_callback(
-    emit: Callable[[dict], None], should_stop: Callable[[], bool], batches: int
-):
-    """Keras callback: epoch losses, throttled batch progress, stop within one batch, NaN."""
-    import keras
-
-    class Progress(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.stopped_by_user = False
-            self.nan_message = ""
-            self._last_emit = 0.0
-            self._epoch = 0
-            self._epoch_start = time.monotonic()
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._epoch = epoch + 1
-            self._epoch_start = time.monotonic()
-
-        def on_train_batch_end(self, batch, logs=None):
-            loss = float((logs or {}).get("loss", float("nan")))
-            if not math.isfinite(loss):
-                self.nan_message = (
-                    f"The training loss became {loss} in epoch {self._epoch}, batch {batch + 1}. "
-                    "Try a lower learning rate, the Huber loss, or a differenced transform."
-                )
-                self.model.stop_training = True
-                return
-            if should_stop():
-                self.stopped_by_user = True
-                self.model.stop_training = True
-            now = time.monotonic()
-            if now - self._last_emit >= BATCH_EVENT_INTERVAL_S or batch + 1 == batches:
-                self._last_emit = now
-                emit(
-                    {
-                        "type": "batch",
-                        "epoch": self._epoch,
-                        "batch": batch + 1,
-                        "batches": batches,
-                        "loss": loss,
-                        "epoch_seconds": now - self._epoch_start,
-                    }
-                )
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            emit(
-                {
-                    "type": "epoch",
-                    "epoch": epoch + 1,
-                    "loss": float(logs.get("loss", float("nan"))),
-                    "val_loss": float(logs.get("val_loss", float("nan"))),
-                    "seconds": time.monotonic() - self._epoch_start,
-                }
-            )
-
-    return Progress()
-
-
-def fit_model(
-    model, train_ds, val_ds, train_samples: int, config, emit, should_stop
-) -> tuple[list[dict], bool]:
-    """Compile and fit with live progress, stop and NaN handling; the loop every job shares.
-
-    `config` needs epochs, batch_size, learning_rate, loss, early_stopping, patience and
-    restore_best. Returns (history rows, stopped by the user).
-    """
-    import keras
-
-    loss = keras.losses.Huber() if config.loss == "huber" else keras.losses.MeanSquaredError()
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss)
-    batches = int(math.ceil(train_samples / config.batch_size))
-    emit({"type": "start", "epochs": config.epochs, "batches": batches})
-    progress = make_progress_callback(emit, should_stop, batches)
-    callbacks = [progress]
-    if config.early_stopping:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=config.patience,
-                restore_best_weights=config.restore_best,
-            )
-        )
-    fit = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=config.epochs,
-        callbacks=callbacks,
-        shuffle=False,
-        verbose=0,
-    )  # the window datasets shuffle themselves
-    if progress.nan_message:
-        raise DataError(progress.nan_message)
-    history = fit.history
-    val = history.get("val_loss", [math.nan] * len(history.get("loss", [])))
-    rows = [
-        {"epoch": i + 1, "loss": loss_i, "val_loss": val[i]}
-        for i, loss_i in enumerate(history.get("loss", []))
-    ]
-    return rows, progress.stopped_by_user
-
-
-def predict_forecaster(
-    prepared: Prepared, model, attention_model=None
-) -> tuple[pd.DataFrame, dict]:
-    """Test-period predictions (one step ahead, as prices and as changes), every test
-    origin's H-step path, attention weights, and the forecast beyond the last date."""
-    cfg = prepared.config
-    rows = prepared.target_rows("test")
-    ds = prepared.windows("test", batch_size=256)
-    scaled = model.predict(ds, verbose=0)
-    transformed = prepared.scaler.inverse_column(scaled, 0)
-    previous = prepared.previous_price(rows)
-    paths = reconstruct_prices(transformed, previous, cfg.transform)
-    dates = prepared.index[rows]
-    actual = prepared.actual_paths(rows)
-    predictions = pd.DataFrame(
-        {
-            "actual": actual[:, 0],
-            "predicted": paths[:, 0],
-            "naive": previous,
-            "predicted_change": paths[:, 0] - previous,
-            "actual_change": actual[:, 0] - previous,
-            "predicted_transformed": transformed[:, 0],
-        },
-        index=pd.DatetimeIndex(dates, name="date"),
-    )
-    arrays = {
-        "origin_dates": prepared.index[rows - 1].strftime("%Y-%m-%d").to_numpy().astype(str),
-        "forecast_paths": paths.astype("float64"),
-        "actual_paths": actual.astype("float64"),
-    }
-    if attention_model is not None:
-        arrays["attention"] = attention_model.predict(ds, verbose=0).astype("float32")
-    future_scaled = model.predict(prepared.last_window(), verbose=0)
-    future = reconstruct_prices(
-        prepared.scaler.inverse_column(future_scaled, 0),
-        prepared.price.iloc[-1:].to_numpy(),
-        cfg.transform,
-    )[0]
-    arrays["future_dates"] = (
-        pd.bdate_range(prepared.price.index[-1] + pd.offsets.BDay(1), periods=cfg.horizon)
-        .strftime("%Y-%m-%d")
-        .to_numpy()
-        .astype(str)
-    )
-    arrays["future"] = future.astype("float64")
-    return predictions, arrays
-
-
-def score_predictions(prepared: Prepared, predictions: pd.DataFrame) -> tuple[dict, dict]:
-    """Metrics of the model and of naive persistence on the same test days."""
-    from core.evaluation import (
-        best_lag,
-        change_skill,
-        forecast_metrics,
-        lag_diagnostic,
-        naive_scale,
-    )
-
-    train_start, train_end = prepared.bounds[0]
-    train_dates = prepared.index[train_start:train_end]
-    scale = naive_scale(prepared.price.loc[train_dates[0] : train_dates[-1]].to_numpy())
-    y, p, prev = (predictions[c].to_numpy() for c in ("actual", "predicted", "naive"))
-    metrics = forecast_metrics(y, p, prev, scale)
-    metrics["best_lag"] = best_lag(lag_diagnostic(prepared.price, predictions["predicted"]))
-    metrics.update(change_skill(y, p, prev))
-    naive = forecast_metrics(y, prev, prev, scale)
-    naive["best_lag"] = best_lag(lag_diagnostic(prepared.price, predictions["naive"]))
-    return metrics, naive
-
-
-def train_forecaster(
-    frame: pd.DataFrame,
-    data_desc: dict,
-    config: TrainConfig,
-    store: RunStore,
-    emit: Callable[[dict], None] = lambda event: None,
-    should_stop: Callable[[], bool] = lambda: False,
-) -> dict:
-    """Train one forecaster, save the run, return the summary the CLI prints."""
-    started = time.monotonic()
-    seed_everything(config.seed)
-    prepared = prepare(frame, config)
-    from core.models import build_forecaster
-
-    model, attention_model = build_forecaster(config, prepared.values.shape[1])
-    train_rows = len(prepared.target_rows("train"))
-    rows, stopped = fit_model(
-        model,
-        prepared.windows("train", shuffle=True),
-        prepared.windows("val"),
-        train_rows,
-        config,
-        emit,
-        should_stop,
-    )
-    epochs_run = len(rows)
-    predictions, arrays = predict_forecaster(prepared, model, attention_model)
-    if not np.isfinite(predictions["predicted"]).all():
-        raise DataError("The model predicted non-finite values; try a lower learning rate.")
-    metrics, naive = score_predictions(prepared, predictions)
-    status = "stopped" if stopped else "finished"
-    seconds = time.monotonic() - started
-    run_id = store.new_id()
-    name = config.name or default_run_name(config, data_desc)
-    meta = {
-        "kind": "forecast",
-        "name": name,
-        "created": pd.Timestamp.now().isoformat(timespec="seconds"),
-        "status": status,
-        "config": config.to_dict(),
-        "data": data_desc,
-        "scaler": prepared.scaler.to_dict(),
-        "split_dates": {
-            split: [str(prepared.index[s].date()), str(prepared.index[e - 1].date())]
-            for split, (s, e) in zip(("train", "val", "test"), prepared.bounds, strict=True)
-        },
-        "history": rows,
-        "epochs_run": epochs_run,
-        "seconds": seconds,
-        "metrics": metrics,
-        "naive": naive,
-    }
-    store.save(run_id, meta, predictions, frame, arrays, model=model)
-    return {
-        "run_id": run_id,
-        "status": status,
-        "epochs_run": epochs_run,
-        "seconds": round(seconds, 2),
-        "metrics": metrics,
-        "naive": naive,
-    }
-
-
-def default_run_name(config: TrainConfig, data_desc: dict) -> str:
-    inputs = "multi" if config.multivariate else "uni"
-    return f"{data_desc.get('ticker', '?')} {config.model} {config.transform} {inputs} w{config.window}"
-
-
-def repredict(run_id: str, store: RunStore) -> pd.DataFrame:
-    """Recompute a saved run's test predictions from its saved model, data and scaler."""
-    run = store.get(run_id)
-    config = TrainConfig.from_dict(run.config)
-    prepared = prepare(run.dataset, config)
-    predictions, _ = predict_forecaster(prepared, run.load_model())
-    return predictions
+# Job kinds: what the worker runs for each (the settings class is core.config.CONFIGS[kind]).
+# Each takes (frame, data description, settings, store, emit, should_stop) and returns
+# the summary the CLI prints.
+JOB_KINDS = {"forecast": train_forecaster, "anomaly": train_anomaly_detector}
 
 
 # ============================================================ the worker process
 
 
 def run_worker(job_dir: Path) -> int:
-    """Entry point of `python -m core.training JOB_DIR`: run one job, report on stdout."""
+    """Entry point of `python -m core.jobs JOB_DIR`: run one job, report on stdout."""
     job = json.loads((job_dir / "job.json").read_text())
     stop_flag = job_dir / "stop"
 
@@ -318,14 +59,10 @@ def run_worker(job_dir: Path) -> int:
     try:
         frame = pd.read_parquet(job_dir / "dataset.parquet")
         store = RunStore(job["workspace"])
-        if job["kind"] == "anomaly":
-            from core.anomaly import AnomalyConfig as config_cls
-            from core.anomaly import train_anomaly_detector as train
-        else:
-            config_cls, train = TrainConfig, train_forecaster
-        config = config_cls.from_dict(job["config"])
+        train = JOB_KINDS[job["kind"]]
+        config = CONFIGS[job["kind"]].from_dict(job["config"])
         result = train(frame, job["data"], config, store, emit, stop_flag.exists)
-    except DataError as exc:
+    except UserError as exc:
         emit({"type": "error", "message": str(exc)})
         return 2
     except Exception as exc:  # noqa: BLE001 - reported to the page, never lost
@@ -481,7 +218,7 @@ class JobManager:
         log = self.jobs_dir / f"standby-{RunStore.new_id()}.log"
         with open(log, "w") as stderr:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "core.training", "--standby"],
+                [sys.executable, "-m", "core.jobs", "--standby"],
                 cwd=ROOT,
                 env=self._worker_env(),
                 stdin=subprocess.PIPE,
@@ -507,7 +244,7 @@ class JobManager:
         log = job_dir / "worker.log"
         with open(log, "w") as stderr:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "core.training", str(job_dir)],
+                [sys.executable, "-m", "core.jobs", str(job_dir)],
                 cwd=ROOT,
                 env=self._worker_env(),
                 stdout=subprocess.PIPE,
@@ -587,7 +324,7 @@ def _snapshot(job: Job) -> Job:
 
 
 def run_standby() -> int:
-    """`python -m core.training --standby`: import TensorFlow now, then wait on stdin for one
+    """`python -m core.jobs --standby`: import TensorFlow now, then wait on stdin for one
     job folder and run it. The UI keeps one such warm worker so a click on Train does not
     wait for TensorFlow's import. An empty line or closed stdin (server gone) ends it."""
     import keras  # noqa: F401 - the point is to pay for the import before the job

@@ -1,0 +1,30 @@
+"""Plotly figure builders, one module per page: pure functions, data in, go.Figure out."""
+
+from core.charts.anomalies import anomaly_price_chart, anomaly_score_chart
+from core.charts.data import candlestick_with_volume, differencing_figure
+from core.charts.predictions import (
+    attention_heatmap,
+    change_scatter,
+    change_series_chart,
+    horizon_error_chart,
+    horizon_forecast_chart,
+    lag_correlogram,
+    predictions_chart,
+)
+from core.charts.train import loss_curves, loss_curves_side_by_side
+
+__all__ = [
+    "candlestick_with_volume",
+    "differencing_figure",
+    "loss_curves",
+    "loss_curves_side_by_side",
+    "predictions_chart",
+    "lag_correlogram",
+    "change_series_chart",
+    "change_scatter",
+    "horizon_forecast_chart",
+    "horizon_error_chart",
+    "attention_heatmap",
+    "anomaly_price_chart",
+    "anomaly_score_chart",
+]

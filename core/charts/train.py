@@ -1,0 +1,94 @@
+"""Plotly figure builders for the Train page and the compare view: loss curves. Pure functions: data in, go.Figure out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.charts.common import LEGEND_BELOW, PALETTE
+
+
+def loss_curves(
+    history: list[dict] | pd.DataFrame,
+    log_y: bool = False,
+    title: str = "",
+    batch_losses: list[tuple[float, float]] | None = None,
+) -> go.Figure:
+    """Train and validation loss per epoch; optionally the running batch loss (throttled)
+    on the same axis, so the curve moves from the first batches on."""
+    frame = pd.DataFrame(history, columns=["epoch", "loss", "val_loss"])
+    fig = go.Figure()
+    if batch_losses:
+        x, y = zip(*batch_losses, strict=True)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                name="train (batches)",
+                mode="lines",
+                line=dict(color=PALETTE[0], width=1),
+                opacity=0.35,
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=frame["epoch"],
+            y=frame["loss"],
+            name="train",
+            mode="lines+markers",
+            line_color=PALETTE[0],
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=frame["epoch"],
+            y=frame["val_loss"],
+            name="validation",
+            mode="lines+markers",
+            line_color=PALETTE[1],
+        )
+    )
+    fig.update_layout(
+        title=title,
+        height=340,
+        margin=dict(l=40, r=20, t=40, b=30),
+        xaxis_title="epoch",
+        yaxis_title="loss (scaled units)",
+        yaxis_type="log" if log_y else "linear",
+        legend=LEGEND_BELOW,
+    )
+    return fig
+
+
+def loss_curves_side_by_side(histories: dict[str, pd.DataFrame]) -> go.Figure:
+    fig = make_subplots(
+        rows=1, cols=max(len(histories), 1), subplot_titles=list(histories), shared_yaxes=True
+    )
+    for i, (name, frame) in enumerate(histories.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=frame["epoch"],
+                y=frame["loss"],
+                name=f"{name}: train",
+                line_color=PALETTE[0],
+                showlegend=i == 0,
+                legendgroup="train",
+            ),
+            1,
+            i + 1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=frame["epoch"],
+                y=frame["val_loss"],
+                name=f"{name}: validation",
+                line_color=PALETTE[1],
+                showlegend=i == 0,
+                legendgroup="val",
+            ),
+            1,
+            i + 1,
+        )
+    fig.update_layout(height=300, margin=dict(l=40, r=20, t=50, b=30), showlegend=False)
+    return fig

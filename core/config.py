@@ -1,0 +1,228 @@
+"""The settings dataclasses: the one source of choices, defaults, bounds and help text.
+
+Each field says what it is with `setting(...)`. The CLI generates a flag for every field
+(core/cli.py), the pages take their widgets' labels, defaults and limits from `spec()`
+(ui.py), and `check_bounds` refuses the same out-of-range values everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any
+
+from core.errors import UserError
+from core.transforms import SCALERS, TRANSFORMS
+
+TRANSFORM_LABELS = {key: t.label for key, t in TRANSFORMS.items()}
+SCALING_LABELS = {key: s.label for key, s in SCALERS.items()}
+MODELS = {"lstm": "LSTM", "seq2seq": "seq2seq", "seq2seq_attention": "seq2seq + attention"}
+ATTENTIONS = {"luong": "Luong (dot product)", "bahdanau": "Bahdanau (additive)"}
+LOSSES = {"mse": "MSE", "huber": "Huber"}
+# The horizon a seq2seq model starts with on the Train page (the LSTM's is always 1).
+SEQ2SEQ_HORIZON = 5
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What a page widget and a CLI flag need to know about one setting."""
+
+    name: str
+    label: str
+    default: Any
+    help: str = ""
+    choices: dict[str, str] | None = None
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    unit: str = ""
+
+
+def setting(default, label: str, help: str = "", **limits) -> Any:
+    """A dataclass field carrying its Spec (choices, lo, hi, step, unit) as metadata."""
+    kind = {"default_factory": default} if callable(default) else {"default": default}
+    return field(**kind, metadata={"label": label, "help": help, **limits})
+
+
+class Settings:
+    """Settings saved with a run as JSON; unknown keys (from older runs) are ignored."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def __getitem__(self, name: str):
+        """Read a setting by name, as run.json spells it (config["window"])."""
+        return getattr(self, name)
+
+    @classmethod
+    def specs(cls) -> list[Spec]:
+        out = []
+        for f in fields(cls):
+            default = f.default_factory() if f.default is MISSING else f.default
+            meta = dict(f.metadata)
+            out.append(Spec(f.name, meta.pop("label", f.name), default, **meta))
+        return out
+
+    @classmethod
+    def spec(cls, name: str) -> Spec:
+        return next(s for s in cls.specs() if s.name == name)
+
+    def check_bounds(self) -> None:
+        """Refuse a value outside its field's choices or limits, naming the limits."""
+        for s in self.specs():
+            value = getattr(self, s.name)
+            if s.choices is not None and value not in s.choices:
+                raise UserError(
+                    f"Unknown {s.name} '{value}'; choose one of {', '.join(s.choices)}."
+                )
+            lo = -float("inf") if s.lo is None else s.lo
+            hi = float("inf") if s.hi is None else s.hi
+            if isinstance(value, (int, float)) and not lo <= value <= hi:
+                if s.hi is None:
+                    raise UserError(
+                        f"{s.label} must be at least {s.lo}{s.unit}; {value} is too small."
+                    )
+                raise UserError(
+                    f"{s.label} must be between {s.lo} and {s.hi}{s.unit}; "
+                    f"{value} is outside {s.lo} to {s.hi}."
+                )
+
+
+# The training loop's settings, shared by every kind of model (core/fitting.py reads them).
+_FIT_SETTINGS = {
+    "units": (64, "Units per layer", "LSTM units in each layer.", dict(lo=1, hi=1024, step=4)),
+    "epochs": (20, "Epochs", "At most; early stopping may end sooner.", dict(lo=1, hi=1000)),
+    "batch_size": (32, "Batch size", "", dict(lo=1, hi=1024)),
+    "learning_rate": (1e-3, "Learning rate", "Adam's step size.", dict(lo=1e-7)),
+    "loss": ("mse", "Loss", "", dict(choices=LOSSES)),
+    "early_stopping": (True, "Early stopping", "Stop when the validation loss stalls.", {}),
+    "patience": (5, "Patience (epochs)", "", dict(lo=1, hi=100)),
+    "restore_best": (True, "Restore the best weights when stopping early", "", {}),
+    "seed": (0, "Seed", "One seed per run; the same seed reproduces it.", dict(lo=0, hi=2**31 - 1)),
+}
+
+
+def fit_setting(name: str, default=None) -> Any:
+    """A fresh field for one of the training loop's settings (optionally another default)."""
+    value, label, help, limits = _FIT_SETTINGS[name]
+    return setting(value if default is None else default, label, help, **limits)
+
+
+@dataclass
+class TrainConfig(Settings):
+    """Everything that defines a forecasting run besides the data. Saved with the run."""
+
+    target: str = setting("close", "Target column")
+    features: list[str] = setting(
+        lambda: ["close"],
+        "Input columns",
+        "The target first; more columns make the model multivariate.",
+    )
+    transform: str = setting(
+        "raw",
+        "Transform",
+        "Differenced models predict changes; prices are rebuilt from the last actual price.",
+        choices=TRANSFORM_LABELS,
+    )
+    scaling: str = setting(
+        "standard", "Scaling (fit on the training part only)", choices=SCALING_LABELS
+    )
+    train_frac: float = setting(0.70, "Training share", lo=0.05, hi=0.95, step=0.05)
+    val_frac: float = setting(0.15, "Validation share", lo=0.05, hi=0.5, step=0.05)
+    window: int = setting(60, "Window (lookback days)", lo=2, hi=10_000, unit=" days")
+    horizon: int = setting(
+        1, "Horizon (days)", "Days predicted from each origin (seq2seq).", lo=1, hi=30
+    )
+    model: str = setting("lstm", "Architecture", choices=MODELS)
+    layers: int = setting(1, "LSTM layers", lo=1, hi=3)
+    units: int = fit_setting("units")
+    dropout: float = setting(0.0, "Dropout", lo=0.0, hi=0.9, step=0.05)
+    attention: str = setting("luong", "Attention", choices=ATTENTIONS)
+    epochs: int = fit_setting("epochs")
+    batch_size: int = fit_setting("batch_size")
+    learning_rate: float = fit_setting("learning_rate")
+    loss: str = fit_setting("loss")
+    early_stopping: bool = fit_setting("early_stopping")
+    patience: int = fit_setting("patience")
+    restore_best: bool = fit_setting("restore_best")
+    seed: int = fit_setting("seed")
+    name: str = setting("", "Run name (optional)")
+
+    @property
+    def inputs(self) -> list[str]:
+        """Input columns, the target first (univariate: the target alone)."""
+        return [self.target] + [c for c in self.features if c != self.target]
+
+    @property
+    def multivariate(self) -> bool:
+        return len(self.inputs) > 1
+
+    @property
+    def test_frac(self) -> float:
+        return 1 - self.train_frac - self.val_frac
+
+    def validate(self, columns) -> None:
+        """Refuse impossible settings with a message, before anything trains."""
+        self.check_bounds()
+        if not self.target:
+            raise UserError("Choose a target column.")
+        missing = [c for c in self.inputs if c not in columns]
+        if missing:
+            raise UserError(
+                f"The dataset has no column(s) {', '.join(missing)}. Columns: {', '.join(columns)}."
+            )
+        if self.model == "lstm" and self.horizon != 1:
+            raise UserError(
+                "The LSTM predicts one day ahead: set the horizon to 1, or pick a seq2seq model."
+            )
+        if self.test_frac <= 1e-9:
+            raise UserError("Train, validation and test must each get a share of the data.")
+
+
+@dataclass
+class AnomalyConfig(Settings):
+    """The LSTM autoencoder's settings. Saved with the run."""
+
+    window: int = setting(30, "Window (days)", lo=5, hi=250, unit=" days")
+    use_volume: bool = setting(True, "With volume", "Add the log change of volume to the returns.")
+    units: int = fit_setting("units", 32)
+    epochs: int = fit_setting("epochs")
+    batch_size: int = fit_setting("batch_size")
+    learning_rate: float = fit_setting("learning_rate")
+    train_frac: float = setting(
+        0.7,
+        "Training share",
+        "The autoencoder learns ordinary days from this part.",
+        lo=0.3,
+        hi=0.95,
+    )
+    percentile: float = setting(
+        99.0,
+        "Threshold: percentile of the training days' scores",
+        "Moves the threshold without retraining.",
+        lo=50.0,
+        hi=99.9,
+        step=0.1,
+    )
+    seed: int = fit_setting("seed")
+    loss: str = fit_setting("loss")
+    early_stopping: bool = fit_setting("early_stopping")
+    patience: int = fit_setting("patience")
+    restore_best: bool = fit_setting("restore_best")
+
+    @property
+    def inputs(self) -> list[str]:
+        return ["close", "volume"] if self.use_volume else ["close"]
+
+    def validate(self, columns) -> None:
+        self.check_bounds()
+        missing = [c for c in self.inputs if c not in columns]
+        if missing:
+            raise UserError(f"The dataset has no column(s) {', '.join(missing)}.")
+
+
+CONFIGS: dict[str, type[Settings]] = {"forecast": TrainConfig, "anomaly": AnomalyConfig}

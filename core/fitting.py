@@ -1,0 +1,125 @@
+"""The Keras fit loop every job shares: seeding, live progress, stop within one batch, NaN.
+
+Runs in the worker process only (it imports Keras and TensorFlow inside its functions).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from core.errors import UserError
+
+BATCH_EVENT_INTERVAL_S = 0.25
+
+
+def seed_everything(seed: int) -> None:
+    """One seed per run; deterministic ops so a seed reproduces losses and weights on CPU."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(int(seed))
+    tf.config.experimental.enable_op_determinism()
+
+
+def make_progress_callback(
+    emit: Callable[[dict], None], should_stop: Callable[[], bool], batches: int
+):
+    """Keras callback: epoch losses, throttled batch progress, stop within one batch, NaN."""
+    import keras
+
+    class Progress(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stopped_by_user = False
+            self.nan_message = ""
+            self._last_emit = 0.0
+            self._epoch = 0
+            self._epoch_start = time.monotonic()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch = epoch + 1
+            self._epoch_start = time.monotonic()
+
+        def on_train_batch_end(self, batch, logs=None):
+            loss = float((logs or {}).get("loss", float("nan")))
+            if not math.isfinite(loss):
+                self.nan_message = (
+                    f"The training loss became {loss} in epoch {self._epoch}, batch {batch + 1}. "
+                    "Try a lower learning rate, the Huber loss, or a differenced transform."
+                )
+                self.model.stop_training = True
+                return
+            if should_stop():
+                self.stopped_by_user = True
+                self.model.stop_training = True
+            now = time.monotonic()
+            if now - self._last_emit >= BATCH_EVENT_INTERVAL_S or batch + 1 == batches:
+                self._last_emit = now
+                emit(
+                    {
+                        "type": "batch",
+                        "epoch": self._epoch,
+                        "batch": batch + 1,
+                        "batches": batches,
+                        "loss": loss,
+                        "epoch_seconds": now - self._epoch_start,
+                    }
+                )
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            emit(
+                {
+                    "type": "epoch",
+                    "epoch": epoch + 1,
+                    "loss": float(logs.get("loss", float("nan"))),
+                    "val_loss": float(logs.get("val_loss", float("nan"))),
+                    "seconds": time.monotonic() - self._epoch_start,
+                }
+            )
+
+    return Progress()
+
+
+def fit_model(
+    model, train_ds, val_ds, train_samples: int, config, emit, should_stop
+) -> tuple[list[dict], bool]:
+    """Compile and fit with live progress, stop and NaN handling; the loop every job shares.
+
+    `config` is any Settings with the training loop's fields (core.config.fit_setting). Returns (history rows, stopped by the user).
+    """
+    import keras
+
+    loss = keras.losses.Huber() if config.loss == "huber" else keras.losses.MeanSquaredError()
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss)
+    batches = int(math.ceil(train_samples / config.batch_size))
+    emit({"type": "start", "epochs": config.epochs, "batches": batches})
+    progress = make_progress_callback(emit, should_stop, batches)
+    callbacks = [progress]
+    if config.early_stopping:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=config.patience,
+                restore_best_weights=config.restore_best,
+            )
+        )
+    fit = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=config.epochs,
+        callbacks=callbacks,
+        shuffle=False,
+        verbose=0,
+    )  # the window datasets shuffle themselves
+    if progress.nan_message:
+        raise UserError(progress.nan_message)
+    history = fit.history
+    val = history.get("val_loss", [math.nan] * len(history.get("loss", [])))
+    rows = [
+        {"epoch": i + 1, "loss": loss_i, "val_loss": val[i]}
+        for i, loss_i in enumerate(history.get("loss", []))
+    ]
+    return rows, progress.stopped_by_user

@@ -1,0 +1,143 @@
+"""One forecasting run: prepare -> fit -> predict -> score -> save.
+
+Runs in the worker process (Keras is imported inside the functions that need it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from core.config import TrainConfig
+from core.errors import UserError
+from core.evaluation import (
+    best_lag,
+    change_skill,
+    forecast_metrics,
+    in_sample_scale,
+    lag_diagnostic,
+)
+from core.fitting import fit_model, seed_everything
+from core.runs import RunRecord, RunStore
+from core.windows import ModelData, prepare_forecast
+
+
+def predict_forecaster(data: ModelData, model, attention_model=None) -> tuple[pd.DataFrame, dict]:
+    """Test-period predictions (one step ahead, as prices and as changes), every test
+    origin's H-step path, attention weights, and the forecast beyond the last date."""
+    rows = data.target_rows("test")
+    ds = data.windows("test", batch_size=256)
+    scaled = model.predict(ds, verbose=0)
+    previous = data.previous_level(rows)
+    paths = data.to_prices(scaled, previous)
+    actual = data.actual_paths(rows)
+    predictions = pd.DataFrame(
+        {
+            "actual": actual[:, 0],
+            "predicted": paths[:, 0],
+            "naive": previous,
+            "predicted_change": paths[:, 0] - previous,
+            "actual_change": actual[:, 0] - previous,
+            "predicted_transformed": data.to_transformed(scaled)[:, 0],
+        },
+        index=pd.DatetimeIndex(data.index[rows], name="date"),
+    )
+    arrays = {
+        "origin_dates": data.index[rows - 1].strftime("%Y-%m-%d").to_numpy().astype(str),
+        "forecast_paths": paths.astype("float64"),
+        "actual_paths": actual.astype("float64"),
+    }
+    if attention_model is not None:
+        arrays["attention"] = attention_model.predict(ds, verbose=0).astype("float32")
+    future_scaled = model.predict(data.last_window(), verbose=0)
+    last_date = data.levels.index[-1]
+    arrays["future"] = data.to_prices(future_scaled, data.levels.iloc[-1:].to_numpy())[0]
+    arrays["future_dates"] = (
+        pd.bdate_range(last_date + pd.offsets.BDay(1), periods=data.horizon)
+        .strftime("%Y-%m-%d")
+        .to_numpy()
+        .astype(str)
+    )
+    return predictions, arrays
+
+
+def score_predictions(
+    levels: pd.Series, predictions: pd.DataFrame, train_dates: tuple[str, str]
+) -> tuple[dict, dict]:
+    """Metrics of the model and of naive persistence on the same test days."""
+    scale = in_sample_scale(levels, train_dates)
+    y, p, prev = (predictions[c].to_numpy() for c in ("actual", "predicted", "naive"))
+    metrics = forecast_metrics(y, p, prev, scale)
+    metrics["best_lag"] = best_lag(lag_diagnostic(levels, predictions["predicted"]))
+    metrics.update(change_skill(y, p, prev))
+    naive = forecast_metrics(y, prev, prev, scale)
+    naive["best_lag"] = best_lag(lag_diagnostic(levels, predictions["naive"]))
+    return metrics, naive
+
+
+def train_forecaster(
+    frame: pd.DataFrame,
+    data_desc: dict,
+    config: TrainConfig,
+    store: RunStore,
+    emit: Callable[[dict], None] = lambda event: None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> dict:
+    """Train one forecaster, save the run, return the summary the CLI prints."""
+    from core.models import build_forecaster
+
+    started = time.monotonic()
+    seed_everything(config.seed)
+    data = prepare_forecast(frame, config)
+    model, attention_model = build_forecaster(config, data.values.shape[1])
+    history, stopped = fit_model(
+        model,
+        data.windows("train", shuffle=True),
+        data.windows("val"),
+        len(data.target_rows("train")),
+        config,
+        emit,
+        should_stop,
+    )
+    predictions, arrays = predict_forecaster(data, model, attention_model)
+    if not np.isfinite(predictions["predicted"]).all():
+        raise UserError("The model predicted non-finite values; try a lower learning rate.")
+    dates = data.split_dates()
+    metrics, naive = score_predictions(data.levels, predictions, dates["train"])
+    record = RunRecord(
+        kind="forecast",
+        name=config.name or default_run_name(config, data_desc),
+        status="stopped" if stopped else "finished",
+        config=config.to_dict(),
+        data=data_desc,
+        history=history,
+        seconds=time.monotonic() - started,
+        scaler=data.scaler.to_dict(),
+        split_dates=dates,
+        metrics=metrics,
+        naive=naive,
+    )
+    store.save(record, {"predictions": predictions}, frame, arrays, model=model)
+    return {
+        "run_id": record.id,
+        "status": record.status,
+        "epochs_run": record.epochs_run,
+        "seconds": round(record.seconds, 2),
+        "metrics": metrics,
+        "naive": naive,
+    }
+
+
+def default_run_name(config: TrainConfig, data_desc: dict) -> str:
+    inputs = "multi" if config.multivariate else "uni"
+    return f"{data_desc.get('ticker', '?')} {config.model} {config.transform} {inputs} w{config.window}"
+
+
+def repredict(run_id: str, store: RunStore) -> pd.DataFrame:
+    """Recompute a saved run's test predictions from its saved model, data and settings."""
+    run = store.get(run_id)
+    predictions, _ = predict_forecaster(prepare_forecast(run.dataset, run.config), run.load_model())
+    return predictions

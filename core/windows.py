@@ -1,0 +1,228 @@
+"""One preparation and one windowing path for every model (forecasters and the autoencoder).
+
+Rules (DESIGN.md): splits are chronological; the transform's and the scaler's fitted state
+comes from the training rows only; inputs of a validation or test window may reach back
+into earlier rows, targets never cross their split. Windows come from
+`keras.utils.timeseries_dataset_from_array` (imported only when windows are made, so the
+Streamlit process can validate settings without TensorFlow).
+
+A sample is anchored at row t: its inputs are rows [t - W, t) and its targets the target
+column of rows [t, t + H). With H = 0 (the autoencoder) the target is the input window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.config import AnomalyConfig, TrainConfig
+from core.errors import UserError
+from core.transforms import Scaler, Transform, fit_scaler_on_train, make_transform
+
+SPLITS = ("train", "val", "test")
+# The autoencoder validates on the last 15 % of its training part.
+AUTOENCODER_VAL_SHARE = 0.15
+
+
+def split_bounds(rows: int, train_frac: float, val_frac: float) -> list[tuple[int, int]]:
+    """Row ranges [start, end) of train, validation and test, in time order."""
+    n_train = int(round(rows * train_frac))
+    n_val = int(round(rows * val_frac))
+    return [(0, n_train), (n_train, n_train + n_val), (n_train + n_val, rows)]
+
+
+@dataclass
+class ModelData:
+    """Model-ready data: scaled values and how each row maps back to prices."""
+
+    index: pd.DatetimeIndex  # dates of the rows of `values`
+    values: np.ndarray  # (rows, features) scaled; the target is column 0
+    bounds: list[tuple[int, int]]  # train, val, test
+    window: int
+    horizon: int  # 0: autoencoder windows
+    transform: Transform
+    scaler: Scaler
+    levels: pd.Series  # the target column's original values on the full frame's dates
+    batch_size: int = 32
+    seed: int = 0
+
+    # ------------------------------------------------------------ which samples
+
+    def rows_between(self, start: int, end: int) -> np.ndarray:
+        """Anchors t of the samples whose targets lie in rows [start, end)."""
+        return np.arange(max(start, self.window), end - self.horizon + 1)
+
+    def target_rows(self, split: str) -> np.ndarray:
+        return self.rows_between(*self.bounds[SPLITS.index(split)])
+
+    def all_rows(self) -> np.ndarray:
+        return self.rows_between(0, len(self.values))
+
+    def split_dates(self) -> dict[str, list[str]]:
+        """First and last date of each split."""
+        return {
+            split: [str(self.index[s].date()), str(self.index[e - 1].date())]
+            for split, (s, e) in zip(SPLITS, self.bounds, strict=True)
+        }
+
+    # ------------------------------------------------------------ windows
+
+    def windows(
+        self,
+        split_or_rows: str | np.ndarray,
+        shuffle: bool = False,
+        batch_size: int | None = None,
+    ):
+        """A tf.data.Dataset of (inputs (W, F), targets) for a split or for anchor rows
+        (contiguous). Targets: (H,) of the target column, or the input window if H = 0."""
+        import keras
+
+        rows = (
+            self.target_rows(split_or_rows)
+            if isinstance(split_or_rows, str)
+            else np.asarray(split_or_rows)
+        )
+        w, h = self.window, self.horizon
+        # Rows [first input, last target] only: nothing outside the samples' reach is read.
+        ds = keras.utils.timeseries_dataset_from_array(
+            self.values[rows[0] - w : rows[-1] + h].astype("float32"),
+            None,
+            sequence_length=w + h,
+            batch_size=batch_size or self.batch_size,
+            shuffle=shuffle,
+            seed=self.seed,
+        )
+        if h == 0:
+            return ds.map(lambda seq: (seq, seq))
+        return ds.map(lambda seq: (seq[:, :w, :], seq[:, w:, 0]))
+
+    def window_inputs(self, rows: np.ndarray) -> np.ndarray:
+        """The input windows of these anchors as one array (samples, W, F), from windows()."""
+        return np.concatenate([x for x, _ in self.windows(rows).as_numpy_iterator()])
+
+    def last_window(self) -> np.ndarray:
+        """The final W rows: the input of the forecast beyond the data's last date."""
+        return self.values[-self.window :][None].astype("float32")
+
+    # ------------------------------------------------------------ back to prices
+
+    def previous_level(self, rows: np.ndarray) -> np.ndarray:
+        """The actual target value on the day before each anchor's date (the naive forecast)."""
+        positions = self.levels.index.get_indexer(self.index[rows]) - 1
+        return self.levels.to_numpy()[positions]
+
+    def actual_paths(self, rows: np.ndarray) -> np.ndarray:
+        """The actual target values of each anchor's H target days (samples x H)."""
+        positions = self.levels.index.get_indexer(self.index[rows])
+        steps = np.arange(self.horizon)
+        return self.levels.to_numpy()[positions[:, None] + steps[None, :]]
+
+    def to_transformed(self, scaled: np.ndarray) -> np.ndarray:
+        """Model outputs (samples x H, scaled) in the transform's units."""
+        return self.scaler.inverse_transform(scaled, 0)
+
+    def to_prices(self, scaled: np.ndarray, last_level: np.ndarray) -> np.ndarray:
+        """Model outputs (samples x H, scaled) as price paths from each origin's last price."""
+        return self.transform.inverse_transform(self.to_transformed(scaled), last_level)
+
+
+def prepare(
+    frame: pd.DataFrame,
+    inputs: list[str],
+    transform: str,
+    scaling: str,
+    bounds_for,
+    window: int,
+    horizon: int,
+    batch_size: int = 32,
+    seed: int = 0,
+) -> ModelData:
+    """Transform the input columns (target first), split, fit the scaler on the training
+    rows only. `bounds_for(rows)` gives the split bounds for that many transformed rows."""
+    if frame[inputs].isna().any().any():
+        raise UserError("The chosen columns contain missing values (NaN); reload the data.")
+    transformer = make_transform(transform)
+    transformed = transformer.fit_transform(frame[inputs])
+    if not np.isfinite(transformed.to_numpy()).all():
+        raise UserError(
+            "The transformed data has infinite or missing values (zero prices or volume?)."
+        )
+    bounds = bounds_for(len(transformed))
+    need = window + horizon
+    for split, (start, end) in zip(SPLITS, bounds, strict=True):
+        if end - max(start, window) - horizon + 1 < 1:
+            raise UserError(
+                f"The {split} split has {end - start} day(s), too few for a window of "
+                f"{window} plus a horizon of {horizon} ({need} days). Use a longer date "
+                "range, a shorter window, or a larger share for that split."
+            )
+    raw = transformed.to_numpy(dtype=float)
+    scaler = fit_scaler_on_train(raw[bounds[0][0] : bounds[0][1]], scaling)
+    return ModelData(
+        index=transformed.index,
+        values=scaler.transform(raw),
+        bounds=bounds,
+        window=window,
+        horizon=horizon,
+        transform=transformer,
+        scaler=scaler,
+        levels=frame[inputs[0]].astype(float),
+        batch_size=batch_size,
+        seed=seed,
+    )
+
+
+def prepare_forecast(frame: pd.DataFrame, config: TrainConfig) -> ModelData:
+    """The forecaster's data: the config's inputs, transform, scaling and split."""
+    config.validate(frame.columns)
+    return prepare(
+        frame,
+        config.inputs,
+        config.transform,
+        config.scaling,
+        lambda rows: split_bounds(rows, config.train_frac, config.val_frac),
+        config.window,
+        config.horizon,
+        config.batch_size,
+        config.seed,
+    )
+
+
+def autoencoder_bounds(rows: int, train_frac: float) -> list[tuple[int, int]]:
+    """Fit on the training part less its last 15 %, validate on that 15 %, score the rest."""
+    n_train = int(round(rows * train_frac))
+    n_fit = int(round(n_train * (1 - AUTOENCODER_VAL_SHARE)))
+    return [(0, n_fit), (n_fit, n_train), (n_train, rows)]
+
+
+def prepare_anomaly(frame: pd.DataFrame, config: AnomalyConfig) -> ModelData:
+    """The autoencoder's data: log returns (and log volume changes), standardized."""
+    config.validate(frame.columns)
+    train_days = int(round((len(frame) - 1) * config.train_frac))
+    if train_days < 3 * config.window:
+        raise UserError(
+            f"The training part has {train_days} day(s); the autoencoder needs at least "
+            f"{3 * config.window} (3 windows of {config.window}). Use a longer range or a "
+            "shorter window."
+        )
+    return prepare(
+        frame,
+        config.inputs,
+        "log_return",
+        "standard",
+        lambda rows: autoencoder_bounds(rows, config.train_frac),
+        config.window,
+        0,
+        config.batch_size,
+        config.seed,
+    )
+
+
+def validate_config(config: TrainConfig | AnomalyConfig, frame: pd.DataFrame) -> None:
+    """Every check a run makes before training, without training (no TensorFlow)."""
+    if isinstance(config, AnomalyConfig):
+        prepare_anomaly(frame, config)
+    else:
+        prepare_forecast(frame, config)
