@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from core.config import AnomalyConfig
-from core.fitting import fit_model, seed_everything
-from core.runs import Run, RunRecord, RunStore
+from core.fitting import fit_model, record_of_fit, seed_everything
+from core.runs import Run, RunStore
 from core.windows import prepare_anomaly
 
 SCORE_EXPLANATION = (
@@ -60,15 +60,7 @@ def train_anomaly_detector(
     data = prepare_anomaly(frame, config)
     seed_everything(config.seed)
     model = build_autoencoder(config.window, data.values.shape[1], units=config.units)
-    history, stopped = fit_model(
-        model,
-        data.windows("train", shuffle=True),
-        data.windows("val"),
-        len(data.target_rows("train")),
-        config,
-        emit,
-        should_stop,
-    )
+    fitted = fit_model(model, data, config, emit, should_stop)
     windows = data.window_inputs(data.all_rows())  # every W-day window, in order
     recon = model.predict(windows, batch_size=512, verbose=0)
     errors = (recon - windows) ** 2
@@ -84,16 +76,17 @@ def train_anomaly_detector(
         close=frame["close"].loc[data.index],
     )
     dates = data.split_dates()
-    record = RunRecord(
-        kind="anomaly",
-        name=f"{data_desc.get('ticker', '?')} autoencoder w{config.window}",
-        status="stopped" if stopped else "finished",
-        config=config.to_dict(),
-        data=data_desc,
-        history=history,
-        seconds=time.monotonic() - started,
-        scaler=data.scaler.to_dict(),
-        split_dates={"train": [dates["train"][0], dates["val"][1]], "test": dates["test"]},
+    name = f"{data_desc.get('ticker', '?')} autoencoder w{config.window}"
+    training_part = [dates["train"][0], dates["val"][1]]
+    record = record_of_fit(
+        "anomaly",
+        name,
+        config,
+        data_desc,
+        data,
+        fitted,
+        started,
+        split_dates={"train": training_part, "test": dates["test"]},
         threshold=threshold_for(scores, config.percentile),
     )
     arrays = {

@@ -99,8 +99,13 @@ _FIT_SETTINGS = {
     "batch_size": (32, "Batch size", "", dict(lo=1, hi=1024)),
     "learning_rate": (1e-3, "Learning rate", "Adam's step size.", dict(lo=1e-7)),
     "loss": ("mse", "Loss", "", dict(choices=LOSSES)),
-    "early_stopping": (True, "Early stopping", "Stop when the validation loss stalls.", {}),
-    "patience": (5, "Patience (epochs)", "", dict(lo=1, hi=100)),
+    "early_stopping": (True, "Early stopping", "", {}),
+    "patience": (
+        5,
+        "Patience (epochs)",
+        "With early stopping: epochs without a better validation loss before training ends.",
+        dict(lo=1, hi=100),
+    ),
     "restore_best": (True, "Restore the best weights when stopping early", "", {}),
     "seed": (0, "Seed", "One seed per run; the same seed reproduces it.", dict(lo=0, hi=2**31 - 1)),
 }

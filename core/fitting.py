@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 
 from core.errors import UserError
+from core.runs import RunRecord
+from core.windows import ModelData
 
 BATCH_EVENT_INTERVAL_S = 0.25
 
@@ -83,10 +85,9 @@ def make_progress_callback(
     return Progress()
 
 
-def fit_model(
-    model, train_ds, val_ds, train_samples: int, config, emit, should_stop
-) -> tuple[list[dict], bool]:
-    """Compile and fit with live progress, stop and NaN handling; the loop every job shares.
+def fit_model(model, data: ModelData, config, emit, should_stop) -> tuple[list[dict], bool]:
+    """Compile and fit on the data's training windows, validating on its validation
+    windows, with live progress, stop and NaN handling; the loop every job shares.
 
     `config` is any Settings with the training loop's fields (core.config.fit_setting). Returns (history rows, stopped by the user).
     """
@@ -94,7 +95,8 @@ def fit_model(
 
     loss = keras.losses.Huber() if config.loss == "huber" else keras.losses.MeanSquaredError()
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss)
-    batches = int(math.ceil(train_samples / config.batch_size))
+    train_ds, val_ds = data.windows("train", shuffle=True), data.windows("val")
+    batches = int(math.ceil(len(data.target_rows("train")) / config.batch_size))
     emit({"type": "start", "epochs": config.epochs, "batches": batches})
     progress = make_progress_callback(emit, should_stop, batches)
     callbacks = [progress]
@@ -123,3 +125,30 @@ def fit_model(
         for i, loss_i in enumerate(history.get("loss", []))
     ]
     return rows, progress.stopped_by_user
+
+
+def record_of_fit(
+    kind: str,
+    name: str,
+    config,
+    data_desc: dict,
+    data: ModelData,
+    fitted: tuple[list[dict], bool],
+    started: float,
+    **details,
+) -> RunRecord:
+    """The run record every kind shares: settings, data, history, status, time, scaling,
+    split dates; `details` add the kind's own results (metrics, threshold, ...)."""
+    history, stopped = fitted
+    return RunRecord(
+        kind=kind,
+        name=name,
+        status="stopped" if stopped else "finished",
+        config=config.to_dict(),
+        data=data_desc,
+        history=history,
+        seconds=time.monotonic() - started,
+        scaler=data.scaler.to_dict(),
+        split_dates=details.pop("split_dates", None) or data.split_dates(),
+        **details,
+    )

@@ -20,8 +20,8 @@ from core.evaluation import (
     in_sample_scale,
     lag_diagnostic,
 )
-from core.fitting import fit_model, seed_everything
-from core.runs import RunRecord, RunStore
+from core.fitting import fit_model, record_of_fit, seed_everything
+from core.runs import RunStore
 from core.windows import ModelData, prepare_forecast
 
 
@@ -93,32 +93,15 @@ def train_forecaster(
     seed_everything(config.seed)
     data = prepare_forecast(frame, config)
     model, attention_model = build_forecaster(config, data.values.shape[1])
-    history, stopped = fit_model(
-        model,
-        data.windows("train", shuffle=True),
-        data.windows("val"),
-        len(data.target_rows("train")),
-        config,
-        emit,
-        should_stop,
-    )
+    fitted = fit_model(model, data, config, emit, should_stop)
     predictions, arrays = predict_forecaster(data, model, attention_model)
     if not np.isfinite(predictions["predicted"]).all():
         raise UserError("The model predicted non-finite values; try a lower learning rate.")
     dates = data.split_dates()
     metrics, naive = score_predictions(data.levels, predictions, dates["train"])
-    record = RunRecord(
-        kind="forecast",
-        name=config.name or default_run_name(config, data_desc),
-        status="stopped" if stopped else "finished",
-        config=config.to_dict(),
-        data=data_desc,
-        history=history,
-        seconds=time.monotonic() - started,
-        scaler=data.scaler.to_dict(),
-        split_dates=dates,
-        metrics=metrics,
-        naive=naive,
+    name = config.name or default_run_name(config, data_desc)
+    record = record_of_fit(
+        "forecast", name, config, data_desc, data, fitted, started, metrics=metrics, naive=naive
     )
     store.save(record, {"predictions": predictions}, frame, arrays, model=model)
     return {

@@ -22,6 +22,19 @@ from core.evaluation import (
 from core.runs import Run
 
 NAIVE_ROW = "naive (tomorrow = today)"
+MASE_NOTE = (
+    "**MASE** = the model's mean absolute error / the naive forecast's in-sample error. "
+    "Below 1 beats naive; about 1 is what daily stock prices usually give."
+)
+DIRECTION_NOTE = (
+    "Directional accuracy compares the sign of the predicted and actual move from yesterday; "
+    "naive predicts no move, so it has none."
+)
+CHANGES_NOTE = (
+    "This model predicts changes. Its price line is yesterday's actual price plus a small "
+    "predicted change, which is why it hugs the actual so closely: judge it by the change "
+    "correlation and direction above, not by the price chart."
+)
 METRIC_LABELS = {
     "rmse": "RMSE",
     "mae": "MAE",

@@ -14,11 +14,6 @@ from core.evaluation import (
 )
 from ui import run_store
 
-MASE_NOTE = (
-    "**MASE** = the model's mean absolute error / the naive forecast's in-sample error. "
-    "Below 1 beats naive; about 1 is what daily stock prices usually give."
-)
-
 st.title("Predictions")
 runs = {run.id: run for run in run_store().runs(kind="forecast")}
 if not runs:
@@ -61,10 +56,7 @@ def one_run(run) -> None:
     table = report.labelled(report.shifted_metrics(run, shift))
     formats = {c: st.column_config.NumberColumn(format="%.4f") for c in table.columns}
     st.dataframe(table, width="stretch", key="metrics_table", column_config=formats)
-    st.caption(
-        MASE_NOTE + " Directional accuracy compares the sign of the predicted and actual move "
-        "from yesterday; naive predicts no move, so it has none."
-    )
+    st.caption(report.MASE_NOTE + " " + report.DIRECTION_NOTE)
 
     st.subheader("Lag diagnostic: is the prediction just yesterday's price?")
     diag = lag_diagnostic(actual, pred)
@@ -81,11 +73,7 @@ def one_run(run) -> None:
     c1.plotly_chart(charts.change_series_chart(*changes), key="change_series")
     c2.plotly_chart(charts.change_scatter(*changes), key="change_scatter")
     if run.config.transform != "raw":
-        st.caption(
-            "This model predicts changes. Its price line is yesterday's actual price plus a small "
-            "predicted change, which is why it hugs the actual so closely: judge it by the "
-            "change correlation and direction above, not by the price chart."
-        )
+        st.caption(report.CHANGES_NOTE)
 
     arrays, horizon = run.arrays, run.config.horizon
     if horizon > 1 and "forecast_paths" in arrays:
@@ -146,7 +134,7 @@ def compare(selected) -> None:
         st.warning(
             "These runs have different test periods; naive is shown for the first run's days."
         )
-    st.caption(MASE_NOTE)
+    st.caption(report.MASE_NOTE)
     st.subheader("Loss curves")
     histories = {run.name: run.history for run in selected}
     st.plotly_chart(charts.loss_curves_side_by_side(histories), key="compare_loss")

@@ -1,0 +1,200 @@
+"""The shape of the code: no import cycle in core/, one source of settings, old runs load."""
+
+import ast
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.config import SEQ2SEQ_HORIZON, AnomalyConfig, TrainConfig
+from core.forecast import repredict
+from core.report import comparison_table
+from core.runs import RunStore
+from core.windows import prepare_anomaly, prepare_forecast
+from tests.conftest import ROOT
+from tests.helpers import tiny_config, tiny_dataset
+
+LEGACY = ROOT / "tests" / "fixtures" / "legacy_workspace"
+
+
+def _module_name(path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def core_import_graph() -> dict[str, set[str]]:
+    """Every core module -> the core modules it imports, at any depth of its code."""
+    modules = {_module_name(p): p for p in (ROOT / "core").rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            deps |= {t for t in targets if t in modules and t != name}
+        graph[name] = deps
+    return graph
+
+
+def test_core_has_no_import_cycle_even_inside_functions():
+    graph = core_import_graph()
+    assert "core.jobs" in graph and "core.forecast" in graph["core.jobs"]
+    done, path = set(), []
+
+    def visit(module):
+        if module in path:
+            cycle = path[path.index(module) :] + [module]
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+        if module in done:
+            return
+        path.append(module)
+        for dep in sorted(graph[module]):
+            visit(dep)
+        path.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
+
+
+def test_modules_stay_small_and_core_never_imports_streamlit():
+    for path in (ROOT / "core").rglob("*.py"):
+        text = path.read_text()
+        assert len(text.splitlines()) <= 350, f"{path.name}: {len(text.splitlines())} lines"
+        assert "import streamlit" not in text and "from streamlit" not in text, path
+    for path in (ROOT / "pages").glob("*.py"):
+        assert len(path.read_text().splitlines()) <= 160, path.name
+
+
+def test_every_page_opens_without_importing_tensorflow():
+    """In a fresh interpreter, as the server is: open every page, train nothing."""
+    code = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "at = AppTest.from_file('app.py', default_timeout=60).run()\n"
+        "for page in ('train', 'predictions', 'anomalies', 'data'):\n"
+        "    at.switch_page(f'pages/{page}.py').run()\n"
+        "    assert not at.exception, (page, at.exception)\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'jax') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_cli_has_a_flag_for_every_setting():
+    for command, cls in (("train", TrainConfig), ("anomalies", AnomalyConfig)):
+        out = subprocess.run(
+            [sys.executable, "-m", "core.cli", command, "--help"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        for spec in cls.specs():
+            flag = "--" + spec.name.replace("_", "-")
+            assert flag in out.stdout, f"{command} has no {flag}"
+            if isinstance(spec.default, bool):
+                assert "--no-" + spec.name.replace("_", "-") in out.stdout
+    from core.cli import build_parser, settings_from_args
+
+    args = build_parser().parse_args(
+        ["train", "--sample", "AAPL", "--train-frac", "0.6", "--no-early-stopping"]
+    )
+    config = settings_from_args(TrainConfig, args)
+    assert config.train_frac == 0.6 and config.early_stopping is False
+    assert config.window == TrainConfig().window  # untouched flags keep the dataclass default
+
+
+def test_train_page_defaults_and_limits_come_from_the_config(workspace):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["dataset"] = tiny_dataset()
+    at.run()
+    at.switch_page("pages/train.py").run()
+    shown = {w.label: w for w in at.number_input}
+    for spec in TrainConfig.specs():
+        if spec.label in shown:
+            widget = shown[spec.label]
+            assert widget.value == spec.default, spec.name
+            assert (widget.min, widget.max) == (spec.lo, spec.hi), spec.name
+    assert {"Window (lookback days)", "Epochs", "Seed", "Learning rate"} <= set(shown)
+    toggles = {t.label: t.value for t in at.toggle}
+    assert toggles["Early stopping"] is TrainConfig().early_stopping
+    radios = {r.label: r.value for r in at.radio}
+    assert radios[TrainConfig.spec("transform").label] == TrainConfig().transform
+    sliders = {s.label: s.value for s in at.slider}
+    assert sliders["Training share %"] == round(100 * TrainConfig().train_frac)
+    next(s for s in at.selectbox if s.label == "Architecture").set_value("seq2seq").run()
+    horizon = next(w for w in at.number_input if w.label == TrainConfig.spec("horizon").label)
+    assert horizon.value == SEQ2SEQ_HORIZON and horizon.max == TrainConfig.spec("horizon").hi
+    anomalies = at.switch_page("pages/anomalies.py").run()
+    for spec in AnomalyConfig.specs():
+        for widget in anomalies.number_input:
+            if widget.label == spec.label:
+                assert (widget.value, widget.min, widget.max) == (spec.default, spec.lo, spec.hi)
+
+
+def test_forecast_and_anomaly_share_one_preparation_and_windowing():
+    frame = tiny_dataset(start="2008-01-01").frame
+    forecast = prepare_forecast(frame, tiny_config(transform="log_return", features=["volume"]))
+    anomaly = prepare_anomaly(frame, AnomalyConfig(window=10))
+    assert type(forecast) is type(anomaly)
+    # the same transform of the same columns; only the split differs
+    n = len(anomaly.values)
+    np.testing.assert_allclose(
+        anomaly.scaler.inverse_transform(anomaly.values, col=None),
+        forecast.scaler.inverse_transform(forecast.values, col=None)[:n],
+    )
+    x, y = next(iter(anomaly.windows("train", batch_size=8)))
+    assert x.shape == (8, 10, 2)
+    np.testing.assert_array_equal(x.numpy(), y.numpy())  # the autoencoder's target is its input
+    inputs = anomaly.window_inputs(anomaly.all_rows())
+    assert inputs.shape == (n - 10 + 1, 10, 2)
+    np.testing.assert_allclose(inputs[-1], anomaly.values[-10:], rtol=1e-6)
+
+
+@pytest.fixture
+def legacy_store(workspace) -> RunStore:
+    shutil.copytree(LEGACY / "runs", workspace / "runs")
+    return RunStore()
+
+
+def test_runs_saved_by_the_old_code_still_load(legacy_store):
+    runs = {run.name: run for run in legacy_store.runs(kind=None)}
+    assert set(runs) == {"legacy uni raw", "legacy multi diff attention", "AAPL autoencoder w30"}
+    uni, multi = runs["legacy uni raw"], runs["legacy multi diff attention"]
+    assert isinstance(uni.config, TrainConfig) and uni.config.window == 10
+    assert multi.config.model == "seq2seq_attention" and multi.config.multivariate
+    assert uni.record.epochs_run == 2 and uni.train_dates[0] == "2011-06-01"
+    pd.testing.assert_frame_equal(repredict(uni.id, legacy_store), uni.predictions)
+    table = comparison_table([uni, multi])
+    assert table.loc["legacy uni raw", "RMSE"] == pytest.approx(uni.metrics["rmse"])
+    detector = runs["AAPL autoencoder w30"]
+    assert isinstance(detector.config, AnomalyConfig)
+    assert {"score", "split", "log_return"} <= set(detector.scores.columns)
+    assert (
+        detector.train_dates[1] == json.loads((detector.path / "run.json").read_text())["train_end"]
+    )
+    assert list(legacy_store.table()["name"]) == ["legacy multi diff attention", "legacy uni raw"]
+
+
+def test_pages_show_old_runs(legacy_store):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/predictions.py").run()
+    at.multiselect[0].set_value([r.id for r in legacy_store.runs(kind="forecast")]).run()
+    assert not at.exception and len(at.dataframe[0].value) == 3
+    at.switch_page("pages/anomalies.py").run()
+    assert not at.exception and len(at.dataframe[-1].value) > 0
