@@ -166,7 +166,7 @@ def result_sentence(job) -> str:
     if "metrics" in r:
         m, n = r["metrics"], r["naive"]
         return (
-            f"{head} Test RMSE {m['rmse']:.3f} vs naive {n['rmse']:.3f}; MASE {m['mase']:.3f} vs "
-            f"naive {n['mase']:.3f}. Open Predictions to see why."
+            f"{head} Verdict: {r.get('verdict', '?')} (relative MAE {m.get('rel_mae', float('nan')):.3f}). "
+            f"Test RMSE {m['rmse']:.3f} vs naive {n['rmse']:.3f}. Open Predictions to see why."
         )
     return f"{head} Threshold {r['threshold']:.3f}."

@@ -134,7 +134,12 @@ class TrainConfig(Settings):
         choices=TRANSFORM_LABELS,
     )
     scaling: str = setting(
-        "standard", "Scaling (fit on the training part only)", choices=SCALING_LABELS
+        "window",
+        "Scaling",
+        "Window-relative: each window divided by its own last value (leak-free, works at any "
+        "price level). Standard and min-max are fit on the training part and cannot reach "
+        "prices far outside it. Differenced transforms are standardized on the training part.",
+        choices=SCALING_LABELS,
     )
     train_frac: float = setting(0.70, "Training share", lo=0.05, hi=0.95, step=0.05)
     val_frac: float = setting(0.15, "Validation share", lo=0.05, hi=0.5, step=0.05)

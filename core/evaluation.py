@@ -1,76 +1,25 @@
-"""Metrics, the naive baseline, lag diagnostics, stationarity tests and summary statistics.
+"""Pure forecast metrics: errors beside naive, the Diebold-Mariano test, the lag
+diagnostic and the verdict.
 
 Every metric of a model is meant to be shown beside the same metric of naive persistence
-(y_hat_t = y_{t-1}) on the same days.
+(y_hat_t = y_{t-1}) on the same days. One sign convention for lags everywhere: k > 0 means
+"the prediction matches the actual price of k days before".
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from core.data.frames import log_returns
-
-METRIC_NAMES = ["rmse", "mae", "mape", "mase", "directional_accuracy"]
+METRIC_NAMES = ["rel_mae", "rmse", "mae", "mape", "mase", "directional_accuracy"]
 LAGS = list(range(-5, 6))
-
-
-# ---------------------------------------------------------------- data summaries
-
-
-def summarize_prices(frame: pd.DataFrame) -> dict:
-    """First/last date, rows, mean and sd of daily log returns, largest drawdown."""
-    close = frame["close"]
-    log_ret = log_returns(close).dropna()
-    drawdown = close / close.cummax() - 1.0
-    trough = drawdown.idxmin()
-    return {
-        "first_date": close.index[0].date(),
-        "last_date": close.index[-1].date(),
-        "rows": int(len(close)),
-        "mean_log_return": float(log_ret.mean()),
-        "std_log_return": float(log_ret.std()),
-        "max_drawdown": float(drawdown.min()),
-        "max_drawdown_date": trough.date(),
-    }
-
-
-def adf_test(series: pd.Series) -> dict:
-    """Augmented Dickey-Fuller test (statsmodels); p < 0.05 suggests stationarity."""
-    from statsmodels.tsa.stattools import adfuller
-
-    values = pd.Series(series).replace([np.inf, -np.inf], np.nan).dropna().to_numpy(dtype=float)
-    if len(values) < 10 or np.ptp(values) == 0:
-        # A constant or tiny series has no defined test; say so rather than fail.
-        return {"statistic": float("nan"), "pvalue": float("nan"), "lags": 0, "nobs": len(values)}
-    result = adfuller(values, autolag="AIC", result_object=True)
-    return {
-        "statistic": float(result.statistic),
-        "pvalue": float(result.pvalue),
-        "lags": int(result.lags),
-        "nobs": int(result.nobs),
-    }
-
-
-def stationarity_table(close: pd.Series) -> pd.DataFrame:
-    """ADF results for the price, its first difference and its log return."""
-    series = {
-        "price": close,
-        "first difference": close.diff(),
-        "log return": log_returns(close),
-    }
-    rows = []
-    for name, values in series.items():
-        result = adf_test(values)
-        rows.append(
-            {
-                "series": name,
-                "ADF statistic": result["statistic"],
-                "p-value": result["pvalue"],
-                "stationary (p < 0.05)": result["pvalue"] < 0.05,
-            }
-        )
-    return pd.DataFrame(rows).set_index("series")
+# Shifted RMSEs within this share of the lowest are a tie (noise, not a different lag).
+LAG_TIE_TOLERANCE = 0.01
+# A move correlation this high is a peak worth naming (see best_lag).
+MIN_PEAK_CORR = 0.1
+SIGNIFICANCE = 0.05
+VERDICTS = ("beats naive", "echoes yesterday", "no better than naive", "worse than naive")
 
 
 # ---------------------------------------------------------------- forecast metrics
@@ -160,29 +109,129 @@ def lag_diagnostic(actual: pd.Series, predicted: pd.Series, lags=LAGS) -> pd.Dat
 
 
 def best_lag(diagnostic: pd.DataFrame) -> int:
-    """The lag k with the lowest RMSE of y_hat_t against y_{t-k}."""
-    return int(diagnostic["rmse"].idxmin())
+    """The one best lag: the k whose shifted RMSE of y_hat_t against y_{t-k} is lowest,
+    robust to ties and edges.
+
+    - A flat curve (every lag within LAG_TIE_TOLERANCE of the lowest) identifies no lag:
+      0, and lag_sentence says that no day lines up.
+    - A lowest RMSE at the edge of the range (|k| = 5) means the curve is still falling
+      there: a level bias in a trend, not a 5-day lag. The peak of the move correlation,
+      which a level bias does not move, decides instead if it is a real peak (at least
+      MIN_PEAK_CORR); if not, the tie rule below does.
+    - Otherwise lags within LAG_TIE_TOLERANCE of the lowest RMSE are tied and the tied lag
+      nearest 0 wins, so an echo within noise of k = 1 is called 1.
+    """
+    rmse = diagnostic["rmse"].dropna()
+    if rmse.empty:
+        return 0
+    tied = rmse[rmse <= rmse.min() * (1 + LAG_TIE_TOLERANCE)]
+    if len(tied) == len(rmse):
+        return 0
+    corr = diagnostic["move_corr"].dropna()
+    at_edge = abs(rmse.idxmin()) == max(abs(k) for k in rmse.index)
+    if at_edge and not corr.empty and corr.max() >= MIN_PEAK_CORR:
+        return int(corr.idxmax())
+    return int(min(tied.index, key=lambda k: (abs(k), -k)))
 
 
 def shift_prediction(predicted: pd.Series, k: int) -> pd.Series:
-    """The prediction moved k trading days along its own index (k = -1: one day earlier).
+    """The prediction lined up with the actual price k trading days before its target day
+    (each value moved k days earlier). An echo of yesterday (y_hat_t = y_{t-1}) lines up
+    exactly at k = 1. For k != 0 this is look-ahead, not a forecast."""
+    return predicted.shift(-k).dropna()
 
-    A model that echoes yesterday (y_hat_t = y_{t-1}) lines up with the actual at k = -1.
-    """
-    return predicted.shift(k).dropna()
+
+def relative_mae(actual, predicted, naive) -> float:
+    """MAE of the prediction / MAE of naive on the same days (naive: 1 by construction)."""
+    y = np.asarray(actual, float)
+    naive_mae = np.mean(np.abs(np.asarray(naive, float) - y))
+    return float(np.mean(np.abs(np.asarray(predicted, float) - y)) / naive_mae)
 
 
 def metrics_table(
-    actual: pd.Series, predicted: pd.Series, previous: pd.Series, scale: float
+    actual: pd.Series,
+    predicted: pd.Series,
+    previous: pd.Series,
+    scale: float,
+    label: str = "model",
 ) -> pd.DataFrame:
-    """Model beside naive persistence on the same days, one row each."""
+    """The prediction beside naive persistence on the same days, one row each."""
     common = predicted.index.intersection(actual.index).intersection(previous.index)
     y, p, prev = actual[common], predicted[common], previous[common]
     rows = {
-        "model": forecast_metrics(y, p, prev, scale),
-        "naive (tomorrow = today)": forecast_metrics(y, prev, prev, scale),
+        label: {**forecast_metrics(y, p, prev, scale), "rel_mae": relative_mae(y, p, prev)},
+        "naive (tomorrow = today)": {**forecast_metrics(y, prev, prev, scale), "rel_mae": 1.0},
     }
     return pd.DataFrame(rows).T[METRIC_NAMES]
+
+
+# ---------------------------------------------------------------- against naive: the verdict
+
+
+def diebold_mariano(
+    errors_a: np.ndarray, errors_b: np.ndarray, h: int = 1, loss: str = "absolute"
+) -> dict:
+    """Diebold-Mariano test of equal accuracy, with the Harvey-Leybourne-Newbold
+    small-sample correction. d_t = L(e_a,t) - L(e_b,t); its variance allows for the
+    autocorrelation of h-step forecast errors (lags < h). `stat` < 0: a is more accurate.
+    Two-sided p-value from Student's t with n - 1 degrees of freedom."""
+    ea, eb = np.asarray(errors_a, float), np.asarray(errors_b, float)
+    fn = np.abs if loss == "absolute" else np.square
+    d = fn(ea) - fn(eb)
+    if d.ndim > 1:  # several steps per origin: the origin's mean loss
+        d = d.mean(axis=1)
+    n = len(d)
+    centred = d - d.mean()
+    gamma = [np.sum(centred[k:] * centred[: n - k]) / n for k in range(min(h, n))]
+    variance = (gamma[0] + 2 * sum(gamma[1:])) / n
+    if n < 3 or not variance > 0:
+        return {"stat": float("nan"), "pvalue": float("nan")}
+    correction = np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
+    stat = float(d.mean() / np.sqrt(variance) * correction)
+    return {"stat": stat, "pvalue": float(2 * stats.t.sf(abs(stat), df=n - 1))}
+
+
+def skill_against_naive(actual_paths, forecast_paths, naive_paths) -> dict:
+    """rel_mae and the DM test of a forecast against naive on the same targets (origins x
+    H steps; H = 1 for one-step models): every step of every path counts."""
+    y = np.asarray(actual_paths, float)
+    model_err = np.asarray(forecast_paths, float) - y
+    naive_err = np.asarray(naive_paths, float) - y
+    dm = diebold_mariano(model_err, naive_err, h=y.shape[1] if y.ndim > 1 else 1)
+    rel = float(np.mean(np.abs(model_err)) / np.mean(np.abs(naive_err)))
+    return {"rel_mae": rel, "dm_stat": dm["stat"], "dm_pvalue": dm["pvalue"]}
+
+
+def verdict(rel_mae: float, dm_stat: float, dm_pvalue: float, lag: int) -> str:
+    """One of VERDICTS. "Beats naive" needs the DM test at 5 % and a relative MAE below 1;
+    significantly larger errors are "worse than naive"; otherwise a best lag of 1 is
+    "echoes yesterday", anything else "no better than naive"."""
+    significant = bool(np.isfinite(dm_pvalue) and dm_pvalue < SIGNIFICANCE)
+    if significant and dm_stat < 0 and rel_mae < 1:
+        return "beats naive"
+    if significant and dm_stat > 0:
+        return "worse than naive"
+    return "echoes yesterday" if lag == 1 else "no better than naive"
+
+
+def verdict_sentence(metrics: dict) -> str:
+    """The verdict in one plain sentence, with the numbers behind it."""
+    v, rel, p, lag = (metrics[k] for k in ("verdict", "rel_mae", "dm_pvalue", "best_lag"))
+    numbers = f"relative MAE {rel:.3f}, Diebold-Mariano p = {p:.3g}, best lag {lag}"
+    change = f"{abs(rel - 1):.1%} {'smaller' if rel < 1 else 'larger'}"
+    if v == "beats naive":
+        return f"Beats naive: its errors are {change} than naive's, and the test says it is not luck ({numbers})."
+    if v == "worse than naive":
+        return (
+            f"Worse than naive: its errors are {change} than naive's, significantly so ({numbers})."
+        )
+    if v == "echoes yesterday":
+        return (
+            "Echoes yesterday: it lines up best with the previous day's price and is not "
+            f"significantly better than 'tomorrow = today' ({numbers}). It looks accurate on a "
+            "price chart because yesterday's price is."
+        )
+    return f"No better than naive: no significant difference from 'tomorrow = today' ({numbers})."
 
 
 def horizon_errors(actual_paths: np.ndarray, forecast_paths: np.ndarray) -> pd.DataFrame:
@@ -195,19 +244,54 @@ def horizon_errors(actual_paths: np.ndarray, forecast_paths: np.ndarray) -> pd.D
     )
 
 
+def score_forecast(
+    levels: pd.Series, predictions: pd.DataFrame, arrays: dict, train_dates: tuple[str, str]
+) -> tuple[dict, dict, str]:
+    """Metrics of the model and of naive persistence on the same test days, and the model's
+    verdict against naive (relative MAE and the DM test over every step of every path)."""
+    scale = in_sample_scale(levels, train_dates)
+    y, p, prev = (predictions[c].to_numpy() for c in ("actual", "predicted", "naive"))
+    metrics = forecast_metrics(y, p, prev, scale)
+    metrics["best_lag"] = best_lag(lag_diagnostic(levels, predictions["predicted"]))
+    metrics.update(change_skill(y, p, prev))
+    paths = arrays["forecast_paths"]
+    naive_paths = np.repeat(prev[:, None], paths.shape[1], axis=1)
+    metrics.update(skill_against_naive(arrays["actual_paths"], paths, naive_paths))
+    run_verdict = verdict(
+        metrics["rel_mae"], metrics["dm_stat"], metrics["dm_pvalue"], metrics["best_lag"]
+    )
+    naive = forecast_metrics(y, prev, prev, scale)
+    naive["rel_mae"] = 1.0
+    naive["best_lag"] = best_lag(lag_diagnostic(levels, predictions["naive"]))
+    return metrics, naive, run_verdict
+
+
 def lag_sentence(lag: int, diagnostic: pd.DataFrame) -> str:
-    """One plain sentence on what the lag diagnostic says."""
+    """One plain sentence on what the lag diagnostic says, for the one best lag."""
     rmse0, rmse_best = diagnostic.loc[0, "rmse"], diagnostic.loc[lag, "rmse"]
+    rmse = diagnostic["rmse"]
+    if rmse.max() <= rmse.min() * (1 + LAG_TIE_TOLERANCE):
+        return (
+            f"The prediction lines up with no day in particular: its RMSE against the actual "
+            f"price is within {LAG_TIE_TOLERANCE:.0%} for every k from {rmse.index.min()} to "
+            f"{rmse.index.max()} (about {rmse0:.3f}). It tracks neither today's price nor "
+            "yesterday's; typically it stays near a level it learned in training."
+        )
     if lag == 0:
         return (
             f"The prediction is closest to the same day's actual price (RMSE {rmse0:.3f} at k = 0): "
-            "it is not simply yesterday's price. Compare its MASE with naive to see if it adds skill."
+            "it is not simply yesterday's price. The verdict above says whether it adds skill."
         )
     if lag == 1:
         return (
             f"The prediction is closest to the actual price of the day before (RMSE {rmse_best:.3f} "
-            f"at k = 1 vs {rmse0:.3f} at k = 0): the model mostly echoes yesterday's price. (A very "
-            "smooth forecast of a noisy series can do this too; MASE and the change correlation tell.)"
+            f"at k = 1 vs {rmse0:.3f} at k = 0), and its day-to-day moves follow the market's "
+            "moves of the day before: the model mostly echoes yesterday's price. (A very "
+            "smooth forecast of a noisy series can do this too; the verdict tells.)"
         )
-    direction = "earlier: it trails the market" if lag > 0 else "later"
-    return f"The prediction lines up best with the actual price {abs(lag)} day(s) {direction} (k = {lag})."
+    if lag > 0:
+        return (
+            f"The prediction lines up best with the actual price {lag} days before (k = {lag}): "
+            "it trails the market."
+        )
+    return f"The prediction lines up best with the actual price {-lag} day(s) later (k = {lag})."

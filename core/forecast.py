@@ -13,13 +13,7 @@ import pandas as pd
 
 from core.config import TrainConfig
 from core.errors import UserError
-from core.evaluation import (
-    best_lag,
-    change_skill,
-    forecast_metrics,
-    in_sample_scale,
-    lag_diagnostic,
-)
+from core.evaluation import score_forecast
 from core.fitting import fit_model, record_of_fit, seed_everything
 from core.runs import RunStore
 from core.windows import ModelData, prepare_forecast
@@ -64,20 +58,6 @@ def predict_forecaster(data: ModelData, model, attention_model=None) -> tuple[pd
     return predictions, arrays
 
 
-def score_predictions(
-    levels: pd.Series, predictions: pd.DataFrame, train_dates: tuple[str, str]
-) -> tuple[dict, dict]:
-    """Metrics of the model and of naive persistence on the same test days."""
-    scale = in_sample_scale(levels, train_dates)
-    y, p, prev = (predictions[c].to_numpy() for c in ("actual", "predicted", "naive"))
-    metrics = forecast_metrics(y, p, prev, scale)
-    metrics["best_lag"] = best_lag(lag_diagnostic(levels, predictions["predicted"]))
-    metrics.update(change_skill(y, p, prev))
-    naive = forecast_metrics(y, prev, prev, scale)
-    naive["best_lag"] = best_lag(lag_diagnostic(levels, predictions["naive"]))
-    return metrics, naive
-
-
 def train_forecaster(
     frame: pd.DataFrame,
     data_desc: dict,
@@ -98,10 +78,20 @@ def train_forecaster(
     if not np.isfinite(predictions["predicted"]).all():
         raise UserError("The model predicted non-finite values; try a lower learning rate.")
     dates = data.split_dates()
-    metrics, naive = score_predictions(data.levels, predictions, dates["train"])
+    metrics, naive, run_verdict = score_forecast(data.levels, predictions, arrays, dates["train"])
     name = config.name or default_run_name(config, data_desc)
     record = record_of_fit(
-        "forecast", name, config, data_desc, data, fitted, started, metrics=metrics, naive=naive
+        "forecast",
+        name,
+        config,
+        data_desc,
+        data,
+        fitted,
+        started,
+        metrics=metrics,
+        naive=naive,
+        verdict=run_verdict,
+        warnings=data.warnings,
     )
     store.save(record, {"predictions": predictions}, frame, arrays, model=model)
     return {
@@ -109,6 +99,8 @@ def train_forecaster(
         "status": record.status,
         "epochs_run": record.epochs_run,
         "seconds": round(record.seconds, 2),
+        "verdict": record.verdict,
+        "warnings": record.warnings,
         "metrics": metrics,
         "naive": naive,
     }

@@ -35,6 +35,8 @@ TABLE_COLUMNS = [
     "transform",
     "model",
     "status",
+    "verdict",
+    "rel. MAE",
     "test RMSE",
     "MASE",
 ]
@@ -61,6 +63,8 @@ class RunRecord:
     split_dates: dict[str, list[str]] = field(default_factory=dict)  # split -> [first, last]
     metrics: dict = field(default_factory=dict)
     naive: dict = field(default_factory=dict)
+    verdict: str = ""  # forecast runs: one of core.evaluation.VERDICTS
+    warnings: list[str] = field(default_factory=list)
     threshold: float | None = None  # anomaly runs
     id: str = ""
 
@@ -250,6 +254,8 @@ class RunStore:
                     "transform": cfg.transform if forecast else "",
                     "model": cfg.model if forecast else "autoencoder",
                     "status": run.status,
+                    "verdict": run.record.verdict,
+                    "rel. MAE": run.metrics.get("rel_mae"),
                     "test RMSE": run.metrics.get("rmse"),
                     "MASE": run.metrics.get("mase"),
                 }

@@ -110,12 +110,14 @@ class Scaler:
 
     kind: ClassVar[str]
     label: ClassVar[str]
+    relative: ClassVar[bool] = False  # True: windows.py makes each window relative to its end
 
-    def __init__(self, offset=None, scale=None) -> None:
+    def __init__(self, offset=None, scale=None, **_) -> None:
         self.offset = None if offset is None else np.asarray(offset, dtype=float)
         self.scale = None if scale is None else np.asarray(scale, dtype=float)
 
-    def fit(self, train: np.ndarray) -> Scaler:
+    def fit(self, train: np.ndarray, kinds: list[str] | None = None) -> Scaler:
+        """Fit on the training rows; `kinds` ('price' / 'volume' per column) if it matters."""
         offset, scale = self._fit(np.asarray(train, dtype=float))
         self.offset, self.scale = offset, np.where(scale > 0, scale, 1.0)
         return self
@@ -133,12 +135,16 @@ class Scaler:
             return np.asarray(values, dtype=float) * self.scale + self.offset
         return np.asarray(values, dtype=float) * self.scale[col] + self.offset[col]
 
+    def to_levels(self, transformed: np.ndarray, last_level: np.ndarray) -> np.ndarray:
+        """Only relative scalers turn values into levels themselves (see WindowRelative)."""
+        raise NotImplementedError
+
     def to_dict(self) -> dict:
         return {"kind": self.kind, "offset": self.offset.tolist(), "scale": self.scale.tolist()}
 
     @staticmethod
     def from_dict(data: dict) -> Scaler:
-        return SCALERS[data["kind"]](data["offset"], data["scale"])
+        return SCALERS[data["kind"]](**{k: v for k, v in data.items() if k != "kind"})
 
 
 class StandardScaler(Scaler):
@@ -156,8 +162,56 @@ class MinMaxScaler(Scaler):
         return lo, hi - lo
 
 
-SCALERS: dict[str, type[Scaler]] = {s.kind: s for s in (StandardScaler, MinMaxScaler)}
+class WindowRelative(Scaler):
+    """Each window relative to its own last observed day: log(x / x_last) for a price,
+    log1p(v) - log1p(v_last) for volume, the target likewise, mapped back with that same
+    last value. Leak-free and level-free: a window uses nothing after its last day, so a
+    model trained on 2009 prices works on 2018 prices.
+
+    `transform` gives log levels in units of the training part's daily log change (so that
+    values are of order 1; the only thing fit on the training rows); ModelData.windows
+    subtracts each window's last row.
+    """
+
+    kind, label = "window", "window-relative (each window / its last value)"
+    relative = True
+
+    def __init__(self, offset=None, scale=None, log1p=None) -> None:
+        super().__init__(offset, scale)
+        self.log1p = None if log1p is None else np.asarray(log1p, dtype=bool)
+
+    def fit(self, train: np.ndarray, kinds: list[str] | None = None) -> Scaler:
+        train = np.asarray(train, dtype=float)
+        kinds = kinds or ["price"] * train.shape[1]
+        self.log1p = np.array([k == "volume" for k in kinds])
+        self.offset, self.scale = np.zeros(train.shape[1]), np.ones(train.shape[1])
+        unit = np.std(np.diff(self._log(train), axis=0), axis=0)
+        self.scale = np.where(unit > 0, unit, 1.0)
+        return self
+
+    def _log(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return np.where(self.log1p, np.log1p(np.abs(x)), np.log(np.where(x > 0, x, np.nan)))
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        return self._log(x) / self.scale
+
+    def to_levels(self, transformed: np.ndarray, last_level: np.ndarray) -> np.ndarray:
+        """Levels from log ratios to each origin's last actual value (origins x steps)."""
+        last = np.asarray(last_level, dtype=float).reshape(-1, 1)
+        ratio = np.asarray(transformed, dtype=float)
+        if self.log1p[0]:
+            return np.expm1(np.log1p(last) + ratio)
+        return last * np.exp(ratio)
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "log1p": self.log1p.tolist()}
 
 
-def fit_scaler_on_train(train: np.ndarray, kind: str) -> Scaler:
-    return SCALERS[kind]().fit(train)
+SCALERS: dict[str, type[Scaler]] = {
+    s.kind: s for s in (WindowRelative, StandardScaler, MinMaxScaler)
+}
+
+
+def fit_scaler_on_train(train: np.ndarray, kind: str, kinds: list[str] | None = None) -> Scaler:
+    return SCALERS[kind]().fit(train, kinds)

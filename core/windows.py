@@ -8,11 +8,17 @@ Streamlit process can validate settings without TensorFlow).
 
 A sample is anchored at row t: its inputs are rows [t - W, t) and its targets the target
 column of rows [t, t + H). With H = 0 (the autoencoder) the target is the input window.
+With window-relative scaling every input and target is taken relative to row t - 1, the
+window's last observed day.
+
+Splits are fixed on the dataset's dates, before any transform, so every run of a dataset
+is scored on the same test days whatever its transform (a differenced series only loses
+its first day, from the training part).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -47,6 +53,7 @@ class ModelData:
     levels: pd.Series  # the target column's original values on the full frame's dates
     batch_size: int = 32
     seed: int = 0
+    warnings: list[str] = field(default_factory=list)  # shown before training, kept with the run
 
     # ------------------------------------------------------------ which samples
 
@@ -96,6 +103,13 @@ class ModelData:
         )
         if h == 0:
             return ds.map(lambda seq: (seq, seq))
+        if self.scaler.relative:  # everything relative to the window's last observed day
+            return ds.map(
+                lambda seq: (
+                    seq[:, :w, :] - seq[:, w - 1 : w, :],
+                    seq[:, w:, 0] - seq[:, w - 1 : w, 0],
+                )
+            )
         return ds.map(lambda seq: (seq[:, :w, :], seq[:, w:, 0]))
 
     def window_inputs(self, rows: np.ndarray) -> np.ndarray:
@@ -104,7 +118,10 @@ class ModelData:
 
     def last_window(self) -> np.ndarray:
         """The final W rows: the input of the forecast beyond the data's last date."""
-        return self.values[-self.window :][None].astype("float32")
+        last = self.values[-self.window :]
+        if self.scaler.relative:
+            last = last - last[-1]
+        return last[None].astype("float32")
 
     # ------------------------------------------------------------ back to prices
 
@@ -125,6 +142,8 @@ class ModelData:
 
     def to_prices(self, scaled: np.ndarray, last_level: np.ndarray) -> np.ndarray:
         """Model outputs (samples x H, scaled) as price paths from each origin's last price."""
+        if self.scaler.relative:
+            return self.scaler.to_levels(self.to_transformed(scaled), last_level)
         return self.transform.inverse_transform(self.to_transformed(scaled), last_level)
 
 
@@ -140,7 +159,12 @@ def prepare(
     seed: int = 0,
 ) -> ModelData:
     """Transform the input columns (target first), split, fit the scaler on the training
-    rows only. `bounds_for(rows)` gives the split bounds for that many transformed rows."""
+    rows only. `bounds_for(rows)` gives the split bounds for the frame's rows (its dates);
+    a differenced transform's missing first row comes off the training part.
+
+    Window-relative scaling applies to levels; a differenced transform is already level-free,
+    so its values are standardized on the training part instead (the run's scaler says so).
+    """
     if frame[inputs].isna().any().any():
         raise UserError("The chosen columns contain missing values (NaN); reload the data.")
     transformer = make_transform(transform)
@@ -149,7 +173,8 @@ def prepare(
         raise UserError(
             "The transformed data has infinite or missing values (zero prices or volume?)."
         )
-    bounds = bounds_for(len(transformed))
+    dropped = len(frame) - len(transformed)
+    bounds = [(max(s - dropped, 0), e - dropped) for s, e in bounds_for(len(frame))]
     need = window + horizon
     for split, (start, end) in zip(SPLITS, bounds, strict=True):
         if end - max(start, window) - horizon + 1 < 1:
@@ -159,10 +184,16 @@ def prepare(
                 "range, a shorter window, or a larger share for that split."
             )
     raw = transformed.to_numpy(dtype=float)
-    scaler = fit_scaler_on_train(raw[bounds[0][0] : bounds[0][1]], scaling)
+    if scaling == "window" and transformer.differenced:
+        scaling = "standard"
+    kinds = list(transformer.kinds_.values())
+    scaler = fit_scaler_on_train(raw[bounds[0][0] : bounds[0][1]], scaling, kinds)
+    values = scaler.transform(raw)
+    if not np.isfinite(values).all():
+        raise UserError("The scaled data has infinite or missing values (zero prices?).")
     return ModelData(
         index=transformed.index,
-        values=scaler.transform(raw),
+        values=values,
         bounds=bounds,
         window=window,
         horizon=horizon,
@@ -177,7 +208,7 @@ def prepare(
 def prepare_forecast(frame: pd.DataFrame, config: TrainConfig) -> ModelData:
     """The forecaster's data: the config's inputs, transform, scaling and split."""
     config.validate(frame.columns)
-    return prepare(
+    data = prepare(
         frame,
         config.inputs,
         config.transform,
@@ -188,6 +219,35 @@ def prepare_forecast(frame: pd.DataFrame, config: TrainConfig) -> ModelData:
         config.batch_size,
         config.seed,
     )
+    data.warnings = extrapolation_warnings(data)
+    return data
+
+
+# A fitted scaler is "asked to extrapolate" when later targets leave its training range by
+# more than this share of that range.
+EXTRAPOLATION_MARGIN = 0.10
+
+
+def extrapolation_warnings(data: ModelData) -> list[str]:
+    """A warning when a scaler fit on the training part must map validation or test price
+    levels far outside the range it saw (a bounded network then saturates)."""
+    if data.scaler.relative or data.transform.differenced:
+        return []
+    target = data.values[:, 0] * data.scaler.scale[0] + data.scaler.offset[0]
+    (t0, t1), (v0, _), (_, e1) = data.bounds
+    lo, hi = target[t0:t1].min(), target[t0:t1].max()
+    later = target[v0:e1]
+    margin = EXTRAPOLATION_MARGIN * (hi - lo)
+    outside = (later > hi + margin) | (later < lo - margin)
+    if not outside.any():
+        return []
+    return [
+        f"The validation and test prices run from {later.min():.2f} to {later.max():.2f}, "
+        f"but the scaler was fit on training prices from {lo:.2f} to {hi:.2f}: "
+        f"{outside.mean():.0%} of those days lie outside that range. The network cannot reach "
+        "values it never saw, so its predictions will saturate near the training range. Use "
+        "window-relative scaling or a differenced transform."
+    ]
 
 
 def autoencoder_bounds(rows: int, train_frac: float) -> list[tuple[int, int]]:
@@ -220,9 +280,9 @@ def prepare_anomaly(frame: pd.DataFrame, config: AnomalyConfig) -> ModelData:
     )
 
 
-def validate_config(config: TrainConfig | AnomalyConfig, frame: pd.DataFrame) -> None:
-    """Every check a run makes before training, without training (no TensorFlow)."""
+def validate_config(config: TrainConfig | AnomalyConfig, frame: pd.DataFrame) -> list[str]:
+    """Every check a run makes before training, without training (no TensorFlow). Raises
+    UserError for impossible settings; returns the warnings the run would carry."""
     if isinstance(config, AnomalyConfig):
-        prepare_anomaly(frame, config)
-    else:
-        prepare_forecast(frame, config)
+        return prepare_anomaly(frame, config).warnings
+    return prepare_forecast(frame, config).warnings

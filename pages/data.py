@@ -6,8 +6,8 @@ import streamlit as st
 
 from core import charts
 from core.data import SAMPLE_NAMES, list_samples, load_dataset
+from core.data.summary import stationarity_table, summarize_prices
 from core.errors import UserError
-from core.evaluation import stationarity_table, summarize_prices
 
 SOURCES = {"Bundled sample": "sample", "Yahoo Finance": "yahoo", "CSV upload": "csv"}
 

@@ -14,6 +14,8 @@ from core.evaluation import (
 )
 from ui import run_store
 
+VERDICT_BOX = {"beats naive": st.success, "worse than naive": st.error}
+
 st.title("Predictions")
 runs = {run.id: run for run in run_store().runs(kind="forecast")}
 if not runs:
@@ -35,9 +37,14 @@ if not chosen:
 def one_run(run) -> None:
     actual, pred, previous = report.run_series(run)
     st.caption(report.describe_run(run))
+    verdict, sentence = report.verdict_of(run)
+    VERDICT_BOX.get(verdict, st.info)(sentence, icon=":material/gavel:")
+    for warning in run.record.warnings:
+        st.warning(warning, icon=":material/warning:")
     c1, c2 = st.columns([3, 1])
     shift = c1.slider(
-        "Shift the prediction by k days (k = -1 moves it one day earlier)",
+        "Line the prediction up with the actual price k days before (k = 1: an echo of "
+        "yesterday lines up)",
         min(LAGS),
         max(LAGS),
         0,
@@ -56,6 +63,8 @@ def one_run(run) -> None:
     table = report.labelled(report.shifted_metrics(run, shift))
     formats = {c: st.column_config.NumberColumn(format="%.4f") for c in table.columns}
     st.dataframe(table, width="stretch", key="metrics_table", column_config=formats)
+    if shift:
+        st.warning(report.shift_note(shift), icon=":material/visibility:")
     st.caption(report.MASE_NOTE + " " + report.DIRECTION_NOTE)
 
     st.subheader("Lag diagnostic: is the prediction just yesterday's price?")
@@ -90,10 +99,12 @@ def one_run(run) -> None:
             key="horizon_chart",
         )
         errors = horizon_errors(arrays["actual_paths"], arrays["forecast_paths"])
-        st.plotly_chart(charts.horizon_error_chart(errors), key="horizon_errors")
+        naive_errors = report.naive_horizon_errors(run)
+        st.plotly_chart(charts.horizon_error_chart(errors, naive_errors), key="horizon_errors")
         if view["attention"] is not None:
             heatmap = charts.attention_heatmap(view["attention"], view["input_dates"])
             st.plotly_chart(heatmap, key="attention")
+            st.caption(report.attention_note(view["attention"]))
 
     if "future" in arrays:
         st.subheader("Forecast beyond the data")

@@ -87,6 +87,12 @@ def configure_and_start() -> None:
     with right:
         settings |= model_settings()
     config = TrainConfig(**settings)
+    try:  # what the run would be warned about, before it trains
+        warnings = validate_config(config, frame)
+    except UserError:
+        warnings = []  # Start shows the error
+    for warning in warnings:
+        st.warning(warning, icon=":material/warning:")
     if st.button("Start training", type="primary", icon=":material/play_arrow:"):
         try:
             validate_config(config, frame)

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from core import charts
+from core.data.summary import summarize_prices
 from core.evaluation import (
     best_lag,
     change_skill,
@@ -15,7 +16,6 @@ from core.evaluation import (
     metrics_table,
     naive_scale,
     shift_prediction,
-    summarize_prices,
 )
 
 
@@ -73,11 +73,12 @@ def test_lag_sentence_names_the_echo():
     )
 
 
-def test_shift_lines_an_echo_up_at_minus_one(walk):
+def test_shift_lines_an_echo_up_at_plus_one(walk):
+    """One sign convention: k > 0 = the actual price k days before; an echo lines up at +1."""
     test = walk.index[300:380]
     echo = walk.shift(1).loc[test]
     table0 = metrics_table(walk, echo, walk.shift(1), 1.0)
-    table_m1 = metrics_table(walk, shift_prediction(echo, -1), walk.shift(1), 1.0)
+    table_m1 = metrics_table(walk, shift_prediction(echo, 1), walk.shift(1), 1.0)
     assert table_m1.loc["model", "rmse"] == pytest.approx(0.0, abs=1e-12)
     assert table0.loc["model", "rmse"] == pytest.approx(
         table0.loc["naive (tomorrow = today)", "rmse"]

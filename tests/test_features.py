@@ -18,7 +18,9 @@ def test_split_is_chronological_70_15_15():
 @pytest.mark.parametrize("transform", ["raw", "diff", "log_return"])
 def test_scaler_is_fit_on_the_training_rows_only(transform):
     frame = tiny_dataset(["MSFT"]).frame
-    config = tiny_config(transform=transform, features=["close", "volume", "MSFT_close"])
+    config = tiny_config(
+        transform=transform, scaling="standard", features=["close", "volume", "MSFT_close"]
+    )
     prepared = prepare_forecast(frame, config)
     raw = make_transform(transform).fit_transform(frame[config.inputs]).to_numpy()
     start, end = prepared.bounds[0]
@@ -57,7 +59,8 @@ def test_targets_never_cross_their_split():
 
 
 def test_windows_pair_inputs_with_the_following_targets():
-    prepared = prepare_forecast(tiny_dataset().frame, tiny_config(model="seq2seq", horizon=3))
+    config = tiny_config(model="seq2seq", horizon=3, scaling="standard")
+    prepared = prepare_forecast(tiny_dataset().frame, config)
     x, y = next(iter(prepared.windows("test", batch_size=4)))
     rows = prepared.target_rows("test")
     np.testing.assert_allclose(

@@ -4,6 +4,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.forecast import train_forecaster
+from core.report import shift_label
 from core.runs import RunStore
 from tests.conftest import ROOT
 from tests.helpers import figure_of, tiny_config, tiny_dataset
@@ -46,7 +47,7 @@ def test_one_run_metrics_table_and_shift_slider(two_runs):
     assert table.loc["model", "RMSE"] == pytest.approx(RunStore().get(two_runs[0]).metrics["rmse"])
     at.slider(key="shift_k").set_value(-1).run()
     assert not at.exception
-    rmse1 = at.dataframe[0].value.loc["model", "RMSE"]
+    rmse1 = at.dataframe[0].value.loc[shift_label(-1), "RMSE"]
     assert rmse1 != pytest.approx(rmse0)
     chart = figure_of(next(c for c in at.get("plotly_chart") if "pred_chart" in c.proto.id))
     assert [t["name"] for t in chart["data"]] == [
@@ -84,3 +85,22 @@ def test_no_runs_says_what_to_do(workspace):
     at.switch_page("pages/predictions.py").run()
     assert not at.exception
     assert "Train page" in at.info[0].value
+
+
+def test_the_verdict_leads_and_the_lag_views_agree(two_runs):
+    from core.evaluation import VERDICTS
+
+    run = RunStore().get(two_runs[0])
+    at = open_page([two_runs[0]])
+    first_box = (at.success or at.info or at.error)[0].value
+    assert run.record.verdict in VERDICTS and first_box.lower().startswith(run.record.verdict)
+    assert f"best lag {run.metrics['best_lag']}" in first_box
+    lag = figure_of(next(c for c in at.get("plotly_chart") if "lag_chart" in c.proto.id))
+    star = next(t for t in lag["data"] if t["name"] == "best lag")
+    assert star["x"] == [run.metrics["best_lag"]]
+    sentence = next(i.value for i in at.info if "k = " in i.value)
+    assert f"k = {run.metrics['best_lag']}" in sentence or "no day in particular" in sentence
+    at.slider(key="shift_k").set_value(1).run()
+    shifted = at.dataframe[0].value.index[0]
+    assert "look-ahead" in shifted and "+1" in shifted
+    assert any("not a forecast" in w.value for w in at.warning)

@@ -4,6 +4,7 @@ from core.charts.anomalies import anomaly_price_chart, anomaly_score_chart
 from core.charts.data import candlestick_with_volume, differencing_figure
 from core.charts.predictions import (
     attention_heatmap,
+    attention_ratio,
     change_scatter,
     change_series_chart,
     horizon_error_chart,
@@ -25,6 +26,7 @@ __all__ = [
     "horizon_forecast_chart",
     "horizon_error_chart",
     "attention_heatmap",
+    "attention_ratio",
     "anomaly_price_chart",
     "anomaly_score_chart",
 ]

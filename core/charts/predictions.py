@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.charts.common import ACTUAL_COLOR, LEGEND_BELOW, NAIVE_COLOR, PALETTE
+from core.evaluation import best_lag
 
 
 def predictions_chart(
@@ -51,17 +52,18 @@ def predictions_chart(
 
 
 def lag_correlogram(diagnostic: pd.DataFrame) -> go.Figure:
-    """Bars of corr(prediction's moves, actual moves k days earlier), peak marked; RMSE by lag."""
+    """Two views of one question, k > 0 = the actual price k days before: bars of
+    corr(prediction's moves, actual moves k days before) and the RMSE against the actual k
+    days before. Both mark the one best lag (core.evaluation.best_lag)."""
     corr = diagnostic["move_corr"]
-    peak = int(corr.idxmax()) if corr.notna().any() else 0
-    best = int(diagnostic["rmse"].idxmin())
-    colors = [PALETTE[1] if k == peak else PALETTE[0] for k in diagnostic.index]
+    best = best_lag(diagnostic)
+    colors = [PALETTE[1] if k == best else PALETTE[0] for k in diagnostic.index]
     fig = make_subplots(
         rows=1,
         cols=2,
         subplot_titles=(
-            "corr(predicted move, actual move k days earlier)",
-            "RMSE of prediction vs actual k days earlier",
+            "corr(predicted move, actual move k days before)",
+            "RMSE of prediction vs actual k days before",
         ),
     )
     fig.add_trace(
@@ -90,14 +92,14 @@ def lag_correlogram(diagnostic: pd.DataFrame) -> go.Figure:
         2,
     )
     fig.add_annotation(
-        x=peak,
-        y=corr.loc[peak] if corr.notna().any() else 0,
-        text=f"peak k={peak}",
+        x=best,
+        y=corr.loc[best] if np.isfinite(corr.loc[best]) else 0,
+        text=f"best lag k={best}",
         showarrow=True,
         row=1,
         col=1,
     )
-    fig.update_xaxes(title_text="k (days)", dtick=1)
+    fig.update_xaxes(title_text="k (days before the target day)", dtick=1)
     fig.update_layout(height=330, showlegend=False, margin=dict(l=40, r=20, t=50, b=40))
     return fig
 
@@ -193,11 +195,23 @@ def horizon_forecast_chart(
     return fig
 
 
-def horizon_error_chart(errors: pd.DataFrame) -> go.Figure:
+def horizon_error_chart(errors: pd.DataFrame, naive: pd.DataFrame | None = None) -> go.Figure:
+    """RMSE by horizon step, the model's bars beside naive's from the same origins."""
     fig = go.Figure(
-        go.Bar(x=list(errors.index), y=errors["rmse"], name="RMSE", marker_color=PALETTE[0])
+        go.Bar(x=list(errors.index), y=errors["rmse"], name="model", marker_color=PALETTE[0])
     )
+    if naive is not None:
+        fig.add_trace(
+            go.Bar(
+                x=list(naive.index),
+                y=naive["rmse"],
+                name="naive (tomorrow = today)",
+                marker_color=NAIVE_COLOR,
+            )
+        )
     fig.update_layout(
+        barmode="group",
+        legend=LEGEND_BELOW,
         title="Error by horizon step (test period)",
         height=300,
         xaxis_title="step (days ahead)",
@@ -207,21 +221,33 @@ def horizon_error_chart(errors: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def attention_ratio(weights: np.ndarray) -> np.ndarray:
+    """Attention weights as a ratio to uniform attention (1 / window): 1 = no preference."""
+    weights = np.asarray(weights, dtype=float)
+    return weights * weights.shape[-1]
+
+
 def attention_heatmap(weights: np.ndarray, input_dates: list[str] | None = None) -> go.Figure:
-    """Attention weights: decoder step (rows) x encoder time step (columns)."""
-    weights = np.asarray(weights)
-    x = input_dates or [f"t-{weights.shape[1] - i}" for i in range(weights.shape[1])]
+    """Attention, decoder step (rows) x input day (columns), as a ratio to uniform on a
+    diverging scale centred at 1 and at least 0.5..1.5 wide, so near-uniform attention
+    looks near-uniform instead of being stretched to full contrast."""
+    ratio = attention_ratio(weights)
+    x = input_dates or [f"t-{ratio.shape[1] - i}" for i in range(ratio.shape[1])]
+    spread = max(float(np.max(np.abs(ratio - 1))), 0.5)
     fig = go.Figure(
         go.Heatmap(
-            z=weights,
+            z=ratio,
             x=x,
-            y=[f"step {i + 1}" for i in range(weights.shape[0])],
-            colorscale="Blues",
+            y=[f"step {i + 1}" for i in range(ratio.shape[0])],
+            colorscale="RdBu_r",
+            zmin=1 - spread,
+            zmax=1 + spread,
+            colorbar=dict(title="x uniform"),
             name="attention",
         )
     )
     fig.update_layout(
-        title="Attention weights (decoder step x encoder time step)",
+        title="Attention weight / uniform weight (decoder step x input day)",
         height=320,
         margin=dict(l=60, r=20, t=40, b=40),
         xaxis_title="input day",

@@ -1,0 +1,63 @@
+"""What the Data page says about a price series: summary statistics and stationarity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.data.frames import log_returns
+
+
+def summarize_prices(frame: pd.DataFrame) -> dict:
+    """First/last date, rows, mean and sd of daily log returns, largest drawdown."""
+    close = frame["close"]
+    log_ret = log_returns(close).dropna()
+    drawdown = close / close.cummax() - 1.0
+    trough = drawdown.idxmin()
+    return {
+        "first_date": close.index[0].date(),
+        "last_date": close.index[-1].date(),
+        "rows": int(len(close)),
+        "mean_log_return": float(log_ret.mean()),
+        "std_log_return": float(log_ret.std()),
+        "max_drawdown": float(drawdown.min()),
+        "max_drawdown_date": trough.date(),
+    }
+
+
+def adf_test(series: pd.Series) -> dict:
+    """Augmented Dickey-Fuller test (statsmodels); p < 0.05 suggests stationarity."""
+    from statsmodels.tsa.stattools import adfuller
+
+    values = pd.Series(series).replace([np.inf, -np.inf], np.nan).dropna().to_numpy(dtype=float)
+    if len(values) < 10 or np.ptp(values) == 0:
+        # A constant or tiny series has no defined test; say so rather than fail.
+        return {"statistic": float("nan"), "pvalue": float("nan"), "lags": 0, "nobs": len(values)}
+    result = adfuller(values, autolag="AIC", result_object=True)
+    return {
+        "statistic": float(result.statistic),
+        "pvalue": float(result.pvalue),
+        "lags": int(result.lags),
+        "nobs": int(result.nobs),
+    }
+
+
+def stationarity_table(close: pd.Series) -> pd.DataFrame:
+    """ADF results for the price, its first difference and its log return."""
+    series = {
+        "price": close,
+        "first difference": close.diff(),
+        "log return": log_returns(close),
+    }
+    rows = []
+    for name, values in series.items():
+        result = adf_test(values)
+        rows.append(
+            {
+                "series": name,
+                "ADF statistic": result["statistic"],
+                "p-value": result["pvalue"],
+                "stationary (p < 0.05)": result["pvalue"] < 0.05,
+            }
+        )
+    return pd.DataFrame(rows).set_index("series")

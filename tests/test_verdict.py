@@ -1,0 +1,188 @@
+"""The lagging lesson: window-relative scaling, the extrapolation warning, the DM test, the one
+best lag and the verdict, on synthetic series where the right answer is known."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.config import TrainConfig
+from core.evaluation import best_lag, diebold_mariano, lag_sentence, verdict
+from core.forecast import train_forecaster
+from core.runs import RunStore
+from core.windows import prepare_forecast
+
+
+def price_frame(close, **extra) -> pd.DataFrame:
+    index = pd.bdate_range("2001-01-01", periods=len(close), name="date")
+    c = pd.Series(np.asarray(close, float), index=index)
+    return pd.DataFrame(
+        {"open": c, "high": c, "low": c, "close": c, "volume": 1e6, **extra}, index=index
+    )
+
+
+def random_walk(n=1500, seed=0, start=500.0):
+    return start + np.cumsum(np.random.default_rng(seed).normal(0, 1, n))
+
+
+def leading_indicator(n=1500, seed=1):
+    """The target's change follows an input's change one day earlier, plus small noise."""
+    rng = np.random.default_rng(seed)
+    lead = 500 + np.cumsum(rng.normal(0, 1, n))
+    moves = np.concatenate([[0.0], 0.8 * np.diff(lead)]) + rng.normal(0, 0.3, n)
+    target = 500 + np.cumsum(np.concatenate([[0.0], moves[:-1]]))  # y_t - y_t-1 = 0.8 dx_t-1 + e
+    return price_frame(target, LEAD_close=lead)
+
+
+# ---------------------------------------------------------------- the Diebold-Mariano test
+
+
+def test_dm_statistic_matches_the_value_worked_out_by_hand():
+    # absolute loss: d = |e_a| - |e_b| = [-1, 0, -2, 0, -1]; mean -0.8
+    # gamma_0 = sum((d - mean)^2) / 5 = 2.8 / 5 = 0.56; var(mean) = 0.56 / 5 = 0.112
+    # DM = -0.8 / sqrt(0.112) = -2.39046; HLN factor sqrt((5 + 1 - 2) / 5) = 0.894427
+    # statistic -2.13809; two-sided p from t with 4 df = 0.09930
+    result = diebold_mariano(np.array([1, 2, 1, 3, 1.0]), np.array([2, 2, 3, 3, 2.0]))
+    assert result["stat"] == pytest.approx(-2.13809, abs=1e-5)
+    assert result["pvalue"] == pytest.approx(0.09930, abs=1e-5)
+    flipped = diebold_mariano(np.array([2, 2, 3, 3, 2.0]), np.array([1, 2, 1, 3, 1.0]))
+    assert flipped["stat"] == pytest.approx(2.13809, abs=1e-5)
+    assert np.isnan(diebold_mariano(np.ones(5), -np.ones(5))["pvalue"])  # identical losses
+
+
+def test_dm_rejects_a_clearly_better_forecast_and_not_an_equal_one():
+    rng = np.random.default_rng(0)
+    truth = rng.normal(0, 1, 500)
+    assert diebold_mariano(0.3 * truth, truth)["pvalue"] < 1e-6
+    same = diebold_mariano(rng.normal(0, 1, 500), rng.normal(0, 1, 500))
+    assert same["pvalue"] > 0.05
+
+
+@pytest.mark.parametrize(
+    "rel, stat, p, lag, expected",
+    [
+        (0.8, -3.0, 0.001, 0, "beats naive"),
+        (0.97, -1.0, 0.3, 0, "no better than naive"),  # better, but not significantly
+        (1.0, 0.2, 0.8, 1, "echoes yesterday"),
+        (1.5, 4.0, 0.0001, 1, "worse than naive"),
+        (0.9, -2.0, 0.06, 1, "echoes yesterday"),
+    ],
+)
+def test_verdict_rules(rel, stat, p, lag, expected):
+    assert verdict(rel, stat, p, lag) == expected
+
+
+# ---------------------------------------------------------------- one best lag, one sign
+
+
+def _diagnostic(rmse, corr) -> pd.DataFrame:
+    return pd.DataFrame({"move_corr": corr, "rmse": rmse}, index=pd.Index(range(-5, 6)))
+
+
+def test_a_minimum_at_the_edge_is_not_a_five_day_lag():
+    # a level bias in an uptrend: RMSE falls all the way to k = 5; moves follow k = 1
+    rmse = np.linspace(31.0, 30.19, 11)
+    corr = np.where(np.arange(-5, 6) == 1, 0.51, 0.02)
+    assert best_lag(_diagnostic(rmse, corr)) == 1
+
+
+def test_a_tie_within_noise_of_one_is_called_one():
+    rmse = np.array([35, 34, 33, 32, 31, 30.9, 30.26, 30.3, 30.25, 30.22, 30.19])
+    assert best_lag(_diagnostic(rmse, np.zeros(11))) == 1
+    flat = _diagnostic(np.full(11, 30.0) + np.linspace(0, 0.2, 11), np.zeros(11))
+    assert "no day in particular" in lag_sentence(best_lag(flat), flat)
+
+
+# ---------------------------------------------------------------- window-relative scaling
+
+
+def test_window_relative_scaling_round_trips_exactly_and_reads_no_later_value():
+    frame = price_frame(np.exp(np.linspace(3, 6, 600)) * (1 + 0.01 * np.sin(np.arange(600))))
+    config = TrainConfig(window=20, horizon=3, model="seq2seq", scaling="window")
+    data = prepare_forecast(frame, config)
+    rows = data.target_rows("test")
+    x, y = (np.concatenate(a) for a in zip(*data.windows(rows).as_numpy_iterator(), strict=True))
+    assert np.allclose(x[:, -1, :], 0.0)  # every window relative to its own last day
+    rebuilt = data.to_prices(y, data.previous_level(rows))  # targets mapped back: exact
+    np.testing.assert_allclose(rebuilt, data.actual_paths(rows), rtol=1e-5)
+    # change everything from the first target day on: that sample's inputs do not move
+    later = frame.copy()
+    later.iloc[rows[0] :, :4] *= 3.0
+    x_later = next(data_later for data_later, _ in prepare_forecast(later, config).windows(rows))
+    np.testing.assert_allclose(x_later.numpy()[0], x[0], atol=1e-6)
+
+
+def test_extrapolation_warning_for_a_fitted_scaler_only():
+    trend = price_frame(100 * np.exp(np.linspace(0, 2.5, 800)))  # test prices far above training
+    standard = prepare_forecast(trend, TrainConfig(window=20, scaling="standard"))
+    assert len(standard.warnings) == 1 and "saturate" in standard.warnings[0]
+    assert "window-relative" in standard.warnings[0]
+    assert prepare_forecast(trend, TrainConfig(window=20)).warnings == []  # the default
+    assert prepare_forecast(trend, TrainConfig(window=20, transform="diff")).warnings == []
+    steady = price_frame(1000 + np.random.default_rng(0).normal(0, 5, 800))
+    assert prepare_forecast(steady, TrainConfig(window=20, scaling="standard")).warnings == []
+
+
+def test_every_transform_scores_on_the_same_test_days():
+    frame = price_frame(random_walk(700))
+    days = {
+        t: prepare_forecast(frame, TrainConfig(window=20, transform=t)).target_rows("test")
+        for t in ("raw", "diff", "log_return")
+    }
+    dates = {
+        t: prepare_forecast(frame, TrainConfig(window=20, transform=t)).index[rows]
+        for t, rows in days.items()
+    }
+    assert dates["raw"].equals(dates["diff"]) and dates["raw"].equals(dates["log_return"])
+
+
+# ---------------------------------------------------------------- ground truth, trained
+
+
+def test_a_predictable_multivariate_series_beats_naive_with_best_lag_0(workspace):
+    config = TrainConfig(
+        features=["close", "LEAD_close"], window=10, units=16, epochs=12, seed=0, patience=4
+    )
+    result = train_forecaster(leading_indicator(), {"ticker": "LEAD"}, config, RunStore())
+    m = result["metrics"]
+    assert result["verdict"] == "beats naive", m
+    assert m["best_lag"] == 0 and m["rel_mae"] < 0.8 and m["dm_pvalue"] < 0.05
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_random_walk_never_beats_naive(workspace, seed):
+    config = TrainConfig(window=10, units=16, epochs=3, seed=seed)
+    result = train_forecaster(price_frame(random_walk(seed=seed)), {}, config, RunStore())
+    assert result["verdict"] != "beats naive"
+    assert 0.9 < result["metrics"]["rel_mae"] < 1.3
+
+
+def test_cli_json_and_runs_table_carry_the_verdict_and_the_warning(workspace):
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    args = ["--sample", "AAPL", "--epochs", "1", "--window", "10", "--units", "8"]
+    out = subprocess.run(
+        [sys.executable, "-m", "core.cli", "train", *args, "--scaling", "standard"]
+        + ["--workspace", str(workspace)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["verdict"] in ("worse than naive", "no better than naive", "echoes yesterday")
+    assert len(result["warnings"]) == 1 and "saturate" in result["warnings"][0]
+    assert {"rel_mae", "dm_pvalue", "best_lag"} <= set(result["metrics"])
+    assert result["metrics"]["rel_mae"] > 2  # saturated far below the test prices
+    listing = subprocess.run(
+        [sys.executable, "-m", "core.cli", "runs", "--workspace", str(workspace)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "verdict" in listing.stdout and result["verdict"] in listing.stdout
