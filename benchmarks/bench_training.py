@@ -96,7 +96,7 @@ def main() -> None:
             verdict = "ok" if ratio <= 1.10 else "over the 1.10 goal"
             print(
                 f"{label:58} {app:7.1f} {plain:8.1f} {ratio:9.2f}  {verdict}"
-                f"  (test MASE {result['metrics']['mase']:.2f}, naive {result['naive']['mase']:.2f})"
+                f"  (rel. MAE {result['metrics']['rel_mae']:.3f}, {result['verdict']})"
             )
         cold = time_to_first_batch(workspace, warm=False)
         warm = time_to_first_batch(workspace, warm=True)
