@@ -162,12 +162,17 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         go(page, "Predictions", "Predictions")
         page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
         assert "prediction" in legend(page)
+        assert re.search(
+            r"Echoes yesterday|No better than naive|Worse than naive|Beats naive",
+            page.inner_text("body"),
+        )  # the verdict leads the page
         page.get_by_role("slider").first.focus()
-        page.keyboard.press("ArrowLeft")
+        page.keyboard.press("ArrowRight")  # k = +1: an echo of yesterday lines up
         settle(page)
-        wait_for_text(page, r"prediction shifted -1 d")
-        assert "prediction shifted -1 d" in legend(page)
-        shot(page, shots / "03-predictions.png", ".js-plotly-plot")
+        wait_for_text(page, r"prediction shifted \+1 d")
+        assert "prediction shifted +1 d" in legend(page)
+        wait_for_text(page, r"it is not a forecast")
+        shot(page, shots / "03-predictions.png", '[data-testid="stAlert"]')
         page.get_by_role("combobox", name="Runs").click()
         page.get_by_role("option").first.click()
         page.keyboard.press("Escape")
