@@ -38,6 +38,7 @@ lint: $(DEV_STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.bench_training
 	$(PY) -m benchmarks.bench_accuracy
+	$(PY) -m benchmarks.bench_baselines
 
 screenshots: $(DEV_STAMP) $(CHROMIUM)
 	LAGLENS_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_walkthrough.py

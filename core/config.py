@@ -18,6 +18,7 @@ SCALING_LABELS = {key: s.label for key, s in SCALERS.items()}
 MODELS = {"lstm": "LSTM", "seq2seq": "seq2seq", "seq2seq_attention": "seq2seq + attention"}
 ATTENTIONS = {"luong": "Luong (dot product)", "bahdanau": "Bahdanau (additive)"}
 LOSSES = {"mse": "MSE", "huber": "Huber"}
+INTERVAL_LEVELS = {80: "80 %", 90: "90 %", 95: "95 %"}
 # The horizon a seq2seq model starts with on the Train page (the LSTM's is always 1).
 SEQ2SEQ_HORIZON = 5
 
@@ -160,6 +161,13 @@ class TrainConfig(Settings):
     patience: int = fit_setting("patience")
     restore_best: bool = fit_setting("restore_best")
     seed: int = fit_setting("seed")
+    interval_level: int = setting(
+        90,
+        "Prediction interval",
+        "The band's target coverage. Conformal: from the model's own recent errors, in price "
+        "space, with no assumption that they are normal.",
+        choices=INTERVAL_LEVELS,
+    )
     name: str = setting("", "Run name (optional)")
 
     @property

@@ -19,6 +19,8 @@ LAG_TIE_TOLERANCE = 0.01
 # A move correlation this high is a peak worth naming (see best_lag).
 MIN_PEAK_CORR = 0.1
 SIGNIFICANCE = 0.05
+# A predicted move smaller than this share of the price is no move (rounding, not a view).
+MOVE_TOLERANCE = 1e-10
 VERDICTS = ("beats naive", "echoes yesterday", "no better than naive", "worse than naive")
 
 
@@ -38,6 +40,14 @@ def in_sample_scale(levels: pd.Series, train_dates: tuple[str, str]) -> float:
     return naive_scale(levels.loc[start:end].to_numpy())
 
 
+def moves(predicted: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """The sign of each predicted move from y_{t-1}; moves within rounding of zero (a
+    random-walk ARIMA's 1e-14) count as no move."""
+    change = np.asarray(predicted, float) - np.asarray(previous, float)
+    tolerance = MOVE_TOLERANCE * np.abs(np.asarray(previous, float))
+    return np.where(np.abs(change) <= tolerance, 0.0, np.sign(change))
+
+
 def forecast_metrics(
     actual: np.ndarray, predicted: np.ndarray, previous: np.ndarray, scale: float
 ) -> dict:
@@ -49,13 +59,13 @@ def forecast_metrics(
     """
     y = np.asarray(actual, dtype=float)
     p = np.asarray(predicted, dtype=float)
-    prev = np.asarray(previous, dtype=float)
     err = p - y
     mae = float(np.mean(np.abs(err)))
-    pred_move = np.sign(p - prev)
-    actual_move = np.sign(y - prev)
+    pred_move = moves(p, previous)
     directional = (
-        float(np.mean(pred_move == actual_move)) if np.any(pred_move != 0) else float("nan")
+        float(np.mean(pred_move == np.sign(y - np.asarray(previous, float))))
+        if np.any(pred_move != 0)
+        else float("nan")
     )
     return {
         "rmse": float(np.sqrt(np.mean(err**2))),
@@ -63,6 +73,7 @@ def forecast_metrics(
         "mape": float(np.mean(np.abs(err / y)) * 100.0),
         "mase": mae / scale,
         "directional_accuracy": directional,
+        "up_share": float(np.mean(pred_move > 0)),
     }
 
 
@@ -70,15 +81,18 @@ def change_skill(actual: np.ndarray, predicted: np.ndarray, previous: np.ndarray
     """In change space: corr(predicted change, actual change) and directional accuracy."""
     pred_change = np.asarray(predicted, float) - np.asarray(previous, float)
     actual_change = np.asarray(actual, float) - np.asarray(previous, float)
-    if np.std(pred_change) == 0 or np.std(actual_change) == 0:
+    if (
+        not np.any(moves(predicted, previous))
+        or min(np.std(pred_change), np.std(actual_change)) == 0
+    ):
         corr = float("nan")
     else:
         corr = float(np.corrcoef(pred_change, actual_change)[0, 1])
     return {
         "change_corr": corr,
-        "change_directional_accuracy": float(
-            np.mean(np.sign(pred_change) == np.sign(actual_change))
-        ),
+        "change_directional_accuracy": forecast_metrics(actual, predicted, previous, 1.0)[
+            "directional_accuracy"
+        ],
     }
 
 
@@ -181,6 +195,8 @@ def diebold_mariano(
     if d.ndim > 1:  # several steps per origin: the origin's mean loss
         d = d.mean(axis=1)
     n = len(d)
+    if n >= 3 and np.all(np.abs(d) <= 1e-12 * np.mean(fn(eb))):  # the same forecasts
+        return {"stat": 0.0, "pvalue": 1.0}
     centred = d - d.mean()
     gamma = [np.sum(centred[k:] * centred[: n - k]) / n for k in range(min(h, n))]
     variance = (gamma[0] + 2 * sum(gamma[1:])) / n
@@ -244,22 +260,42 @@ def horizon_errors(actual_paths: np.ndarray, forecast_paths: np.ndarray) -> pd.D
     )
 
 
+def score_paths(
+    levels: pd.Series,
+    target_dates: pd.Index,
+    actual_paths: np.ndarray,
+    paths: np.ndarray,
+    previous: np.ndarray,
+    scale: float,
+) -> dict:
+    """Every metric of one forecaster, model or baseline, on the test days: step-1 errors
+    (MASE against the training part's naive scale), its best lag, its change skill, the
+    share of days it says "up", relative MAE and the DM test against naive over every step
+    of every path, and its verdict."""
+    y, p = np.asarray(actual_paths, float)[:, 0], np.asarray(paths, float)[:, 0]
+    metrics = forecast_metrics(y, p, previous, scale)
+    metrics["best_lag"] = best_lag(lag_diagnostic(levels, pd.Series(p, index=target_dates)))
+    metrics.update(change_skill(y, p, previous))
+    naive_paths = np.repeat(np.asarray(previous, float)[:, None], np.shape(paths)[1], axis=1)
+    metrics.update(skill_against_naive(actual_paths, paths, naive_paths))
+    metrics["verdict"] = verdict(
+        metrics["rel_mae"], metrics["dm_stat"], metrics["dm_pvalue"], metrics["best_lag"]
+    )
+    return metrics
+
+
 def score_forecast(
     levels: pd.Series, predictions: pd.DataFrame, arrays: dict, train_dates: tuple[str, str]
 ) -> tuple[dict, dict, str]:
     """Metrics of the model and of naive persistence on the same test days, and the model's
     verdict against naive (relative MAE and the DM test over every step of every path)."""
     scale = in_sample_scale(levels, train_dates)
-    y, p, prev = (predictions[c].to_numpy() for c in ("actual", "predicted", "naive"))
-    metrics = forecast_metrics(y, p, prev, scale)
-    metrics["best_lag"] = best_lag(lag_diagnostic(levels, predictions["predicted"]))
-    metrics.update(change_skill(y, p, prev))
-    paths = arrays["forecast_paths"]
-    naive_paths = np.repeat(prev[:, None], paths.shape[1], axis=1)
-    metrics.update(skill_against_naive(arrays["actual_paths"], paths, naive_paths))
-    run_verdict = verdict(
-        metrics["rel_mae"], metrics["dm_stat"], metrics["dm_pvalue"], metrics["best_lag"]
+    prev = predictions["naive"].to_numpy()
+    metrics = score_paths(
+        levels, predictions.index, arrays["actual_paths"], arrays["forecast_paths"], prev, scale
     )
+    run_verdict = metrics.pop("verdict")
+    y = predictions["actual"].to_numpy()
     naive = forecast_metrics(y, prev, prev, scale)
     naive["rel_mae"] = 1.0
     naive["best_lag"] = best_lag(lag_diagnostic(levels, predictions["naive"]))

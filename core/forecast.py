@@ -13,9 +13,9 @@ import pandas as pd
 
 from core.config import TrainConfig
 from core.errors import UserError
-from core.evaluation import score_forecast
 from core.fitting import fit_model, record_of_fit, seed_everything
 from core.runs import RunStore
+from core.scoring import score_run
 from core.windows import ModelData, prepare_forecast
 
 
@@ -39,23 +39,30 @@ def predict_forecaster(data: ModelData, model, attention_model=None) -> tuple[pd
         },
         index=pd.DatetimeIndex(data.index[rows], name="date"),
     )
+    val_rows = data.target_rows("val")
+    val_scaled = model.predict(data.windows("val", batch_size=256), verbose=0)
     arrays = {
-        "origin_dates": data.index[rows - 1].strftime("%Y-%m-%d").to_numpy().astype(str),
+        "origin_dates": _dates(data.index[rows - 1]),
         "forecast_paths": paths.astype("float64"),
         "actual_paths": actual.astype("float64"),
+        # The validation forecasts: the prediction interval's first residuals.
+        "val_origin_dates": _dates(data.index[val_rows - 1]),
+        "val_forecast_paths": data.to_prices(val_scaled, data.previous_level(val_rows)),
+        "val_actual_paths": data.actual_paths(val_rows).astype("float64"),
     }
     if attention_model is not None:
         arrays["attention"] = attention_model.predict(ds, verbose=0).astype("float32")
     future_scaled = model.predict(data.last_window(), verbose=0)
     last_date = data.levels.index[-1]
     arrays["future"] = data.to_prices(future_scaled, data.levels.iloc[-1:].to_numpy())[0]
-    arrays["future_dates"] = (
+    arrays["future_dates"] = _dates(
         pd.bdate_range(last_date + pd.offsets.BDay(1), periods=data.horizon)
-        .strftime("%Y-%m-%d")
-        .to_numpy()
-        .astype(str)
     )
     return predictions, arrays
+
+
+def _dates(index: pd.DatetimeIndex) -> np.ndarray:
+    return index.strftime("%Y-%m-%d").to_numpy().astype(str)
 
 
 def train_forecaster(
@@ -78,7 +85,7 @@ def train_forecaster(
     if not np.isfinite(predictions["predicted"]).all():
         raise UserError("The model predicted non-finite values; try a lower learning rate.")
     dates = data.split_dates()
-    metrics, naive, run_verdict = score_forecast(data.levels, predictions, arrays, dates["train"])
+    scores = score_run(data.levels, predictions, arrays, dates["train"], config.interval_level)
     name = config.name or default_run_name(config, data_desc)
     record = record_of_fit(
         "forecast",
@@ -88,9 +95,12 @@ def train_forecaster(
         data,
         fitted,
         started,
-        metrics=metrics,
-        naive=naive,
-        verdict=run_verdict,
+        metrics=scores.metrics,
+        naive=scores.naive,
+        verdict=scores.verdict,
+        baselines=scores.baselines,
+        by_step=scores.by_step,
+        intervals=scores.intervals,
         warnings=data.warnings,
     )
     store.save(record, {"predictions": predictions}, frame, arrays, model=model)
@@ -101,8 +111,11 @@ def train_forecaster(
         "seconds": round(record.seconds, 2),
         "verdict": record.verdict,
         "warnings": record.warnings,
-        "metrics": metrics,
-        "naive": naive,
+        "metrics": scores.metrics,
+        "naive": scores.naive,
+        "baselines": scores.baselines,
+        "by_step": scores.by_step,
+        "intervals": {k: scores.intervals[k] for k in ("level", "coverage", "mean_width")},
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.baselines import BASELINE_LABELS, BASELINES
 from core.charts import attention_ratio
 from core.config import MODELS, TRANSFORM_LABELS
 from core.evaluation import (
@@ -25,7 +26,9 @@ from core.evaluation import (
     shift_prediction,
     verdict_sentence,
 )
+from core.intervals import future_half_widths, prediction_intervals
 from core.runs import Run
+from core.scoring import run_positions
 
 NAIVE_ROW = "naive (tomorrow = today)"
 MASE_NOTE = (
@@ -52,7 +55,28 @@ METRIC_LABELS = {
     "directional_accuracy": "directional accuracy",
     "best_lag": "best lag",
     "change_corr": "change corr",
+    "dm_pvalue": "DM p-value",
+    "up_share": "says up",
 }
+# What the ranked table can be ranked by, and which way is better.
+RANK_BY = {"rel_mae": True, "rmse": True, "mae": True, "mase": True, "directional_accuracy": False}
+RANKED_COLUMNS = [
+    "verdict",
+    "rel_mae",
+    "dm_pvalue",
+    "rmse",
+    "mae",
+    "mape",
+    "mase",
+    "directional_accuracy",
+    "up_share",
+    "best_lag",
+]
+RANKED_NOTE = (
+    "rel. MAE and the DM p-value (against naive) count every step of every forecast path; the "
+    "other columns are one day ahead. **says up**: the share of days the forecast was above "
+    "yesterday's price. A directional accuracy no higher than always-up's is no skill."
+)
 
 
 def run_series(run: Run) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -98,14 +122,94 @@ def shifted_metrics(run: Run, k: int = 0) -> pd.DataFrame:
     )
 
 
-def verdict_of(run: Run) -> tuple[str, str]:
-    """(verdict, its sentence). Runs saved before verdicts existed are scored now, from
-    their saved predictions, the same way."""
+def run_metrics(run: Run) -> tuple[dict, str]:
+    """(metrics, verdict). Runs saved before verdicts existed are scored now, from their
+    saved predictions, the same way."""
     metrics, verdict = run.metrics, run.record.verdict
     if not verdict:
         levels = run_series(run)[0]
         metrics, _, verdict = score_forecast(levels, run.predictions, run.arrays, run.train_dates)
+    return metrics, verdict
+
+
+def verdict_of(run: Run) -> tuple[str, str]:
+    """(verdict, its sentence)."""
+    metrics, verdict = run_metrics(run)
     return verdict, verdict_sentence({**metrics, "verdict": verdict})
+
+
+def ranked_table(run: Run, shift: int = 0, rank_by: str = "rel_mae") -> pd.DataFrame:
+    """The model and every baseline on the same test days, ranked by one metric (best
+    first), each with its verdict. With k != 0 the shifted model joins as a look-ahead
+    row. Runs saved before baselines existed show naive only."""
+    metrics, verdict = run_metrics(run)
+    rows = {"model": {**metrics, "verdict": verdict}}
+    if shift:
+        shifted = shifted_metrics(run, shift).iloc[0].to_dict()
+        rows[shift_label(shift)] = {**shifted, "verdict": "look-ahead"}
+    for name, scores in run.record.baselines.items():
+        label = BASELINE_LABELS.get(name, name)
+        rows[label] = {**scores, "verdict": scores.get("verdict") or "direction only"}
+    if not run.record.baselines:
+        rows[NAIVE_ROW] = {**shifted_metrics(run).loc[NAIVE_ROW].to_dict(), "verdict": ""}
+    table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=RANKED_COLUMNS)
+    table = table.sort_values(rank_by, ascending=RANK_BY[rank_by], na_position="last")
+    return labelled(table)
+
+
+def baseline_lines(run: Run) -> dict[str, pd.Series]:
+    """Each baseline's one-day-ahead forecast on the test days, by label (naive has its own
+    line; a direction-only baseline draws no price line)."""
+    index = run.predictions.index
+    return {
+        cls.label: pd.Series(run.arrays[f"baseline_{name}"][:, 0], index=index)
+        for name, cls in BASELINES.items()
+        if name != "naive" and not cls.direction_only and f"baseline_{name}" in run.arrays
+    }
+
+
+def run_band(run: Run, level: int) -> dict | None:
+    """The model's conformal band at `level` % on the test days, with its coverage; None
+    for runs saved before intervals existed (no validation forecasts kept)."""
+    if "val_forecast_paths" not in run.arrays:
+        return None
+    levels = run_series(run)[0]
+    return prediction_intervals(run.arrays, run_positions(levels, run.arrays), level)
+
+
+def band_series(band: dict, step: int = 0, row: int | None = None, index=None):
+    """(lower, upper) of one horizon step over the test days, or of one origin's path."""
+    lower, upper = band["lower"], band["upper"]
+    if row is None:
+        return pd.Series(lower[:, step], index=index), pd.Series(upper[:, step], index=index)
+    return pd.Series(lower[row], index=index), pd.Series(upper[row], index=index)
+
+
+def band_caption(band: dict) -> str:
+    return (
+        f"{band['level']} % prediction interval (conformal, rolling window of recent errors): "
+        f"it held the actual price on {band['coverage']:.1%} of test days (target "
+        f"{band['level']} %), mean width {band['mean_width']:.2f}."
+    )
+
+
+def future_band(run: Run, level: int) -> tuple[pd.Series, pd.Series] | None:
+    if "val_forecast_paths" not in run.arrays:
+        return None
+    future = future_forecast(run)
+    width = future_half_widths(run.arrays, level)
+    return future - width, future + width
+
+
+def by_step_table(run: Run) -> pd.DataFrame:
+    """Errors by horizon step: the model, naive and each baseline (MAE), and the band."""
+    table = pd.DataFrame(run.record.by_step).set_index("step")
+    names = {"mae": "model MAE"}
+    for name, cls in BASELINES.items():
+        if not cls.direction_only:
+            names[f"{name}_mae"] = f"{cls.label.split(' (')[0]} MAE"
+    names.update(coverage="coverage", width="band width")
+    return table[[c for c in names if c in table.columns]].rename(columns=names)
 
 
 def attention_note(weights) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.baselines import BASELINES
 from core.config import CONFIGS
 from core.errors import UserError
 from core.workspace import atomic_write_bytes, workspace_dir
@@ -37,6 +38,8 @@ TABLE_COLUMNS = [
     "status",
     "verdict",
     "rel. MAE",
+    "best baseline",
+    "its rel. MAE",
     "test RMSE",
     "MASE",
 ]
@@ -64,6 +67,9 @@ class RunRecord:
     metrics: dict = field(default_factory=dict)
     naive: dict = field(default_factory=dict)
     verdict: str = ""  # forecast runs: one of core.evaluation.VERDICTS
+    baselines: dict = field(default_factory=dict)  # name -> metrics (core/scoring.py)
+    by_step: list[dict] = field(default_factory=list)  # errors by horizon step
+    intervals: dict = field(default_factory=dict)  # the band's level, coverage, width
     warnings: list[str] = field(default_factory=list)
     threshold: float | None = None  # anomaly runs
     id: str = ""
@@ -256,6 +262,7 @@ class RunStore:
                     "status": run.status,
                     "verdict": run.record.verdict,
                     "rel. MAE": run.metrics.get("rel_mae"),
+                    **dict(zip(("best baseline", "its rel. MAE"), best_baseline(run), strict=True)),
                     "test RMSE": run.metrics.get("rmse"),
                     "MASE": run.metrics.get("mase"),
                 }
@@ -278,6 +285,20 @@ class RunStore:
         trash = self.dir / f".trash-{run_id}"
         os.rename(path, trash)  # gone from listings at once, even if the removal is cut short
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def best_baseline(run: Run) -> tuple[str, float | None]:
+    """The baseline with the lowest relative MAE on the run's test days (naive's is 1), by
+    its short name; ("", None) for runs saved before baselines."""
+    scored = {
+        name: scores["rel_mae"]
+        for name, scores in run.record.baselines.items()
+        if name in BASELINES and not BASELINES[name].direction_only
+    }
+    if not scored:
+        return "", None
+    name = min(scored, key=scored.get)
+    return BASELINES[name].label.split(" (")[0], scored[name]
 
 
 def _dump(record: RunRecord) -> str:

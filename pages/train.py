@@ -72,9 +72,10 @@ def model_settings() -> dict:
     early = settings["early_stopping"] = setting_input(c2, TrainConfig, "early_stopping")
     settings["patience"] = setting_input(c3, TrainConfig, "patience", disabled=not early)
     settings["restore_best"] = setting_input(st, TrainConfig, "restore_best", disabled=not early)
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     settings["seed"] = setting_input(c1, TrainConfig, "seed")
-    settings["name"] = setting_input(c2, TrainConfig, "name").strip()
+    settings["interval_level"] = setting_input(c2, TrainConfig, "interval_level")
+    settings["name"] = setting_input(c3, TrainConfig, "name").strip()
     return settings
 
 

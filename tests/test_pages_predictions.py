@@ -7,7 +7,7 @@ from core.forecast import train_forecaster
 from core.report import shift_label
 from core.runs import RunStore
 from tests.conftest import ROOT
-from tests.helpers import figure_of, tiny_config, tiny_dataset
+from tests.helpers import figure_of, tiny_config, tiny_dataset, values
 
 
 @pytest.fixture
@@ -39,23 +39,71 @@ def open_page(run_ids) -> AppTest:
     return at
 
 
+BASELINE_ROWS = {
+    "naive (tomorrow = today)",
+    "drift (naive + mean training change)",
+    "ARIMA",
+    "exponential smoothing (ETS)",
+    "always up (direction only)",
+}
+
+
+def pred_chart(at) -> dict:
+    return figure_of(next(c for c in at.get("plotly_chart") if "pred_chart" in c.proto.id))
+
+
 def test_one_run_metrics_table_and_shift_slider(two_runs):
     at = open_page([two_runs[0]])
     table = at.dataframe[0].value
-    assert list(table.index) == ["model", "naive (tomorrow = today)"]
+    assert set(table.index) == {"model"} | BASELINE_ROWS
+    assert list(table["rel. MAE"]) == sorted(table["rel. MAE"])  # ranked, best first
+    assert table.loc["naive (tomorrow = today)", "rel. MAE"] == 1.0
+    run = RunStore().get(two_runs[0])
+    assert table.loc["model", "RMSE"] == pytest.approx(run.metrics["rmse"])
+    assert table.loc["ARIMA", "rel. MAE"] == pytest.approx(run.record.baselines["arima"]["rel_mae"])
+    assert table.loc["model", "verdict"] == run.record.verdict
     rmse0 = table.loc["model", "RMSE"]
-    assert table.loc["model", "RMSE"] == pytest.approx(RunStore().get(two_runs[0]).metrics["rmse"])
     at.slider(key="shift_k").set_value(-1).run()
     assert not at.exception
     rmse1 = at.dataframe[0].value.loc[shift_label(-1), "RMSE"]
     assert rmse1 != pytest.approx(rmse0)
-    chart = figure_of(next(c for c in at.get("plotly_chart") if "pred_chart" in c.proto.id))
-    assert [t["name"] for t in chart["data"]] == [
+    traces = pred_chart(at)["data"]
+    assert [t["name"] for t in traces] == [
         "actual",
         "naive (tomorrow = today)",
+        "drift (naive + mean training change)",
+        "ARIMA",
+        "exponential smoothing (ETS)",
         "prediction shifted -1 d",
     ]
+    hidden = [t["name"] for t in traces if t.get("visible") == "legendonly"]
+    assert hidden == [
+        "drift (naive + mean training change)",
+        "ARIMA",
+        "exponential smoothing (ETS)",
+    ]
     assert any("k = " in i.value for i in at.info)  # the lag sentence
+
+
+def test_the_band_surrounds_the_prediction_and_follows_the_level(two_runs):
+    at = open_page([two_runs[0]])
+    traces = pred_chart(at)["data"]
+    upper, lower = (values(t["y"]) for t in traces[:2])
+    assert traces[1]["name"] == "90 % interval" and traces[1]["fill"] == "tonexty"
+    pred = values(next(t for t in traces if t["name"] == "prediction")["y"])
+    assert all(lo <= p <= hi for lo, p, hi in zip(lower, pred, upper, strict=True))
+    run = RunStore().get(two_runs[0])
+    caption = next(c.value for c in at.caption if "prediction interval" in c.value)
+    assert f"{run.record.intervals['coverage']:.1%}" in caption
+    width90 = sum(u - lo for u, lo in zip(upper, lower, strict=True))
+    at.radio(key="interval_level").set_value(80).run()
+    traces = pred_chart(at)["data"]
+    assert traces[1]["name"] == "80 % interval"
+    upper, lower = (values(t["y"]) for t in traces[:2])
+    assert sum(u - lo for u, lo in zip(upper, lower, strict=True)) < width90
+    at.selectbox(key="rank_by").set_value("directional_accuracy").run()
+    ranked = at.dataframe[0].value["directional accuracy"].dropna()
+    assert list(ranked) == sorted(ranked, reverse=True)
 
 
 def test_seq2seq_attention_run_shows_horizon_and_heatmap(two_runs):
@@ -63,6 +111,10 @@ def test_seq2seq_attention_run_shows_horizon_and_heatmap(two_runs):
     keys = [c.proto.id for c in at.get("plotly_chart")]
     for key in ("horizon_chart", "horizon_errors", "attention", "change_scatter", "future_chart"):
         assert any(key in k for k in keys), key
+    by_step = next(d.value for d in at.dataframe if "model MAE" in d.value.columns)
+    assert list(by_step.index) == [1, 2, 3]
+    assert {"model MAE", "naive MAE", "ARIMA MAE", "coverage", "band width"} <= set(by_step.columns)
+    assert list(by_step["band width"]) == sorted(by_step["band width"])  # wider with h
     assert any("predicts changes" in c.value for c in at.caption)
 
 

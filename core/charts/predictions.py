@@ -7,8 +7,34 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts.common import ACTUAL_COLOR, LEGEND_BELOW, NAIVE_COLOR, PALETTE
+from core.charts.common import ACTUAL_COLOR, BAND_COLOR, LEGEND_BELOW, NAIVE_COLOR, PALETTE
 from core.evaluation import best_lag
+
+
+def band_traces(lower: pd.Series, upper: pd.Series, name: str) -> list[go.Scatter]:
+    """A shaded band between two lines (the prediction interval), one legend entry."""
+    edge = dict(width=0, color=BAND_COLOR)
+    return [
+        go.Scatter(
+            x=upper.index,
+            y=upper,
+            line=edge,
+            showlegend=False,
+            hoverinfo="skip",
+            legendgroup=name,
+            name=name,
+        ),
+        go.Scatter(
+            x=lower.index,
+            y=lower,
+            line=edge,
+            fill="tonexty",
+            fillcolor=BAND_COLOR,
+            name=name,
+            legendgroup=name,
+            hoverinfo="skip",
+        ),
+    ]
 
 
 def predictions_chart(
@@ -16,9 +42,15 @@ def predictions_chart(
     predictions: dict[str, pd.Series],
     naive: pd.Series | None = None,
     title: str = "",
+    baselines: dict[str, pd.Series] | None = None,
+    band: tuple[pd.Series, pd.Series, str] | None = None,
 ) -> go.Figure:
-    """Actual prices, one line per model, and (optionally) naive persistence."""
+    """Actual prices, one line per model, naive persistence (optional), the prediction
+    interval (optional: lower, upper, name) and baseline lines that start hidden: click a
+    name in the legend to show one."""
     fig = go.Figure()
+    if band is not None:
+        fig.add_traces(band_traces(*band))
     fig.add_trace(
         go.Scatter(x=actual.index, y=actual, name="actual", line=dict(color=ACTUAL_COLOR, width=2))
     )
@@ -29,6 +61,16 @@ def predictions_chart(
                 y=naive,
                 name="naive (tomorrow = today)",
                 line=dict(color=NAIVE_COLOR, dash="dot"),
+            )
+        )
+    for i, (name, series) in enumerate((baselines or {}).items()):
+        fig.add_trace(
+            go.Scatter(
+                x=series.index,
+                y=series,
+                name=name,
+                visible="legendonly",
+                line=dict(color=PALETTE[(i + 2) % len(PALETTE)], dash="dash", width=1),
             )
         )
     for i, (name, series) in enumerate(predictions.items()):
@@ -158,10 +200,17 @@ def change_scatter(actual_change: pd.Series, predicted_change: pd.Series) -> go.
 
 
 def horizon_forecast_chart(
-    history: pd.Series, forecast: pd.Series, actual_path: pd.Series | None = None, title: str = ""
+    history: pd.Series,
+    forecast: pd.Series,
+    actual_path: pd.Series | None = None,
+    title: str = "",
+    band: tuple[pd.Series, pd.Series, str] | None = None,
 ) -> go.Figure:
-    """Recent actual prices, the H-step forecast from one origin, and what happened."""
+    """Recent actual prices, the H-step forecast from one origin with its band (optional),
+    and what happened."""
     fig = go.Figure()
+    if band is not None:
+        fig.add_traces(band_traces(*band))
     fig.add_trace(
         go.Scatter(
             x=history.index, y=history, name="actual before origin", line=dict(color=ACTUAL_COLOR)

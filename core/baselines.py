@@ -1,0 +1,175 @@
+"""Classical baselines, scored like models: naive, drift, ARIMA, ETS and always-up.
+
+One interface: `fit(train)` once on the training part's target values, then
+`forecast(levels, origins, horizon)` gives an (origins x H) array of price paths. Row i is
+the forecast made at position origins[i] (the last known day) for the H days after it, and
+reads levels[: origins[i] + 1] only: what a forecaster knows at that origin. `levels`
+starts with the training values the baseline was fit on.
+
+ARIMA and ETS are statsmodels state-space models, fitted once on the training part; the
+Kalman filter then carries their state through the later data one observation at a time
+with the same parameters (`apply`, refit=False), so the cost stays bounded.
+A new baseline is a new class in BASELINES; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from core.data.summary import adf_test
+
+
+class Baseline:
+    """A forecaster that needs no training beyond `fit`."""
+
+    name = ""
+    label = ""
+    # Scored on its direction alone (its price errors are naive's by design).
+    direction_only = False
+
+    def fit(self, train: np.ndarray) -> Baseline:
+        return self
+
+    def forecast(self, levels: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """What was fitted, in a few words (the chosen order, the smoothing kind)."""
+        return self.label
+
+
+class Naive(Baseline):
+    name = "naive"
+    label = "naive (tomorrow = today)"
+
+    def forecast(self, levels, origins, horizon):
+        return np.repeat(np.asarray(levels, float)[origins][:, None], horizon, axis=1)
+
+
+class Drift(Naive):
+    """Naive plus the training part's mean daily change, once per step."""
+
+    name = "drift"
+    label = "drift (naive + mean training change)"
+    slope = 0.0
+
+    def fit(self, train):
+        train = np.asarray(train, float)
+        self.slope = float((train[-1] - train[0]) / max(len(train) - 1, 1))
+        return self
+
+    def forecast(self, levels, origins, horizon):
+        return super().forecast(levels, origins, horizon) + self.slope * np.arange(1, horizon + 1)
+
+
+class AlwaysUp(Naive):
+    """A directional baseline: naive's price, nudged up by a hair, so it predicts "up" every
+    day. Its directional accuracy is the test period's share of up days, the number a model
+    that always says "up" reaches without any skill. Its price errors are naive's, so it is
+    scored on direction only (no verdict)."""
+
+    name = "always_up"
+    label = "always up (direction only)"
+    direction_only = True
+    NUDGE = 1e-6
+
+    def forecast(self, levels, origins, horizon):
+        return super().forecast(levels, origins, horizon) * (
+            1 + self.NUDGE * np.arange(1, horizon + 1)
+        )
+
+
+class StateSpaceBaseline(Baseline):
+    """A statsmodels state-space model: the candidate with the lowest AIC on the training
+    part, then filtered forward over later data with its parameters fixed."""
+
+    result = None
+    fit_options: dict = {}
+
+    def candidates(self, train: np.ndarray) -> list:
+        raise NotImplementedError
+
+    def fit(self, train):
+        # Built first: statsmodels' first import resets some warning filters to "always".
+        models = self.candidates(np.asarray(train, float))
+        with warnings.catch_warnings():  # convergence chatter of the candidate fits
+            warnings.simplefilter("ignore")
+            fits = [model.fit(**self.fit_options) for model in models]
+        self.result = min(fits, key=lambda r: r.aic if np.isfinite(r.aic) else np.inf)
+        return self
+
+    def forecast(self, levels, origins, horizon):
+        """One filter pass over the data with the fitted parameters (apply, refit=False),
+        then each origin's predicted state a_{o+1|o} carried H steps with the model's own
+        system matrices: what `forecast(H)` does at that origin, for every origin at once."""
+        origins = np.asarray(origins)
+        applied = self.result.apply(np.asarray(levels, float)[: origins[-1] + 1], refit=False)
+        ssm = applied.filter_results
+        design, transition = ssm.design[:, :, 0], ssm.transition[:, :, 0]
+        obs_intercept, state_intercept = ssm.obs_intercept[0, 0], ssm.state_intercept[:, :1]
+        state = ssm.predicted_state[:, origins + 1]
+        paths = np.empty((len(origins), horizon))
+        for step in range(horizon):
+            paths[:, step] = (design @ state)[0] + obs_intercept
+            state = transition @ state + state_intercept
+        return paths
+
+
+class Arima(StateSpaceBaseline):
+    """ARIMA(p, d, q), p and q in 0..2 by AIC; d = 0 if the ADF test finds the training part
+    stationary (then with a constant), else 1."""
+
+    name = "arima"
+    label = "ARIMA"
+    MAX_ORDER = 2
+
+    def candidates(self, train):
+        from statsmodels.tsa.arima.model import ARIMA
+
+        d = 0 if adf_test(train)["pvalue"] < 0.05 else 1
+        trend = "c" if d == 0 else "n"
+        orders = [(p, d, q) for p in range(self.MAX_ORDER + 1) for q in range(self.MAX_ORDER + 1)]
+        return [ARIMA(train, order=order, trend=trend) for order in orders]
+
+    def describe(self):
+        return f"ARIMA{self.result.model.order}"
+
+
+class Ets(StateSpaceBaseline):
+    """Exponential smoothing (additive errors): simple, or with a damped trend, by AIC."""
+
+    name = "ets"
+    label = "exponential smoothing (ETS)"
+    fit_options = {"disp": False}
+
+    def candidates(self, train):
+        from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
+
+        return [
+            ExponentialSmoothing(train),
+            ExponentialSmoothing(train, trend=True, damped_trend=True),
+        ]
+
+    def describe(self):
+        return "ETS(A,Ad,N)" if self.result.model.trend else "ETS(A,N,N)"
+
+
+BASELINES: dict[str, type[Baseline]] = {
+    cls.name: cls for cls in (Naive, Drift, Arima, Ets, AlwaysUp)
+}
+BASELINE_LABELS = {name: cls.label for name, cls in BASELINES.items()}
+
+
+def forecast_baselines(
+    levels: np.ndarray, train_end: int, origins: np.ndarray, horizon: int
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Every baseline fit on levels[:train_end] and forecast from `origins`:
+    ({name: paths (origins x H)}, {name: what was fitted})."""
+    paths, fitted = {}, {}
+    for name, cls in BASELINES.items():
+        baseline = cls().fit(np.asarray(levels, float)[:train_end])
+        paths[name] = baseline.forecast(levels, origins, horizon)
+        fitted[name] = baseline.describe()
+    return paths, fitted

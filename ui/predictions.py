@@ -1,0 +1,105 @@
+"""The Predictions page's longer sections: the multi-step view, the forecast beyond the
+data, downloads, and the comparison of several runs. Streamlit calls only; the numbers
+come from core/report.py."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import charts, report
+from core.evaluation import horizon_errors
+
+
+def multi_step_section(run, band: dict | None) -> None:
+    """A seq2seq run: one origin's H-day path with its band, errors by step, attention."""
+    arrays, horizon = run.arrays, run.config.horizon
+    st.subheader(f"Multi-step: {horizon}-day forecasts")
+    origins = list(arrays["origin_dates"])
+    origin = st.select_slider(
+        "Forecast origin (last known day)", origins, value=origins[len(origins) // 2]
+    )
+    view = report.origin_view(run, origin)
+    path_band = None
+    if band is not None:
+        lower, upper = report.band_series(
+            band, row=origins.index(origin), index=view["forecast"].index
+        )
+        path_band = (lower, upper, f"{band['level']} % interval")
+    st.plotly_chart(
+        charts.horizon_forecast_chart(
+            view["history"],
+            view["forecast"],
+            view["actual"],
+            title=f"Forecast from {origin}",
+            band=path_band,
+        ),
+        key="horizon_chart",
+    )
+    errors = horizon_errors(arrays["actual_paths"], arrays["forecast_paths"])
+    st.plotly_chart(
+        charts.horizon_error_chart(errors, report.naive_horizon_errors(run)), key="horizon_errors"
+    )
+    if run.record.by_step:
+        st.dataframe(
+            report.by_step_table(run),
+            key="by_step",
+            width="stretch",
+            column_config={"coverage": st.column_config.NumberColumn(format="percent")},
+        )
+    if view["attention"] is not None:
+        st.plotly_chart(
+            charts.attention_heatmap(view["attention"], view["input_dates"]), key="attention"
+        )
+        st.caption(report.attention_note(view["attention"]))
+
+
+def future_section(run, actual: pd.Series, level: int) -> None:
+    st.subheader("Forecast beyond the data")
+    future = report.future_forecast(run)
+    title = (
+        f"Forecast for the next {len(future)} trading day(s) "
+        f"after {actual.index[-1].date()} (not yet observed)"
+    )
+    bounds = report.future_band(run, level)
+    band = (*bounds, f"{level} % interval") if bounds is not None else None
+    chart = charts.horizon_forecast_chart(actual.iloc[-40:], future, title=title, band=band)
+    st.plotly_chart(chart, key="future_chart")
+
+
+def downloads(run, export: pd.DataFrame, table: pd.DataFrame) -> None:
+    c1, c2 = st.columns(2)
+    csv = "text/csv"
+    c1.download_button(
+        "Download predictions (CSV)", export.to_csv().encode(), f"{run.id}-predictions.csv", csv
+    )
+    c2.download_button(
+        "Download metrics (CSV)", table.to_csv().encode(), f"{run.id}-metrics.csv", csv
+    )
+
+
+def compare_runs(selected) -> None:
+    for run in selected:
+        st.caption(f"**{run.name}**: {report.describe_run(run)}")
+    first = selected[0]
+    series = {run.name: run.predictions["predicted"] for run in selected}
+    chart = charts.predictions_chart(
+        first.predictions["actual"],
+        series,
+        first.predictions["naive"],
+        title="Test period: runs compared",
+    )
+    st.plotly_chart(chart, key="compare_chart")
+    comparison = report.comparison_table(selected)
+    st.dataframe(comparison, width="stretch", key="compare_table")
+    if not report.same_test_days(selected):
+        st.warning(
+            "These runs have different test periods; naive is shown for the first run's days."
+        )
+    st.caption(report.MASE_NOTE)
+    st.subheader("Loss curves")
+    histories = {run.name: run.history for run in selected}
+    st.plotly_chart(charts.loss_curves_side_by_side(histories), key="compare_loss")
+    st.download_button(
+        "Download comparison (CSV)", comparison.to_csv().encode(), "comparison.csv", "text/csv"
+    )
