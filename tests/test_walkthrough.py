@@ -166,13 +166,16 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
             r"Echoes yesterday|No better than naive|Worse than naive|Beats naive",
             page.inner_text("body"),
         )  # the verdict leads the page
+        assert "90 % interval" in legend(page)  # the band, with the baselines in the legend
+        assert {"ARIMA", "exponential smoothing (ETS)"} <= set(legend(page))
+        wait_for_text(page, r"no higher than always-up.s is no skill")  # under the ranked table
+        shot(page, shots / "03-predictions.png", '[data-testid="stDataFrame"]')
         page.get_by_role("slider").first.focus()
         page.keyboard.press("ArrowRight")  # k = +1: an echo of yesterday lines up
         settle(page)
         wait_for_text(page, r"prediction shifted \+1 d")
         assert "prediction shifted +1 d" in legend(page)
         wait_for_text(page, r"it is not a forecast")
-        shot(page, shots / "03-predictions.png", '[data-testid="stAlert"]')
         page.get_by_role("combobox", name="Runs").click()
         page.get_by_role("option").first.click()
         page.keyboard.press("Escape")
