@@ -12,6 +12,7 @@ PAGES = [
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/predictions.py", title="Predictions", icon=":material/insights:"),
     st.Page("pages/anomalies.py", title="Anomalies", icon=":material/crisis_alert:"),
+    st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
 ]
 
 page = st.navigation(PAGES)

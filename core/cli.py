@@ -4,6 +4,10 @@ python -m core.cli train (--sample T | --csv PATH | --ticker T) [--with A,B] [--
        [a flag for every TrainConfig field: --model, --transform, --train-frac, ...]
 python -m core.cli runs [--workspace DIR]
 python -m core.cli anomalies (--sample T | --csv PATH | --ticker T) [every AnomalyConfig field]
+python -m core.cli backtest (--sample T | --csv PATH | --ticker T) --folds K [TrainConfig flags]
+python -m core.cli sweep [--sample A,B] [--csv F,G] [--ticker T,U] --inputs uni,multi
+       --transforms raw,diff --models lstm --seeds 0,1 [--folds K] [--workers N]
+       [--address HOST:PORT] [--sweep-id ID (resume)] [TrainConfig flags: --epochs, ...]
 
 The settings flags are generated from the dataclasses in core/config.py, with their
 choices, defaults and limits. `train` and `anomalies` print one JSON object as their last
@@ -17,6 +21,7 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 from core.config import AnomalyConfig, Settings, TrainConfig
 from core.data import extra_column, load_dataset
@@ -73,10 +78,14 @@ def _run_job(manager: JobManager, kind: str, dataset, config: dict, label: str) 
     return job.result
 
 
-def add_settings(parser: argparse.ArgumentParser, cls: type[Settings]) -> None:
+def add_settings(
+    parser: argparse.ArgumentParser, cls: type[Settings], skip: tuple[str, ...] = ()
+) -> None:
     """One flag per field of a settings dataclass, with its choices, default and limits."""
     group = parser.add_argument_group(f"{cls.__name__} settings")
     for spec in cls.specs():
+        if spec.name in skip:
+            continue
         flag = "--" + spec.name.replace("_", "-")
         limits = f"; {spec.lo} to {spec.hi}" if spec.lo is not None and spec.hi is not None else ""
         text = f"{spec.label}. {spec.help}".strip().rstrip(".") + "."
@@ -137,6 +146,76 @@ def cmd_anomalies(args) -> dict:
     }
 
 
+def cmd_backtest(args) -> dict:
+    from core.backtest import backtest
+
+    dataset = _dataset(args, _split_list(args.with_))
+    config = settings_from_args(TrainConfig, args)
+    config.features = list(config.features) + [
+        extra_column(t) for t in dataset.extras if extra_column(t) not in config.features
+    ]
+    validate_config(config, dataset.frame)
+
+    def emit(event: dict) -> None:
+        if event.get("type") == "fold":
+            print(f"fold {event['fold']}/{event['folds']}", file=sys.stderr)
+
+    return backtest(
+        dataset.frame, dataset.describe(), config, args.folds, RunStore(args.workspace), emit
+    )
+
+
+# The sweep's grid flags replace these single settings.
+SWEEP_GRID = ("transform", "model", "seed", "features", "name", "target")
+
+
+def cmd_sweep(args) -> dict:
+    from core.paired import sweep_summary
+    from core.sweeps import SweepSpec, load_trial_dataset, run_sweep
+
+    datasets = [f"sample:{t}" for t in _split_list(args.sample)]
+    datasets += [f"csv:{Path(f).resolve()}" for f in _split_list(args.csv)]
+    datasets += [f"ticker:{t}" for t in _split_list(args.ticker)]
+    defaults = {spec.name: spec.default for spec in TrainConfig.specs()}
+    settings = {
+        name: getattr(args, name)
+        for name in defaults
+        if name not in SWEEP_GRID and getattr(args, name) != defaults[name]
+    }
+    spec = SweepSpec(
+        datasets=datasets,
+        inputs=_split_list(args.inputs),
+        transforms=_split_list(args.transforms),
+        models=_split_list(args.models),
+        seeds=[_int(s, "--seeds") for s in _split_list(args.seeds)],
+        folds=args.folds,
+        multi_features=_split_list(args.multi_features),
+        extra_tickers=_split_list(args.with_),
+        settings=settings,
+        start=args.start,
+        end=args.end,
+    )
+    spec.check()
+    for dataset in spec.datasets:  # a bad file or ticker stops the sweep before it starts
+        load_trial_dataset(spec, dataset)
+
+    def progress(sweep: dict) -> None:
+        done = sum(t.get("status") in ("finished", "failed") for t in sweep["trials"].values())
+        print(f"trials done {done}/{len(spec.trials())}", file=sys.stderr)
+
+    sweep = run_sweep(spec, args.workspace, args.workers, args.address, args.sweep_id, progress)
+    return sweep_summary(sweep)
+
+
+def _int(text: str, flag: str) -> int:
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise UserError(
+            f"{flag} takes whole numbers separated by commas; '{text}' is not one."
+        ) from exc
+
+
 def cmd_runs(args) -> None:
     table = RunStore(args.workspace).table(kind=None if args.all else "forecast")
     if table.empty:
@@ -164,6 +243,30 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source(anomalies)
     add_settings(anomalies, AnomalyConfig)
     anomalies.add_argument("--top", type=int, default=20)
+
+    back = sub.add_parser("backtest", help="walk-forward backtest: K folds at the end")
+    _add_source(back)
+    back.add_argument("--with", dest="with_", help="extra tickers, comma-separated")
+    back.add_argument("--folds", type=int, default=3, help="test folds (default 3)")
+    add_settings(back, TrainConfig)
+
+    sweep = sub.add_parser("sweep", help="a grid of trials on Ray, with paired answers")
+    for flag in ("--sample", "--csv", "--ticker"):
+        sweep.add_argument(flag, help=f"{flag[2:]}s, comma-separated")
+    sweep.add_argument("--start", default=None)
+    sweep.add_argument("--end", default=None)
+    sweep.add_argument("--workspace", default=None)
+    sweep.add_argument("--inputs", default="uni,multi", help="uni and/or multi")
+    sweep.add_argument("--multi-features", default="close,volume", help="columns for multi")
+    sweep.add_argument("--with", dest="with_", help="extra tickers for multi, comma-separated")
+    sweep.add_argument("--transforms", default="raw", help="raw, diff, log_return")
+    sweep.add_argument("--models", default="lstm", help="lstm, seq2seq, seq2seq_attention")
+    sweep.add_argument("--seeds", default="0", help="comma-separated")
+    sweep.add_argument("--folds", type=int, default=0, help=">= 2: each trial is a backtest")
+    sweep.add_argument("--workers", type=int, default=2, help="trials at once (embedded Ray)")
+    sweep.add_argument("--address", default=None, help="join a Ray cluster (or RAY_ADDRESS)")
+    sweep.add_argument("--sweep-id", default=None, help="resume this sweep")
+    add_settings(sweep, TrainConfig, skip=SWEEP_GRID)
     return parser
 
 
@@ -184,7 +287,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "runs":
             cmd_runs(args)
             return 0
-        result = cmd_train(args) if args.command == "train" else cmd_anomalies(args)
+        commands = {
+            "train": cmd_train,
+            "anomalies": cmd_anomalies,
+            "backtest": cmd_backtest,
+            "sweep": cmd_sweep,
+        }
+        result = commands[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

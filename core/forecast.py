@@ -72,13 +72,16 @@ def train_forecaster(
     store: RunStore,
     emit: Callable[[dict], None] = lambda event: None,
     should_stop: Callable[[], bool] = lambda: False,
+    bounds: list[tuple[int, int]] | None = None,
+    tags: dict | None = None,
 ) -> dict:
-    """Train one forecaster, save the run, return the summary the CLI prints."""
+    """Train one forecaster, save the run, return the summary the CLI prints. `bounds`
+    fixes the split (a backtest fold); `tags` are kept with the run (sweep, fold)."""
     from core.models import build_forecaster
 
     started = time.monotonic()
     seed_everything(config.seed)
-    data = prepare_forecast(frame, config)
+    data = prepare_forecast(frame, config, bounds)
     model, attention_model = build_forecaster(config, data.values.shape[1])
     fitted = fit_model(model, data, config, emit, should_stop)
     predictions, arrays = predict_forecaster(data, model, attention_model)
@@ -102,6 +105,7 @@ def train_forecaster(
         by_step=scores.by_step,
         intervals=scores.intervals,
         warnings=data.warnings,
+        tags=tags or {},
     )
     store.save(record, {"predictions": predictions}, frame, arrays, model=model)
     return {

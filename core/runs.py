@@ -72,6 +72,7 @@ class RunRecord:
     intervals: dict = field(default_factory=dict)  # the band's level, coverage, width
     warnings: list[str] = field(default_factory=list)
     threshold: float | None = None  # anomaly runs
+    tags: dict = field(default_factory=dict)  # e.g. {"sweep": id, "backtest": id, "fold": k}
     id: str = ""
 
     @property

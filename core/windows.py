@@ -205,15 +205,18 @@ def prepare(
     )
 
 
-def prepare_forecast(frame: pd.DataFrame, config: TrainConfig) -> ModelData:
-    """The forecaster's data: the config's inputs, transform, scaling and split."""
+def prepare_forecast(
+    frame: pd.DataFrame, config: TrainConfig, bounds: list[tuple[int, int]] | None = None
+) -> ModelData:
+    """The forecaster's data: the config's inputs, transform, scaling and split (or given
+    row bounds of train, validation and test: a backtest fold's)."""
     config.validate(frame.columns)
     data = prepare(
         frame,
         config.inputs,
         config.transform,
         config.scaling,
-        lambda rows: split_bounds(rows, config.train_frac, config.val_frac),
+        lambda rows: bounds or split_bounds(rows, config.train_frac, config.val_frac),
         config.window,
         config.horizon,
         config.batch_size,

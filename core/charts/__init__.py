@@ -2,6 +2,7 @@
 
 from core.charts.anomalies import anomaly_price_chart, anomaly_score_chart
 from core.charts.data import candlestick_with_volume, differencing_figure
+from core.charts.experiments import paired_chart
 from core.charts.predictions import (
     attention_heatmap,
     attention_ratio,
@@ -29,4 +30,5 @@ __all__ = [
     "attention_ratio",
     "anomaly_price_chart",
     "anomaly_score_chart",
+    "paired_chart",
 ]

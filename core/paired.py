@@ -1,0 +1,176 @@
+"""What a sweep answers: a leaderboard of settings, and paired questions (does multivariate
+beat univariate? does differencing beat raw prices?) with a Wilcoxon signed-rank test.
+
+A pair is two finished trials that differ in one factor only (same dataset, model, seed and
+the other factor). One pair is an anecdote; the answer says how many pairs favour each side,
+the median change in relative MAE and the test's p-value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from core.evaluation import SIGNIFICANCE
+
+FACTORS = ["dataset", "inputs", "transform", "model", "seed"]
+# name -> (factor, the tried level, the reference level, what the tried level is called)
+QUESTIONS = {
+    "multi_vs_uni": ("inputs", "multi", "uni", "Multivariate inputs"),
+    "diff_vs_raw": ("transform", "diff", "raw", "Differencing"),
+    "log_return_vs_raw": ("transform", "log_return", "raw", "Log returns"),
+}
+# Below this many pairs even a unanimous result cannot reach p < 0.05 (two-sided Wilcoxon).
+MIN_PAIRS = 6
+
+
+def trial_table(sweep: dict) -> pd.DataFrame:
+    """One row per trial of a sweep: its factors, status, node, relative MAE, message."""
+    rows = []
+    for key, result in sweep.get("trials", {}).items():
+        factors = dict(zip(FACTORS, key.split("|"), strict=True))
+        metrics = result.get("metrics") or {}
+        rows.append(
+            {
+                **factors,
+                "status": result.get("status", ""),
+                "node": result.get("node", ""),
+                "rel_mae": metrics.get("rel_mae"),
+                "verdict": metrics.get("verdict", ""),
+                "seconds": result.get("seconds"),
+                "message": result.get("message", ""),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=[*FACTORS, "status", "node", "rel_mae", "verdict", "seconds", "message"]
+    )
+
+
+def fold_table(sweep: dict) -> pd.DataFrame:
+    """Per-fold metrics of a sweep's backtest trials: dates, relative MAE, DM p, verdict."""
+    rows = []
+    for key, result in sweep.get("trials", {}).items():
+        for fold in result.get("folds", []):
+            m = fold["metrics"]
+            rows.append(
+                {
+                    "trial": key.replace("|", " "),
+                    "fold": fold["fold"],
+                    "train_end": fold["train_end"],
+                    "test": f"{fold['test_start']} to {fold['test_end']}",
+                    "rel_mae": m.get("rel_mae"),
+                    "dm_pvalue": m.get("dm_pvalue"),
+                    "verdict": m.get("verdict"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def progress(sweep: dict) -> tuple[int, int]:
+    """(trials ended: finished, failed or cancelled; trials in the grid)."""
+    from core.sweeps import SweepSpec
+
+    total = len(SweepSpec(**sweep["spec"]).trials())
+    ended = sum(
+        t.get("status") in ("finished", "failed", "cancelled") for t in sweep["trials"].values()
+    )
+    return ended, total
+
+
+def leaderboard(table: pd.DataFrame) -> list[dict]:
+    """Mean relative MAE +- its spread (SD) per setting (inputs, transform, model) over the
+    finished trials of every dataset and seed, best first."""
+    done = table[table["status"] == "finished"].astype({"rel_mae": float})
+    if done.empty:
+        return []
+    grouped = done.groupby(["inputs", "transform", "model"])["rel_mae"]
+    board = grouped.agg(mean="mean", sd="std", trials="count").reset_index()
+    board["sd"] = board["sd"].fillna(0.0)
+    return board.sort_values("mean").to_dict(orient="records")
+
+
+def paired_answer(table: pd.DataFrame, factor: str, tried: str, reference: str, label: str):
+    """The paired comparison of `tried` against `reference` on `factor`, or None when the
+    sweep has no such pair. change = tried's relative MAE / reference's - 1 (< 0: better)."""
+    done = table[table["status"] == "finished"].astype({"rel_mae": float})
+    others = [f for f in FACTORS if f != factor]
+    a = done[done[factor] == tried].set_index(others)["rel_mae"]
+    b = done[done[factor] == reference].set_index(others)["rel_mae"]
+    common = a.index.intersection(b.index)
+    if len(common) == 0:
+        return None
+    a, b = a.loc[common].to_numpy(), b.loc[common].to_numpy()
+    change = a / b - 1
+    if np.allclose(change, 0):
+        pvalue = 1.0
+    else:
+        pvalue = float(stats.wilcoxon(change).pvalue)
+    answer = {
+        "pairs": int(len(change)),
+        "tried_better": int(np.sum(change < 0)),
+        "reference_better": int(np.sum(change > 0)),
+        "median_change": float(np.median(change)),
+        "pvalue": pvalue,
+        "points": [
+            {"pair": " ".join(map(str, key)), reference: float(y), tried: float(x)}
+            for key, x, y in zip(common, a, b, strict=True)
+        ],
+    }
+    answer["sentence"] = answer_sentence(answer, label)
+    return answer
+
+
+def answer_sentence(answer: dict, label: str) -> str:
+    n, better, med, p = (answer[k] for k in ("pairs", "tried_better", "median_change", "pvalue"))
+    significant = p < SIGNIFICANCE
+    if significant:
+        verb = "helped" if med < 0 else "hurt"
+    else:
+        verb = "did not clearly help" if med < 0 else "did not help"
+    text = (
+        f"{label} {verb}: better in {better} of {n} pair{'s' if n != 1 else ''}, median change "
+        f"{med:+.1%} relative MAE, p = {p:.2g} (Wilcoxon signed-rank)."
+    )
+    if n < MIN_PAIRS:
+        text += (
+            f" With {n} pair{'s' if n != 1 else ''} no test can reach p < 0.05: one run is an "
+            "anecdote. Add seeds or datasets."
+        )
+    return text
+
+
+def answers(table: pd.DataFrame) -> dict:
+    """Every paired question the sweep can answer."""
+    out = {}
+    for name, (factor, tried, reference, label) in QUESTIONS.items():
+        answer = paired_answer(table, factor, tried, reference, label)
+        if answer is not None:
+            out[name] = answer
+    return out
+
+
+def sweep_summary(sweep: dict) -> dict:
+    """The CLI's JSON for a sweep."""
+    table = trial_table(sweep)
+    status = table["status"].value_counts().to_dict() if not table.empty else {}
+    nodes = sorted({r.get("node") for r in sweep["trials"].values() if r.get("node")})
+    return {
+        "engine": "ray",
+        "sweep_id": sweep["id"],
+        "status": sweep.get("status"),
+        "address": sweep.get("address"),
+        "trials": len(table),
+        "finished": status.get("finished", 0),
+        "failed": status.get("failed", 0),
+        "cancelled": status.get("cancelled", 0),
+        "skipped": sweep.get("skipped", 0),
+        "nodes": nodes,
+        "leaderboard": leaderboard(table),
+        "questions": {
+            k: {x: v for x, v in a.items() if x != "points"} for k, a in answers(table).items()
+        },
+        "failures": table.loc[
+            table["status"] == "failed", ["dataset", "inputs", "message"]
+        ].to_dict(orient="records"),
+    }

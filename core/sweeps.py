@@ -1,0 +1,341 @@
+"""Sweeps on Ray: a grid of datasets x inputs x transforms x models x seeds, one Ray task
+per trial (a single train, or a backtest with folds >= 2), each saved in the run store and
+tagged with the sweep's id.
+
+Embedded by default (`ray.init` on this machine, at most `workers` trials at once); with an
+address (or RAY_ADDRESS) the same code joins an existing cluster. Each trial is limited to
+one CPU thread so parallel trials do not oversubscribe the cores. A failed trial is kept
+with its message and the sweep goes on; a stop request cancels what has not finished; a
+sweep run again skips the trials it already finished. The sweep's state lives in
+<workspace>/sweeps/<id>/sweep.json, written atomically after every trial, so the
+Experiments page (which never imports Ray or TensorFlow) can follow it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from core.errors import UserError
+from core.workspace import atomic_write_bytes, workspace_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+# One thread per trial for TensorFlow and the BLAS libraries (set before the worker imports them).
+THREAD_ENV = {
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+}
+INPUTS = ("uni", "multi")
+
+
+@dataclass
+class SweepSpec:
+    """The grid, and the settings every trial shares."""
+
+    datasets: list[str]  # "sample:AAPL", "csv:/path/file.csv" or "ticker:MSFT"
+    inputs: list[str] = field(default_factory=lambda: ["uni", "multi"])
+    transforms: list[str] = field(default_factory=lambda: ["raw"])
+    models: list[str] = field(default_factory=lambda: ["lstm"])
+    seeds: list[int] = field(default_factory=lambda: [0])
+    folds: int = 0  # 0 or 1: one train per trial; >= 2: a walk-forward backtest
+    multi_features: list[str] = field(default_factory=lambda: ["close", "volume"])
+    extra_tickers: list[str] = field(default_factory=list)  # added to "multi" inputs
+    settings: dict = field(default_factory=dict)  # TrainConfig fields: epochs, window, ...
+    start: str | None = None
+    end: str | None = None
+
+    def trials(self) -> list[dict]:
+        grid = itertools.product(
+            self.datasets, self.inputs, self.transforms, self.models, self.seeds
+        )
+        return [
+            {"dataset": d, "inputs": i, "transform": t, "model": m, "seed": s}
+            for d, i, t, m, s in grid
+        ]
+
+    def check(self) -> None:
+        from core.config import TrainConfig
+
+        if not self.datasets:
+            raise UserError("Pick at least one dataset for the sweep.")
+        for dataset in self.datasets:
+            source, _, name = dataset.partition(":")
+            if source not in ("sample", "csv", "ticker") or not name:
+                raise UserError(
+                    f"'{dataset}' is not a dataset; write sample:AAPL, csv:PATH or ticker:MSFT."
+                )
+        if bad := set(self.inputs) - set(INPUTS):
+            raise UserError(f"Unknown inputs {', '.join(bad)}; choose uni and/or multi.")
+        if unknown := set(self.settings) - {s.name for s in TrainConfig.specs()}:
+            raise UserError(f"Unknown settings: {', '.join(sorted(unknown))}.")
+        if not self.trials():
+            raise UserError("The grid is empty: pick inputs, transforms, models and seeds.")
+        for trial in self.trials():
+            trial_config(self, trial).check_bounds()
+
+
+def trial_key(trial: dict) -> str:
+    return "|".join(str(trial[k]) for k in ("dataset", "inputs", "transform", "model", "seed"))
+
+
+def trial_config(spec: SweepSpec, trial: dict, columns=None):
+    """The TrainConfig of one trial. Multivariate: the spec's feature columns present in the
+    data, plus the extra tickers' closes."""
+    from core.config import SEQ2SEQ_HORIZON, TrainConfig
+    from core.data import extra_column
+
+    settings = dict(spec.settings)
+    if trial["model"] != "lstm":
+        settings.setdefault("horizon", SEQ2SEQ_HORIZON)
+    features = ["close"]
+    if trial["inputs"] == "multi":
+        features = [c for c in spec.multi_features if columns is None or c in columns]
+        features += [extra_column(t) for t in spec.extra_tickers]
+    return TrainConfig(
+        **{
+            **settings,
+            "transform": trial["transform"],
+            "model": trial["model"],
+            "seed": int(trial["seed"]),
+            "features": features,
+        }
+    )
+
+
+def load_trial_dataset(spec: SweepSpec, dataset: str):
+    from core.data import load_dataset
+
+    source, _, name = dataset.partition(":")
+    extras = list(spec.extra_tickers)
+    if source == "csv":
+        data = load_dataset("csv", Path(name).stem, spec.start, spec.end, extras, csv_file=name)
+        data.ticker = Path(name).stem
+        return data
+    kind = "sample" if source == "sample" else "yahoo"
+    return load_dataset(kind, name, spec.start, spec.end, extras)
+
+
+def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str) -> dict:
+    """One trial, inside a Ray worker: train (or backtest), save, summarize. Never raises:
+    a failure comes back with its message."""
+    import ray
+
+    from core.backtest import backtest
+    from core.forecast import train_forecaster
+    from core.runs import RunStore
+
+    started = time.monotonic()
+    context = ray.get_runtime_context()
+    out = {"node": context.get_node_id()[:8], "ip": ray.util.get_node_ip_address()}
+    try:
+        spec = SweepSpec(**spec_dict)
+        data = load_trial_dataset(spec, trial["dataset"])
+        config = trial_config(spec, trial, data.frame.columns)
+        store, tags = RunStore(root), {"sweep": sweep_id, "trial": trial_key(trial)}
+        if spec.folds >= 2:
+            result = backtest(data.frame, data.describe(), config, spec.folds, store, tags=tags)
+            pooled = result["pooled"]
+            run_ids = [f["run_id"] for f in result["folds"]]
+            metrics = {k: pooled[k] for k in ("rel_mae", "dm_pvalue", "verdict")}
+            out["folds"] = result["folds"]
+        else:
+            result = train_forecaster(data.frame, data.describe(), config, store, tags=tags)
+            run_ids = [result["run_id"]]
+            metrics = {k: result["metrics"][k] for k in ("rel_mae", "dm_pvalue")}
+            metrics["verdict"] = result["verdict"]
+        out.update(status="finished", run_ids=run_ids, metrics=metrics)
+    except Exception as exc:  # noqa: BLE001 (a trial's failure is data, not a crash of the sweep)
+        out.update(status="failed", message=str(exc) or type(exc).__name__)
+    out["seconds"] = round(time.monotonic() - started, 2)
+    return out
+
+
+class SweepStore:
+    """Sweeps on disk: <workspace>/sweeps/<id>/sweep.json, and a `stop` file to stop one."""
+
+    def __init__(self, root=None) -> None:
+        self.root = workspace_dir(root)
+        self.dir = self.root / "sweeps"
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sweep_id: str) -> Path:
+        if not sweep_id.replace("-", "").isalnum():
+            raise UserError(f"'{sweep_id}' is not a sweep id.")
+        return self.dir / sweep_id
+
+    def load(self, sweep_id: str) -> dict:
+        try:
+            return json.loads((self.path(sweep_id) / "sweep.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise UserError(f"Sweep {sweep_id} does not exist or is unreadable.") from exc
+
+    def save(self, sweep: dict) -> None:
+        atomic_write_bytes(self.path(sweep["id"]) / "sweep.json", json.dumps(sweep).encode())
+
+    def create(self, spec: SweepSpec, sweep_id: str | None = None) -> dict:
+        sweep_id = sweep_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
+        if (self.path(sweep_id) / "sweep.json").exists():
+            return self.load(sweep_id)
+        sweep = {"id": sweep_id, "spec": asdict(spec), "status": "queued", "trials": {}}
+        self.save(sweep)
+        return sweep
+
+    def sweeps(self) -> list[dict]:
+        found = []
+        for path in sorted(self.dir.iterdir(), reverse=True):
+            try:
+                found.append(self.load(path.name))
+            except UserError:
+                continue
+        return found
+
+    def request_stop(self, sweep_id: str) -> None:
+        (self.path(sweep_id) / "stop").touch()
+
+    def stop_requested(self, sweep_id: str) -> bool:
+        return (self.path(sweep_id) / "stop").exists()
+
+
+def is_loopback(address: str | None) -> bool:
+    host = (address or "").rsplit(":", 1)[0]
+    return host in ("", "localhost", "::1") or host.startswith("127.")
+
+
+def ray_env(address: str | None) -> None:
+    """Set before Ray is first imported (it reads them at import). No telemetry. On this
+    machine Ray stays on 127.0.0.1: Ray resolves "127.0.0.1" to the machine's routable
+    address unless its cluster mode is off, which is what RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0
+    does (it only stops `ray start` from adding worker nodes, which LagLens never does)."""
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    if is_loopback(address):
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+
+
+def start_ray(address: str | None, workers: int) -> None:
+    """Embedded Ray with `workers` CPUs, or join the cluster at `address`."""
+    ray_env(address)
+    import ray
+
+    env = {**THREAD_ENV, "PYTHONPATH": str(ROOT)}
+    common = {"runtime_env": {"env_vars": env}, "log_to_driver": False, "logging_level": "ERROR"}
+    if address:
+        ray.init(address=address, **common)
+    else:
+        ray.init(num_cpus=workers, include_dashboard=False, **common)
+
+
+def run_sweep(
+    spec: SweepSpec,
+    root=None,
+    workers: int = 2,
+    address: str | None = None,
+    sweep_id: str | None = None,
+    progress=lambda sweep: None,
+) -> dict:
+    """Run (or resume) a sweep to the end or until stopped; returns the saved sweep."""
+    spec.check()
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    ray_env(address)
+    import ray
+
+    store = SweepStore(root)
+    sweep = store.create(spec, sweep_id)
+    (store.path(sweep["id"]) / "stop").unlink(missing_ok=True)  # a resumed sweep runs again
+    trials = {trial_key(t): t for t in spec.trials()}
+    todo = [k for k in trials if sweep["trials"].get(k, {}).get("status") != "finished"]
+    sweep.update(status="running", engine="ray", address=address or "embedded")
+    sweep["skipped"] = len(trials) - len(todo)
+    store.save(sweep)
+    start_ray(address, workers)
+    try:
+        task = ray.remote(num_cpus=1, max_retries=0)(run_trial)
+        in_flight = workers if not address else max(int(ray.cluster_resources()["CPU"]), 1)
+        pending: dict = {}
+        while todo or pending:
+            if store.stop_requested(sweep["id"]):
+                for ref in pending:
+                    ray.cancel(ref, force=True)
+                for key in [*pending.values(), *todo]:
+                    sweep["trials"][key] = {"status": "cancelled"}
+                sweep["status"] = "stopped"
+                break
+            while todo and len(pending) < in_flight:
+                key = todo.pop(0)
+                ref = task.remote(asdict(spec), trials[key], str(store.root), sweep["id"])
+                pending[ref] = key
+                sweep["trials"][key] = {"status": "running"}
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+            for ref in done:
+                key = pending.pop(ref)
+                try:
+                    sweep["trials"][key] = ray.get(ref)
+                except ray.exceptions.RayError as exc:  # the worker process died
+                    sweep["trials"][key] = {"status": "failed", "message": str(exc)[:500]}
+            store.save(sweep)
+            progress(sweep)
+        else:
+            sweep["status"] = "finished"
+    finally:
+        ray.shutdown()
+    store.save(sweep)
+    return sweep
+
+
+def launch_sweep(spec: SweepSpec, root=None, workers: int = 2, address: str | None = None) -> str:
+    """Save a new sweep and run it in its own process (`python -m core.sweeps ID`), so it
+    outlives the page that started it; the page follows sweep.json."""
+    import subprocess
+    import sys
+
+    spec.check()
+    store = SweepStore(root)
+    sweep = store.create(spec)
+    log = open(store.path(sweep["id"]) / "sweep.log", "ab")  # noqa: SIM115 (the child keeps it)
+    command = [sys.executable, "-m", "core.sweeps", sweep["id"], "--workers", str(workers)]
+    if address:
+        command += ["--address", address]
+    subprocess.Popen(
+        command + ["--workspace", str(store.root)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    return sweep["id"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run or resume a saved sweep: python -m core.sweeps ID [--workers N] [--address A]."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m core.sweeps")
+    parser.add_argument("sweep_id")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--address", default=None)
+    parser.add_argument("--workspace", default=None)
+    args = parser.parse_args(argv)
+    store = SweepStore(args.workspace)
+    sweep = store.load(args.sweep_id)
+    try:
+        run_sweep(
+            SweepSpec(**sweep["spec"]), args.workspace, args.workers, args.address, sweep["id"]
+        )
+    except UserError as exc:
+        sweep = store.load(args.sweep_id)
+        sweep.update(status="failed", message=str(exc))
+        store.save(sweep)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,254 @@
+"""Walk-forward backtests, sweeps on Ray (embedded with 2 CPUs, and a 2-node cluster on
+127.0.0.1), and the paired answer, tested on synthetic ground truth."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.backtest import fold_bounds, fold_frames
+from core.paired import answers, trial_table
+from core.runs import RunStore
+from core.sweeps import SweepSpec, SweepStore, run_sweep
+from core.windows import prepare_forecast
+from tests.conftest import ROOT
+from tests.helpers import tiny_config, tiny_dataset
+
+TINY = {"epochs": 1, "window": 10, "units": 8, "early_stopping": False}
+
+
+def cli(*args, timeout=300):
+    out = subprocess.run(
+        [sys.executable, "-m", "core.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return out
+
+
+def test_folds_are_contiguous_equal_and_at_the_end():
+    folds = fold_bounds(1000, 3, val_frac=0.15, test_frac=0.15)
+    tests = [f[2] for f in folds]
+    assert tests == [(550, 700), (700, 850), (850, 1000)]
+    for train, val, test in folds:
+        assert train[1] == val[0] and val[1] == test[0]  # validation just before the fold
+        assert val[1] - val[0] == 150
+
+
+def test_a_fold_never_trains_on_its_own_future():
+    """Perturb every price from fold 2's first test day on: fold 2's training and
+    validation windows are unchanged, and fold 1 is unchanged entirely."""
+    frame = tiny_dataset(start="2009-01-01").frame
+    config = tiny_config()
+    before = fold_frames(frame, config, 3)
+    start = before[1][1][2][0]  # fold 2's first test row
+    changed = frame.copy()
+    changed.iloc[start:, :] *= np.random.default_rng(0).uniform(0.5, 1.5, (len(frame) - start, 1))
+    after = fold_frames(changed, config, 3)
+    pd.testing.assert_frame_equal(before[0][0], after[0][0])
+    for split in ("train", "val"):
+        a = prepare_forecast(before[1][0], config, before[1][1])
+        b = prepare_forecast(after[1][0], config, after[1][1])
+        rows = a.target_rows(split)
+        np.testing.assert_array_equal(a.window_inputs(rows), b.window_inputs(rows))
+    assert not before[1][0].equals(after[1][0])  # the test days did change
+
+
+def test_cli_backtest_on_a_csv_prints_folds_and_pooled(workspace, tmp_path):
+    csv = tmp_path / "aapl.csv"
+    tiny_dataset(start="2009-01-01").frame.to_csv(csv)
+    out = cli(
+        "backtest",
+        "--csv",
+        str(csv),
+        "--folds",
+        "3",
+        "--epochs",
+        "1",
+        "--window",
+        "10",
+        "--units",
+        "8",
+        "--workspace",
+        str(workspace),
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    folds = result["folds"]
+    assert [f["fold"] for f in folds] == [1, 2, 3]
+    for a, b in zip(folds, folds[1:], strict=False):
+        assert a["test_end"] < b["test_start"]  # no overlap
+        days = pd.bdate_range(a["test_end"], b["test_start"])
+        assert len(days) <= 5  # contiguous (the next trading day)
+    for f in folds:
+        assert f["train_end"] < f["test_start"]
+        assert {"rel_mae", "dm_pvalue", "verdict"} <= set(f["metrics"])
+    assert {"rel_mae", "dm_pvalue", "verdict", "days"} <= set(result["pooled"])
+    assert result["pooled"]["days"] == sum(
+        len(RunStore(workspace).get(f["run_id"]).predictions) for f in folds
+    )
+    assert "arima" in result["pooled"]["baselines"]
+
+
+def synthetic_sweep(changes, seed=0) -> dict:
+    """A finished sweep with one uni/multi pair per change: multi = uni * (1 + change)."""
+    rng = np.random.default_rng(seed)
+    trials = {}
+    for i, change in enumerate(changes):
+        uni = 1 + abs(rng.normal(0, 0.02))
+        for inputs, rel in (("uni", uni), ("multi", uni * (1 + change))):
+            key = f"sample:T{i}|{inputs}|raw|lstm|0"
+            trials[key] = {"status": "finished", "metrics": {"rel_mae": rel}, "node": "n1"}
+    return {"id": "x", "spec": {"datasets": []}, "trials": trials}
+
+
+def test_the_paired_answer_finds_a_real_improvement_and_not_a_null_one():
+    rng = np.random.default_rng(1)
+    real = answers(trial_table(synthetic_sweep(rng.normal(-0.05, 0.02, 12))))["multi_vs_uni"]
+    assert real["pairs"] == 12 and real["tried_better"] >= 11
+    assert real["pvalue"] < 0.01 and real["median_change"] == pytest.approx(-0.05, abs=0.02)
+    assert real["sentence"].startswith("Multivariate inputs helped: better in")
+    null = answers(trial_table(synthetic_sweep(rng.normal(0, 0.02, 12))))["multi_vs_uni"]
+    assert null["pvalue"] > 0.05 and "did not" in null["sentence"]
+    few = answers(trial_table(synthetic_sweep([-0.1, -0.1, -0.1])))["multi_vs_uni"]
+    assert few["pvalue"] == 0.25 and "anecdote" in few["sentence"]  # 3 pairs: p >= 2/8
+
+
+def short_csv(tmp_path):
+    path = tmp_path / "short.csv"
+    tiny_dataset(start="2012-11-14").frame.to_csv(path)  # 32 days: too few for a window of 25
+    return path
+
+
+def test_embedded_sweep_answers_records_failures_resumes_and_stops(workspace, tmp_path):
+    spec = SweepSpec(
+        datasets=["sample:AAPL", "sample:MSFT", f"csv:{short_csv(tmp_path)}"],
+        inputs=["uni", "multi"],
+        settings={**TINY, "window": 25},
+        start="2011-06-01",
+        end="2012-12-31",
+    )
+    sweep = run_sweep(spec, workspace, workers=2)
+    table = trial_table(sweep)
+    assert sweep["status"] == "finished" and len(table) == 6
+    assert (table["status"] == "finished").sum() == 4
+    failed = table[table["status"] == "failed"]
+    assert len(failed) == 2 and failed["message"].str.contains("too few").all()
+    assert {t.get("ip") for t in sweep["trials"].values()} == {"127.0.0.1"}  # loopback only
+    answer = answers(table)["multi_vs_uni"]
+    assert answer["pairs"] == 2 and "anecdote" in answer["sentence"]
+    runs = RunStore(workspace).runs()
+    assert len(runs) == 4 and {r.record.tags["sweep"] for r in runs} == {sweep["id"]}
+    # run again: the finished trials are skipped, the failed ones retried
+    again = run_sweep(spec, workspace, workers=2, sweep_id=sweep["id"])
+    assert again["skipped"] == 4 and len(RunStore(workspace).runs()) == 4
+
+    # stop after the first trial ends: the finished one stays, the rest are cancelled
+    store = SweepStore(workspace)
+    spec3 = SweepSpec(
+        datasets=["sample:AAPL"],
+        inputs=["uni"],
+        seeds=[0, 1, 2],
+        settings=TINY,
+        start="2011-06-01",
+        end="2012-12-31",
+    )
+
+    def stop_after_first(s):
+        if any(t.get("status") == "finished" for t in s["trials"].values()):
+            store.request_stop(s["id"])
+
+    stopped = run_sweep(spec3, workspace, workers=1, progress=stop_after_first)
+    statuses = sorted(t["status"] for t in stopped["trials"].values())
+    assert stopped["status"] == "stopped"
+    assert statuses.count("finished") == 1 and "cancelled" in statuses
+
+
+def test_the_same_sweep_lands_on_both_nodes_of_a_loopback_cluster(workspace):
+    cluster = subprocess.Popen(
+        [sys.executable, "-m", "core.raycluster", "--nodes", "2", "--cpus", "1"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        address = cluster.stdout.readline().split()[1]
+        pids = [int(p) for p in cluster.stdout.readline().split()[1:]]
+        assert address.startswith("127.0.0.1:")
+        out = cli(
+            "sweep",
+            "--sample",
+            "AAPL",
+            "--start",
+            "2011-06-01",
+            "--end",
+            "2012-12-31",
+            "--inputs",
+            "uni,multi",
+            "--seeds",
+            "0,1",
+            "--epochs",
+            "1",
+            "--window",
+            "10",
+            "--units",
+            "8",
+            "--address",
+            address,
+            "--workspace",
+            str(workspace),
+        )
+        assert out.returncode == 0, out.stderr
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        assert result["engine"] == "ray" and result["finished"] == 4
+        assert len(result["nodes"]) == 2  # trials ran on both nodes
+        assert "multi_vs_uni" in result["questions"]
+    finally:
+        cluster.send_signal(signal.SIGTERM)
+        cluster.wait(timeout=60)
+    time.sleep(1)
+    alive = [
+        p
+        for p in pids
+        if subprocess.run(["kill", "-0", str(p)], capture_output=True).returncode == 0
+    ]
+    zombies = [p for p in alive if "Z" in open(f"/proc/{p}/stat").read().split()[2]]
+    assert alive == zombies  # every process the cluster started is gone
+
+
+def test_cli_sweep_refuses_bad_input_with_exit_2(workspace):
+    out = cli("sweep", "--csv", "/nonexistent.csv", "--workspace", str(workspace))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    out = cli("sweep", "--sample", "AAPL", "--inputs", "both", "--workspace", str(workspace))
+    assert out.returncode == 2 and "Unknown inputs" in out.stderr
+    out = cli("sweep", "--sample", "AAPL", "--seeds", "a", "--workspace", str(workspace))
+    assert out.returncode == 2 and "whole numbers" in out.stderr
+
+
+def test_experiments_page_shows_the_answer_and_the_leaderboard(workspace):
+    from streamlit.testing.v1 import AppTest
+
+    rng = np.random.default_rng(2)
+    sweep = synthetic_sweep(rng.normal(-0.05, 0.02, 8))
+    sweep.update(
+        id="20260101-000000-abcd",
+        status="finished",
+        spec={"datasets": [f"sample:T{i}" for i in range(8)]},
+    )
+    SweepStore(workspace).save(sweep)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/experiments.py").run()
+    assert not at.exception, at.exception
+    assert any(s.value.startswith("Multivariate inputs helped") for s in at.success)
+    keys = [c.proto.id for c in at.get("plotly_chart")]
+    assert any("pairs-multi_vs_uni" in k for k in keys)
+    board = next(d.value for d in at.dataframe if "mean" in d.value.columns)
+    assert list(board["inputs"]) == ["multi", "uni"]  # best first
