@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.bench_training
 	$(PY) -m benchmarks.bench_accuracy
 	$(PY) -m benchmarks.bench_baselines
+	$(PY) -m benchmarks.bench_sweep
 
 screenshots: $(DEV_STAMP) $(CHROMIUM)
 	LAGLENS_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_walkthrough.py
