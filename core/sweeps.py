@@ -32,6 +32,7 @@ THREAD_ENV = {
     "OMP_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
     "TF_CPP_MIN_LOG_LEVEL": "2",
+    "LAGLENS_ONE_THREAD": "1",  # core/windows.py: tf.data's own thread pool too
 }
 INPUTS = ("uni", "multi")
 
@@ -127,12 +128,18 @@ def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str) -> dict:
     """One trial, inside a Ray worker: train (or backtest), save, summarize. Never raises:
     a failure comes back with its message."""
     import ray
+    import tensorflow as tf
 
     from core.backtest import backtest
     from core.forecast import train_forecaster
     from core.runs import RunStore
 
-    started = time.monotonic()
+    try:  # one core per trial (only possible before TensorFlow's first op in this worker)
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass
+    started, cpu = time.monotonic(), time.process_time()
     context = ray.get_runtime_context()
     out = {"node": context.get_node_id()[:8], "ip": ray.util.get_node_ip_address()}
     try:
@@ -155,6 +162,7 @@ def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str) -> dict:
     except Exception as exc:  # noqa: BLE001 (a trial's failure is data, not a crash of the sweep)
         out.update(status="failed", message=str(exc) or type(exc).__name__)
     out["seconds"] = round(time.monotonic() - started, 2)
+    out["cpu_seconds"] = round(time.process_time() - cpu, 2)
     return out
 
 

@@ -18,6 +18,7 @@ its first day, from the training part).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -101,6 +102,13 @@ class ModelData:
             shuffle=shuffle,
             seed=self.seed,
         )
+        if os.environ.get("LAGLENS_ONE_THREAD"):  # a sweep trial: tf.data on its thread too
+            import tensorflow as tf
+
+            options = tf.data.Options()
+            options.threading.private_threadpool_size = 1
+            options.threading.max_intra_op_parallelism = 1
+            ds = ds.with_options(options)
         if h == 0:
             return ds.map(lambda seq: (seq, seq))
         if self.scaler.relative:  # everything relative to the window's last observed day
