@@ -52,6 +52,7 @@ def train_anomaly_detector(
     store: RunStore,
     emit: Callable[[dict], None] = lambda event: None,
     should_stop: Callable[[], bool] = lambda: False,
+    checkpoint=None,
 ) -> dict:
     """Train the autoencoder on the training part, score every day, save the run."""
     from core.models import build_autoencoder
@@ -60,7 +61,7 @@ def train_anomaly_detector(
     data = prepare_anomaly(frame, config)
     seed_everything(config.seed)
     model = build_autoencoder(config.window, data.values.shape[1], units=config.units)
-    fitted = fit_model(model, data, config, emit, should_stop)
+    fitted = fit_model(model, data, config, emit, should_stop, checkpoint)
     windows = data.window_inputs(data.all_rows())  # every W-day window, in order
     recon = model.predict(windows, batch_size=512, verbose=0)
     errors = (recon - windows) ** 2

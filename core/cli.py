@@ -2,6 +2,7 @@
 
 python -m core.cli train (--sample T | --csv PATH | --ticker T) [--with A,B] [--features ...]
        [a flag for every TrainConfig field: --model, --transform, --train-frac, ...]
+python -m core.cli train --resume JOB_ID [--save-kept]   (an interrupted job)
 python -m core.cli runs [--workspace DIR]
 python -m core.cli anomalies (--sample T | --csv PATH | --ticker T) [every AnomalyConfig field]
 python -m core.cli backtest (--sample T | --csv PATH | --ticker T) --folds K [TrainConfig flags]
@@ -32,8 +33,8 @@ from core.windows import validate_config
 from core.workspace import workspace_dir
 
 
-def _add_source(parser: argparse.ArgumentParser) -> None:
-    source = parser.add_mutually_exclusive_group(required=True)
+def _add_source(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    source = parser.add_mutually_exclusive_group(required=required)
     source.add_argument("--sample", help="a bundled sample ticker (works offline)")
     source.add_argument("--csv", help="a Yahoo-style price CSV")
     source.add_argument(
@@ -57,7 +58,11 @@ def _split_list(text: str | None) -> list[str]:
 
 
 def _run_job(manager: JobManager, kind: str, dataset, config: dict, label: str) -> dict:
-    job = manager.submit(kind, dataset.frame, dataset.describe(), config, label)
+    return _follow(manager, manager.submit(kind, dataset.frame, dataset.describe(), config, label))
+
+
+def _follow(manager: JobManager, job) -> dict:
+    """Print a job's epochs to stderr until it ends; its summary, or UserError."""
     seen = 0
     while True:
         try:
@@ -75,6 +80,11 @@ def _run_job(manager: JobManager, kind: str, dataset, config: dict, label: str) 
             break
     if job.status == "failed":
         raise UserError(job.error)
+    if job.resumable:
+        raise UserError(
+            f"{job.error} {job.kept} Job id {job.id}: "
+            f"`python -m core.cli train --resume {job.id} [--save-kept]`."
+        )
     return job.result
 
 
@@ -116,6 +126,12 @@ def settings_from_args(cls: type[Settings], args: argparse.Namespace):
 
 
 def cmd_train(args) -> dict:
+    if args.resume:
+        manager = JobManager(args.workspace)
+        job = manager.resume(args.resume, "save" if args.save_kept else "resume")
+        return _follow(manager, job)
+    if not (args.sample or args.csv or args.ticker):
+        raise UserError("Give the data: --sample T, --csv PATH or --ticker T (or --resume JOB_ID).")
     dataset = _dataset(args, _split_list(args.with_))
     config = settings_from_args(TrainConfig, args)
     config.features = list(config.features) + [
@@ -229,7 +245,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a forecaster and save the run")
-    _add_source(train)
+    _add_source(train, required=False)  # not with --resume
+    train.add_argument(
+        "--resume",
+        metavar="JOB_ID",
+        help="carry on an interrupted job from its kept epochs, with its settings",
+    )
+    train.add_argument(
+        "--save-kept",
+        action="store_true",
+        help="with --resume: save the kept epochs as a run (marked interrupted), train no more",
+    )
     train.add_argument("--with", dest="with_", help="extra tickers, comma-separated (multivariate)")
     add_settings(train, TrainConfig)
 

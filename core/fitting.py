@@ -85,46 +85,63 @@ def make_progress_callback(
     return Progress()
 
 
-def fit_model(model, data: ModelData, config, emit, should_stop) -> tuple[list[dict], bool]:
+def fit_model(
+    model, data: ModelData, config, emit, should_stop, checkpoint=None
+) -> tuple[list[dict], str]:
     """Compile and fit on the data's training windows, validating on its validation
     windows, with live progress, stop and NaN handling; the loop every job shares.
 
-    `config` is any Settings with the training loop's fields (core.config.fit_setting). Returns (history rows, stopped by the user).
+    `config` is any Settings with the training loop's fields (core.config.fit_setting).
+    `checkpoint` (core.checkpoint.Checkpointer) keeps every finished epoch on disk; if it
+    already holds epochs, training resumes after them; if its `train_more` is False, nothing
+    is trained and the kept weights are taken as they are (an interrupted job saved as a
+    run). Returns (history rows, status: finished, stopped by the user, or interrupted).
     """
     import keras
 
     loss = keras.losses.Huber() if config.loss == "huber" else keras.losses.MeanSquaredError()
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss)
+    done = checkpoint.epochs_done if checkpoint else 0
+    fit = checkpoint.train_more if checkpoint else True
+    if done:
+        checkpoint.restore(model, best=not fit and config.early_stopping and config.restore_best)
+    if not fit:
+        return list(checkpoint.history), "interrupted"
     train_ds, val_ds = data.windows("train", shuffle=True), data.windows("val")
     batches = int(math.ceil(len(data.target_rows("train")) / config.batch_size))
-    emit({"type": "start", "epochs": config.epochs, "batches": batches})
+    emit({"type": "start", "epochs": config.epochs, "batches": batches, "resumed_at": done})
+    for row in checkpoint.history if checkpoint else []:
+        emit({"type": "epoch", **row, "seconds": 0.0})  # the kept epochs, on the live curve
     progress = make_progress_callback(emit, should_stop, batches)
-    callbacks = [progress]
+    callbacks = [progress] + ([checkpoint.callback()] if checkpoint else [])
     if config.early_stopping:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=config.patience,
-                restore_best_weights=config.restore_best,
-            )
+        options = dict(
+            monitor="val_loss", patience=config.patience, restore_best_weights=config.restore_best
         )
-    fit = model.fit(
+        early = (
+            checkpoint.early_stopping(model, **options)
+            if done
+            else keras.callbacks.EarlyStopping(**options)
+        )
+        callbacks.append(early)
+    fitted = model.fit(
         train_ds,
         validation_data=val_ds,
         epochs=config.epochs,
+        initial_epoch=done,
         callbacks=callbacks,
         shuffle=False,
         verbose=0,
     )  # the window datasets shuffle themselves
     if progress.nan_message:
         raise UserError(progress.nan_message)
-    history = fit.history
+    history = fitted.history
     val = history.get("val_loss", [math.nan] * len(history.get("loss", [])))
-    rows = [
-        {"epoch": i + 1, "loss": loss_i, "val_loss": val[i]}
+    rows = (checkpoint.history[:done] if checkpoint else []) + [
+        {"epoch": done + i + 1, "loss": loss_i, "val_loss": val[i]}
         for i, loss_i in enumerate(history.get("loss", []))
     ]
-    return rows, progress.stopped_by_user
+    return rows, "stopped" if progress.stopped_by_user else "finished"
 
 
 def record_of_fit(
@@ -133,17 +150,17 @@ def record_of_fit(
     config,
     data_desc: dict,
     data: ModelData,
-    fitted: tuple[list[dict], bool],
+    fitted: tuple[list[dict], str],
     started: float,
     **details,
 ) -> RunRecord:
     """The run record every kind shares: settings, data, history, status, time, scaling,
     split dates; `details` add the kind's own results (metrics, threshold, ...)."""
-    history, stopped = fitted
+    history, status = fitted
     return RunRecord(
         kind=kind,
         name=name,
-        status="stopped" if stopped else "finished",
+        status=status,
         config=config.to_dict(),
         data=data_desc,
         history=history,

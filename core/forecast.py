@@ -72,18 +72,20 @@ def train_forecaster(
     store: RunStore,
     emit: Callable[[dict], None] = lambda event: None,
     should_stop: Callable[[], bool] = lambda: False,
+    checkpoint=None,
     bounds: list[tuple[int, int]] | None = None,
     tags: dict | None = None,
 ) -> dict:
     """Train one forecaster, save the run, return the summary the CLI prints. `bounds`
-    fixes the split (a backtest fold); `tags` are kept with the run (sweep, fold)."""
+    fixes the split (a backtest fold); `tags` are kept with the run (sweep, fold);
+    `checkpoint` keeps each epoch on disk and resumes from it (core/checkpoint.py)."""
     from core.models import build_forecaster
 
     started = time.monotonic()
     seed_everything(config.seed)
     data = prepare_forecast(frame, config, bounds)
     model, attention_model = build_forecaster(config, data.values.shape[1])
-    fitted = fit_model(model, data, config, emit, should_stop)
+    fitted = fit_model(model, data, config, emit, should_stop, checkpoint)
     predictions, arrays = predict_forecaster(data, model, attention_model)
     if not np.isfinite(predictions["predicted"]).all():
         raise UserError("The model predicted non-finite values; try a lower learning rate.")

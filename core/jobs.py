@@ -1,8 +1,8 @@
-"""Background jobs: Job, JobManager and the worker entry point.
+"""Background jobs: Job and JobManager (the worker process is core/worker.py).
 
 Design: the Streamlit process never imports TensorFlow. A process-wide JobManager (the
 page holds it in st.cache_resource) runs each job in a background thread that starts a
-worker subprocess (`python -m core.jobs JOB_DIR`) and reads its events, one JSON line
+worker subprocess (`python -m core.worker JOB_DIR`) and reads its events, one JSON line
 each, into the job. Why a subprocess and not model.fit in a thread: Streamlit calls
 keras.backend.clear_session() after every script run once Keras is imported, which resets
 Keras' global state under a fit running in another thread, and every rerun then costs
@@ -12,114 +12,46 @@ cannot take the server down, and the CLI runs exactly the same path.
 Stop: the manager creates JOB_DIR/stop; the worker's callback checks it after every batch
 and sets model.stop_training, so training ends within one batch and the run is saved as
 "stopped" with the weights so far.
+
+Faults: every job lives in a folder (core/jobstate.py). A worker that dies leaves its
+finished epochs there and the job ends "interrupted", with one sentence on the likely
+cause; it can be saved as a run or resumed (`resume`). A manager that starts lists the
+newest job folders, including what a previous server left (`recover`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
-from core.anomaly import train_anomaly_detector
-from core.config import CONFIGS
+from core.checkpoint import read_checkpoint
 from core.errors import UserError
-from core.forecast import train_forecaster
+from core.jobstate import (
+    OUTCOME,
+    PID,
+    SPEC,
+    Job,
+    death_message,
+    owner,
+    read_json,
+    recover,
+    snapshot,
+    started_at,
+    write_json,
+)
 from core.runs import RunStore
+from core.worker import EVENT_PREFIX, spawn_standby, spawn_worker
 from core.workspace import workspace_dir
 
-EVENT_PREFIX = "@@laglens "
-ACTIVE = ("queued", "running")
-ROOT = Path(__file__).resolve().parents[1]
-
-# Job kinds: what the worker runs for each (the settings class is core.config.CONFIGS[kind]).
-# Each takes (frame, data description, settings, store, emit, should_stop) and returns
-# the summary the CLI prints.
-JOB_KINDS = {"forecast": train_forecaster, "anomaly": train_anomaly_detector}
-
-
-# ============================================================ the worker process
-
-
-def run_worker(job_dir: Path) -> int:
-    """Entry point of `python -m core.jobs JOB_DIR`: run one job, report on stdout."""
-    job = json.loads((job_dir / "job.json").read_text())
-    stop_flag = job_dir / "stop"
-
-    def emit(event: dict) -> None:
-        sys.stdout.write(EVENT_PREFIX + json.dumps(event, default=float) + "\n")
-        sys.stdout.flush()
-
-    try:
-        frame = pd.read_parquet(job_dir / "dataset.parquet")
-        store = RunStore(job["workspace"])
-        train = JOB_KINDS[job["kind"]]
-        config = CONFIGS[job["kind"]].from_dict(job["config"])
-        result = train(frame, job["data"], config, store, emit, stop_flag.exists)
-    except UserError as exc:
-        emit({"type": "error", "message": str(exc)})
-        return 2
-    except Exception as exc:  # noqa: BLE001 - reported to the page, never lost
-        emit({"type": "error", "message": f"{type(exc).__name__}: {exc}"})
-        return 1
-    emit({"type": "done", **result})
-    return 0
+MAX_ACTIVE = 8  # queued + running jobs of one manager; one more is refused with this number
 
 
 # ============================================================ the job manager (no TensorFlow)
-
-
-@dataclass
-class Job:
-    """What the page shows about one job. Snapshots are copies; only the manager mutates."""
-
-    id: str
-    kind: str
-    label: str
-    config: dict
-    status: str = "queued"  # queued, running, finished, stopped, failed, cancelled
-    created: float = field(default_factory=time.time)
-    started: float | None = None
-    ended: float | None = None
-    total_epochs: int = 0
-    batches: int = 0
-    epoch: int = 0
-    batch: int = 0
-    epoch_seconds: float = 0.0
-    history: list[dict] = field(default_factory=list)
-    batch_losses: list[tuple[float, float]] = field(
-        default_factory=list
-    )  # (fractional epoch, loss)
-    result: dict = field(default_factory=dict)
-    error: str = ""
-    stop_requested: bool = False
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def elapsed(self) -> float:
-        if self.started is None:
-            return 0.0
-        return (self.ended or time.time()) - self.started
-
-    @property
-    def run_id(self) -> str | None:
-        return self.result.get("run_id")
-
-    def eta_seconds(self) -> float | None:
-        """Time left at the mean pace so far (at most: early stopping may end sooner)."""
-        if not self.history or self.status != "running":
-            return None
-        done = len(self.history) + self.batch / max(self.batches, 1)  # epochs, fractional
-        return self.elapsed / done * max(self.total_epochs - done, 0.0)
 
 
 class JobManager:
@@ -141,27 +73,85 @@ class JobManager:
         self._lock = threading.Condition()
         self._running = 0
         self._procs: dict[str, subprocess.Popen] = {}
+        for found in recover(self.jobs_dir):
+            self._adopt(found)
         if warm_worker:
             self._spawn_standby()
+
+    def _adopt(self, found: dict) -> None:
+        """A job a previous process left on disk, as it ended."""
+        job = Job.from_disk(found)
+        self._jobs[job.id] = job
+        self._order.append(job.id)
 
     # ---------------------------------------------------------------- public API
 
     def submit(
-        self, kind: str, frame: pd.DataFrame, data_desc: dict, config: dict, label: str
+        self,
+        kind: str,
+        frame: pd.DataFrame,
+        data_desc: dict,
+        config: dict,
+        label: str,
+        resume: dict | None = None,
     ) -> Job:
-        """Queue a job; it starts as soon as a slot is free."""
+        """Queue a job; it starts as soon as a slot is free. `resume`: {from: job id,
+        mode: resume | save} carries on from an interrupted job's kept epochs."""
+        with self._lock:
+            active = sum(j.active for j in self._jobs.values())
+        if active >= MAX_ACTIVE:
+            raise UserError(
+                f"The queue is full: {active} jobs are queued or running, the most this "
+                "server takes. Wait for one to finish, or cancel one."
+            )
         job_id = RunStore.new_id()
         job_dir = self.jobs_dir / job_id
         job_dir.mkdir(parents=True)
         frame.to_parquet(job_dir / "dataset.parquet")
-        spec = {"kind": kind, "config": config, "data": data_desc, "workspace": str(self.root)}
-        (job_dir / "job.json").write_text(json.dumps(spec))
-        job = Job(job_id, kind, label, config, total_epochs=int(config.get("epochs", 0)))
+        spec = {
+            "kind": kind,
+            "config": config,
+            "data": data_desc,
+            "workspace": str(self.root),
+            "label": label,
+            "created": time.time(),
+            "owner": owner(),
+            "resume": resume,
+        }
+        write_json(job_dir / SPEC, spec)
+        epochs = int(config.get("epochs", 0))
+        job = Job(job_id, kind, label, config, total_epochs=epochs, created=spec["created"])
+        job.resumed_from = (resume or {}).get("from", "")
         with self._lock:
             self._jobs[job_id] = job
             self._order.append(job_id)
             self._start_ready_jobs()
         return self.get(job_id)
+
+    def resume(self, job_id: str, mode: str = "resume") -> Job:
+        """Queue a job that resumes an interrupted one (the rest of its epochs, the same
+        settings) or, with mode "save", saves its kept epochs as a run. Resuming uses the
+        interrupted job up (it becomes "resumed"); saving does not."""
+        source = self.get(job_id) or self._from_disk(job_id)
+        if source is not None and source.status == "resumed":
+            raise UserError(f"Job {job_id} was already resumed (job {source.result['by']}).")
+        if source is None or not source.resumable:
+            raise UserError(f"Job {job_id} is not an interrupted job that can be resumed.")
+        if mode == "save" and not read_checkpoint(self.jobs_dir / job_id):
+            raise UserError(f"Job {job_id} kept no finished epoch; there is nothing to save.")
+        spec = read_json(self.jobs_dir / job_id / SPEC) or {}
+        frame = pd.read_parquet(self.jobs_dir / job_id / "dataset.parquet")
+        label = f"{source.label} ({'saved' if mode == 'save' else 'resumed'})"
+        new = self.submit(
+            source.kind, frame, spec["data"], source.config, label, {"from": job_id, "mode": mode}
+        )
+        if mode == "resume":
+            with self._lock:
+                job = self._jobs[job_id]
+                job.status, job.result = "resumed", {"by": new.id}
+                outcome = {"status": "resumed", "error": job.error, "result": job.result}
+                write_json(self.jobs_dir / job_id / OUTCOME, outcome)
+        return new
 
     def stop(self, job_id: str) -> None:
         """Cancel a queued job, or ask a running one to stop after its current batch."""
@@ -172,18 +162,33 @@ class JobManager:
             job.stop_requested = True
             if job.status == "queued":
                 job.status, job.ended = "cancelled", time.time()
+                write_json(self.jobs_dir / job_id / OUTCOME, {"status": "cancelled"})
             else:
                 (self.jobs_dir / job_id / "stop").touch()
+
+    def _from_disk(self, job_id: str) -> Job | None:
+        """A job folder older than the ones listed at start (the CLI's --resume)."""
+        folder = self.jobs_dir / str(job_id)
+        if not RunStore.is_id(job_id) or not (folder / SPEC).is_file():
+            return None
+        spec, outcome = read_json(folder / SPEC), read_json(folder / OUTCOME)
+        if spec is None or outcome is None:
+            return None
+        kept = read_checkpoint(folder) or {}
+        found = {"id": job_id, "spec": spec, "outcome": outcome, "checkpoint": kept}
+        with self._lock:
+            self._adopt(found)
+        return self.get(job_id)
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             job = self._jobs.get(job_id)
-            return _snapshot(job) if job else None
+            return snapshot(job) if job else None
 
     def jobs(self) -> list[Job]:
         """All jobs of this server, oldest first."""
         with self._lock:
-            return [_snapshot(self._jobs[j]) for j in self._order]
+            return [snapshot(self._jobs[j]) for j in self._order]
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -193,7 +198,7 @@ class JobManager:
                 if left is not None and left <= 0:
                     raise TimeoutError(f"job {job_id} still {self._jobs[job_id].status}")
                 self._lock.wait(timeout=left if left is not None else 1.0)
-            return _snapshot(self._jobs[job_id])
+            return snapshot(self._jobs[job_id])
 
     # ---------------------------------------------------------------- internals
 
@@ -210,24 +215,8 @@ class JobManager:
                     target=self._run, args=(job_id,), name=f"job-{job_id}", daemon=True
                 ).start()
 
-    @staticmethod
-    def _worker_env() -> dict:
-        return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
-
     def _spawn_standby(self) -> None:
-        log = self.jobs_dir / f"standby-{RunStore.new_id()}.log"
-        with open(log, "w") as stderr:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "core.jobs", "--standby"],
-                cwd=ROOT,
-                env=self._worker_env(),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                text=True,
-                bufsize=1,
-            )
-        self._standby = (proc, log)
+        self._standby = spawn_standby(self.jobs_dir)
 
     def _start_worker(self, job_dir: Path) -> tuple[subprocess.Popen, Path]:
         """The warm standby if there is a live one, else a fresh worker process."""
@@ -241,23 +230,14 @@ class JobManager:
                 return proc, log
             except OSError:
                 proc.kill()
-        log = job_dir / "worker.log"
-        with open(log, "w") as stderr:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "core.jobs", str(job_dir)],
-                cwd=ROOT,
-                env=self._worker_env(),
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                text=True,
-                bufsize=1,
-            )
-        return proc, log
+        return spawn_worker(job_dir)
 
     def _run(self, job_id: str) -> None:
-        stderr_path = self.jobs_dir / job_id / "worker.log"
+        job_dir = self.jobs_dir / job_id
+        stderr_path = job_dir / "worker.log"
         try:
-            proc, stderr_path = self._start_worker(self.jobs_dir / job_id)
+            proc, stderr_path = self._start_worker(job_dir)
+            write_json(job_dir / PID, {"pid": proc.pid, "started": started_at(proc.pid)})
             with self._lock:
                 self._procs[job_id] = proc
             for line in proc.stdout:
@@ -272,17 +252,11 @@ class JobManager:
             job = self._jobs[job_id]
             self._procs.pop(job_id, None)
             if job.status == "running":  # no done/error event: the worker died
-                tail = (
-                    stderr_path.read_text(errors="replace").strip().splitlines()[-3:]
-                    if stderr_path.exists()
-                    else []
-                )
-                job.status = "failed"
-                job.error = (
-                    detail
-                    or f"The training process ended unexpectedly (exit code {code}). "
-                    + " ".join(tail)
-                )
+                kept = read_checkpoint(job_dir)
+                job.history = list(kept["history"]) if kept else []
+                job.status = "interrupted" if not detail else "failed"
+                job.error = detail or death_message(code, stderr_path)
+                write_json(job_dir / OUTCOME, {"status": job.status, "error": job.error})
             job.ended = time.time()
             self._running -= 1
             if self.warm_worker and self._standby is None:
@@ -307,34 +281,7 @@ class JobManager:
                 job.batch = 0
             elif kind == "done":
                 job.result = {k: v for k, v in event.items() if k != "type"}
-                job.status = event.get("status", "finished")
+                job.status, job.ended = event.get("status", "finished"), time.time()
             elif kind == "error":
-                job.status, job.error = "failed", event["message"]
+                job.status, job.error, job.ended = "failed", event["message"], time.time()
             self._lock.notify_all()
-
-
-def _snapshot(job: Job) -> Job:
-    return replace(
-        job,
-        history=list(job.history),
-        batch_losses=list(job.batch_losses),
-        result=dict(job.result),
-        config=dict(job.config),
-    )
-
-
-def run_standby() -> int:
-    """`python -m core.jobs --standby`: import TensorFlow now, then wait on stdin for one
-    job folder and run it. The UI keeps one such warm worker so a click on Train does not
-    wait for TensorFlow's import. An empty line or closed stdin (server gone) ends it."""
-    import keras  # noqa: F401 - the point is to pay for the import before the job
-    import tensorflow  # noqa: F401
-
-    sys.stdout.write(EVENT_PREFIX + json.dumps({"type": "ready"}) + "\n")
-    sys.stdout.flush()
-    line = sys.stdin.readline().strip()
-    return run_worker(Path(line)) if line else 0
-
-
-if __name__ == "__main__":
-    sys.exit(run_standby() if sys.argv[1] == "--standby" else run_worker(Path(sys.argv[1])))

@@ -23,10 +23,10 @@ import pandas as pd
 
 from core.baselines import BASELINES
 from core.config import CONFIGS
+from core.damage import META, run_damage
 from core.errors import UserError
 from core.workspace import atomic_write_bytes, workspace_dir
 
-META = "run.json"
 TABLE_COLUMNS = [
     "id",
     "name",
@@ -56,7 +56,7 @@ class RunRecord:
 
     kind: str  # a key of core.config.CONFIGS
     name: str
-    status: str  # finished or stopped
+    status: str  # finished, stopped (by the user) or interrupted (saved from a checkpoint)
     config: dict
     data: dict  # Dataset.describe()
     history: list[dict]  # {epoch, loss, val_loss}
@@ -168,7 +168,10 @@ class Run:
         """The trained Keras model (imports TensorFlow)."""
         import keras
 
-        return keras.saving.load_model(self.path / "model.keras", compile=False)
+        try:
+            return keras.saving.load_model(self.path / "model.keras", compile=False)
+        except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for a bad file
+            raise UserError(f"Run {self.id}: model.keras could not be loaded ({exc}).") from exc
 
 
 class RunStore:
@@ -179,6 +182,11 @@ class RunStore:
     @staticmethod
     def new_id() -> str:
         return f"{datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+    @staticmethod
+    def is_id(text: str) -> bool:
+        """Has the shape of a run (or job) id: a date, a time and six hex digits."""
+        return bool(_ID.match(str(text)))
 
     def _path(self, run_id: str) -> Path:
         if not _ID.match(str(run_id)):
@@ -229,11 +237,20 @@ class RunStore:
             raise UserError(f"Run {run_id} does not exist or is unreadable.") from exc
         return Run(run_id, path, record)
 
+    def _folders(self) -> list[Path]:
+        """Run folders (never the hidden temp and trash directories)."""
+        return [p for p in self.dir.iterdir() if p.is_dir() and _ID.match(p.name)]
+
+    def damaged(self) -> list[tuple[str, str]]:
+        """(run id, why) for every damaged run folder (core/damage.py); runs() skips them."""
+        found = [(p.name, run_damage(p)) for p in self._folders()]
+        return sorted((pair for pair in found if pair[1]), reverse=True)
+
     def runs(self, kind: str | None = None) -> list[Run]:
-        """Complete runs, newest first (hidden temp directories are never listed)."""
+        """Whole runs, newest first; damaged ones are listed by damaged() instead."""
         found = []
-        for path in self.dir.iterdir():
-            if path.name.startswith(".") or not (path / META).is_file():
+        for path in self._folders():
+            if run_damage(path):
                 continue
             try:
                 run = self.get(path.name)

@@ -7,7 +7,8 @@ from core.anomaly import SCORE_EXPLANATION, threshold_for
 from core.config import AnomalyConfig
 from core.errors import UserError
 from core.windows import validate_config
-from ui import follow, live_job_panel, manager, run_store, setting_input, show_error
+from ui import manager, run_store, setting_input, show_error
+from ui.jobs import follow, live_job_panel
 
 st.title("Anomalies")
 dataset = st.session_state.get("dataset")

@@ -8,7 +8,8 @@ import streamlit as st
 from core.config import SEQ2SEQ_HORIZON, TrainConfig
 from core.errors import UserError
 from core.windows import validate_config
-from ui import follow, live_job_panel, manager, run_store, setting_input, share_slider, show_error
+from ui import damaged_runs, manager, run_store, setting_input, share_slider, show_error
+from ui.jobs import follow, live_job_panel
 
 st.title("Train")
 dataset = st.session_state.get("dataset")
@@ -117,6 +118,7 @@ live_job_panel("forecast")
 
 st.subheader("Saved runs")
 store = run_store()
+damaged_runs(store)
 table = store.table()
 if table.empty:
     st.caption("No saved runs yet.")

@@ -11,6 +11,7 @@ from core.data.frames import normalize_price_frame
 from core.errors import UserError
 
 MAX_CSV_BYTES = 50 * 1024 * 1024
+MAX_CSV_ROWS = 100_000  # about 400 years of trading days; parsing stays well under a second
 
 
 def read_price_csv(path_or_file) -> pd.DataFrame:
@@ -46,6 +47,12 @@ def read_price_csv(path_or_file) -> pd.DataFrame:
     if not text.strip():
         raise UserError(
             "The file is empty. Upload a CSV with Date, Open, High, Low, Close, Volume."
+        )
+    rows = text.count("\n") - 1  # the header line aside
+    if rows > MAX_CSV_ROWS:
+        raise UserError(
+            f"The file has {rows:,} rows; LagLens takes at most {MAX_CSV_ROWS:,} "
+            "(about 400 years of daily prices). Upload daily prices, or a shorter period."
         )
     try:
         delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter

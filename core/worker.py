@@ -1,0 +1,138 @@
+"""The worker process: `python -m core.worker JOB_DIR` runs one job of <workspace>/jobs/.
+
+It reports on stdout, one JSON event per line, which the job manager (core/jobs.py)
+reads; it keeps every finished epoch in the job folder (core/checkpoint.py) and writes
+how the job ended to outcome.json, so that a server restart loses nothing. A worker never
+outlives its server: once its parent process is gone it records the job as interrupted
+and exits within one batch, keeping the epochs it finished (the new server lists the job
+as resumable). `python -m core.worker --standby` imports TensorFlow first and then waits
+on stdin for one job folder (the UI keeps one such warm worker).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from core.checkpoint import Checkpointer, copy_checkpoint, read_checkpoint
+from core.config import CONFIGS
+from core.errors import UserError
+from core.jobstate import OUTCOME, SERVER_GONE, SPEC, write_json
+
+EVENT_PREFIX = "@@laglens "
+EXIT_SERVER_GONE = 75
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _popen(args: list[str], log: Path, **options) -> subprocess.Popen:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    with open(log, "w") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "core.worker", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            bufsize=1,
+            **options,
+        )
+
+
+def spawn_worker(job_dir: Path) -> tuple[subprocess.Popen, Path]:
+    """A worker process for one job; its full log is JOB_DIR/worker.log."""
+    log = job_dir / "worker.log"
+    return _popen([str(job_dir)], log), log
+
+
+def spawn_standby(jobs_dir: Path) -> tuple[subprocess.Popen, Path]:
+    """A warm worker: TensorFlow imported, waiting on stdin for a job folder."""
+    from core.runs import RunStore
+
+    log = jobs_dir / f"standby-{RunStore.new_id()}.log"
+    return _popen(["--standby"], log, stdin=subprocess.PIPE), log
+
+
+def job_kinds() -> dict:
+    """What the worker runs for each kind (the settings class is core.config.CONFIGS[kind]).
+    Each takes (frame, data description, settings, store, emit, should_stop, checkpoint)
+    and returns the summary the CLI prints."""
+    from core.anomaly import train_anomaly_detector
+    from core.forecast import train_forecaster
+
+    return {"forecast": train_forecaster, "anomaly": train_anomaly_detector}
+
+
+def checkpointer_for(job_dir: Path, job: dict, epochs: int) -> Checkpointer:
+    """A fresh checkpoint, or the kept one of the job this one resumes or saves."""
+    resume = job.get("resume")
+    if not resume:
+        return Checkpointer(job_dir, epochs)
+    copy_checkpoint(job_dir.parent / resume["from"], job_dir)
+    state = read_checkpoint(job_dir)
+    if resume["mode"] == "save" and state is None:
+        raise UserError(f"Job {resume['from']} kept no finished epoch; there is nothing to save.")
+    return Checkpointer(job_dir, epochs, state, train_more=resume["mode"] != "save")
+
+
+def run_worker(job_dir: Path) -> int:
+    """Run one job and report; the return value is the process's exit code."""
+    job = json.loads((job_dir / SPEC).read_text())
+    stop_flag, parent = job_dir / "stop", os.getppid()
+
+    def emit(event: dict) -> None:
+        try:
+            sys.stdout.write(EVENT_PREFIX + json.dumps(event, default=float) + "\n")
+            sys.stdout.flush()
+        except OSError:
+            pass  # the server is gone: outcome.json tells the next one
+
+    def should_stop() -> bool:
+        if os.getppid() != parent:  # the server is gone: keep the epochs, stop at once
+            write_json(job_dir / OUTCOME, {"status": "interrupted", "error": SERVER_GONE})
+            os._exit(EXIT_SERVER_GONE)
+        return stop_flag.exists()
+
+    try:
+        import pandas as pd
+
+        from core.runs import RunStore
+
+        frame = pd.read_parquet(job_dir / "dataset.parquet")
+        config = CONFIGS[job["kind"]].from_dict(job["config"])
+        checkpoint = checkpointer_for(job_dir, job, config.epochs)
+        train = job_kinds()[job["kind"]]
+        store = RunStore(job["workspace"])
+        result = train(frame, job["data"], config, store, emit, should_stop, checkpoint=checkpoint)
+    except UserError as exc:
+        return _failed(job_dir, emit, str(exc), 2)
+    except Exception as exc:  # noqa: BLE001 - reported to the page, never lost
+        return _failed(job_dir, emit, f"{type(exc).__name__}: {exc}", 1)
+    write_json(job_dir / OUTCOME, {"status": result.get("status", "finished"), "result": result})
+    emit({"type": "done", **result})
+    return 0
+
+
+def _failed(job_dir: Path, emit, message: str, code: int) -> int:
+    write_json(job_dir / OUTCOME, {"status": "failed", "error": message})
+    emit({"type": "error", "message": message})
+    return code
+
+
+def run_standby() -> int:
+    """Import TensorFlow now, then wait on stdin for one job folder and run it. An empty
+    line or closed stdin (server gone) ends it."""
+    import keras  # noqa: F401 - the point is to pay for the import before the job
+    import tensorflow  # noqa: F401
+
+    sys.stdout.write(EVENT_PREFIX + json.dumps({"type": "ready"}) + "\n")
+    sys.stdout.flush()
+    line = sys.stdin.readline().strip()
+    return run_worker(Path(line)) if line else 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_standby() if sys.argv[1] == "--standby" else run_worker(Path(sys.argv[1])))

@@ -1,0 +1,160 @@
+"""The live job panel the Train and Anomalies pages share: progress, live loss curves,
+stop, the queue (whose job is whose), an interrupted job's way back, and the result."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import charts
+from core.errors import UserError
+from ui import fmt_seconds, manager, show_error
+
+POLL_SECONDS = 1.0
+MINE = "my_jobs"  # this browser session's job ids
+
+
+def follow(kind: str, job_id: str) -> None:
+    """Make the live panel show this job (set before the panel's picker is drawn), and
+    remember it as this session's."""
+    st.session_state[f"job_picker_{kind}"] = job_id
+    st.session_state.setdefault(MINE, set()).add(job_id)
+
+
+def ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def queue_lines(all_jobs: list, mine: set) -> tuple[str, dict[str, str]]:
+    """The queue in one caption (running first, then waiting, in order; this session's
+    marked) and, for each waiting job, where it stands."""
+    active = [j for j in all_jobs if j.status == "running"]
+    active += [j for j in all_jobs if j.status == "queued"]
+    if not active:
+        return "", {}
+    names = [
+        f"{i + 1}. {j.label} ({j.status}{', yours' if j.id in mine else ''})"
+        for i, j in enumerate(active)
+    ]
+    places = {}
+    for i, j in enumerate(active):
+        if j.status == "queued":
+            ahead = ", ".join(a.label for a in active[:i])
+            places[j.id] = f"Waiting: {ordinal(i + 1)} in the queue, after {ahead}."
+    return "Queue: " + " · ".join(names), places
+
+
+def _resume(kind: str, job_id: str, mode: str) -> None:
+    """Button callback (it runs before the widgets are drawn, so it may pick the new job)."""
+    try:
+        new = manager().resume(job_id, mode)
+    except UserError as exc:
+        st.session_state["resume_error"] = str(exc)
+        return
+    follow(kind, new.id)
+
+
+def interrupted_actions(kind: str, job) -> None:
+    """An interrupted job: what was kept, and Save / Resume."""
+    st.info(job.kept, icon=":material/history:")
+    c1, c2 = st.columns(2)
+    save = c1.button(
+        "Save the kept epochs as a run",
+        key=f"save_{job.id}",
+        disabled=not job.history,
+        on_click=_resume,
+        args=(kind, job.id, "save"),
+    )
+    resume = c2.button(
+        "Resume training",
+        key=f"resume_{job.id}",
+        type="primary",
+        on_click=_resume,
+        args=(kind, job.id, "resume"),
+    )
+    if message := st.session_state.pop("resume_error", None):
+        show_error(UserError(message))
+    elif save or resume:
+        st.rerun(scope="app")  # the panel starts polling the new job
+
+
+def live_job_panel(kind: str) -> None:
+    """Follow the jobs of one kind: progress, live loss curves, stop, queue, result.
+
+    Redraws itself every second inside a fragment while a job is queued or running, so
+    clicks elsewhere neither stop nor restart training; leaving and coming back resumes it.
+    """
+    active_at_start = any(j.active for j in manager().jobs() if j.kind == kind)
+
+    @st.fragment(run_every=POLL_SECONDS if active_at_start else None)
+    def panel() -> None:
+        all_jobs = [j for j in manager().jobs() if j.kind == kind]
+        if not all_jobs:
+            st.info("No jobs yet. Configure the model above and start training.")
+            return
+        mine = st.session_state.get(MINE, set())
+        by_id = {j.id: j for j in all_jobs}
+        ids = list(by_id)
+        picker = f"job_picker_{kind}"  # follow() sets it when a job starts
+        if st.session_state.get(picker) not in ids:
+            st.session_state[picker] = ids[-1]
+        chosen = st.selectbox(
+            "Job",
+            ids,
+            key=picker,
+            format_func=lambda i: f"{by_id[i].label} ({i}){' · yours' if i in mine else ''}",
+        )
+        job = by_id[chosen]
+        queue, places = queue_lines(all_jobs, mine)
+        if queue:
+            st.caption(queue)
+        done = len(job.history)
+        cols = st.columns([2, 1, 1, 1])
+        cols[0].markdown(f"**{job.label}**: {job.status}")
+        cols[1].metric("Epoch", f"{done}/{job.total_epochs}")
+        cols[2].metric("Elapsed", fmt_seconds(job.elapsed))
+        cols[3].metric(
+            "Time left",
+            fmt_seconds(job.eta_seconds()),
+            help="At most; early stopping may end sooner.",
+        )
+        if job.status == "running":
+            frac = (done + job.batch / max(job.batches, 1)) / max(job.total_epochs, 1)
+            st.progress(min(frac, 1.0), text=f"Epoch {done + 1}: batch {job.batch}/{job.batches}")
+            if st.button("Stop", icon=":material/stop:", key=f"stop_{job.id}"):
+                manager().stop(job.id)
+                st.toast("Stopping after the current batch; the run will be saved as stopped.")
+        elif job.status == "queued":
+            st.caption(places.get(job.id, ""))
+            if st.button("Cancel", key=f"cancel_{job.id}"):
+                manager().stop(job.id)
+        if job.error:
+            st.error(job.error, icon=":material/error:")
+        if job.resumable:
+            interrupted_actions(kind, job)
+        if job.history or job.batch_losses:
+            log_y = st.toggle("Log scale", key=f"log_scale_{kind}")
+            st.plotly_chart(
+                charts.loss_curves(job.history, log_y, batch_losses=job.batch_losses),
+                key=f"live_loss_{kind}",
+            )
+        if job.run_id:
+            st.success(result_sentence(job), icon=":material/check_circle:")
+        elif job.status == "resumed":
+            st.caption(f"Resumed as job {job.result.get('by', '?')}.")
+        # When the last active job ends, rerun the page once: polling stops, saved runs refresh.
+        if active_at_start and not any(j.active for j in all_jobs):
+            st.rerun()
+
+    panel()
+
+
+def result_sentence(job) -> str:
+    r = job.result
+    head = f"Saved run {job.run_id} ({job.status}, {r['epochs_run']} epochs, {r['seconds']:.1f} s)."
+    if "metrics" in r:
+        m, n = r["metrics"], r["naive"]
+        return (
+            f"{head} Verdict: {r.get('verdict', '?')} (relative MAE {m.get('rel_mae', float('nan')):.3f}). "
+            f"Test RMSE {m['rmse']:.3f} vs naive {n['rmse']:.3f}. Open Predictions to see why."
+        )
+    return f"{head} Threshold {r['threshold']:.3f}."
