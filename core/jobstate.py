@@ -199,8 +199,8 @@ def recover(jobs_dir: Path) -> list[dict]:
     found = []
     for folder in folders:
         spec = read_json(folder / SPEC)
-        if spec is None:
-            continue
+        if spec is None or "owner" not in spec:
+            continue  # unreadable, or from before jobs kept their state (nothing to recover)
         outcome = read_json(folder / OUTCOME)
         if outcome is None:
             boss = spec.get("owner") or {}

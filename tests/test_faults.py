@@ -215,7 +215,12 @@ def test_a_job_queued_on_a_server_that_died_is_listed_as_interrupted(workspace):
         "owner": {"pid": int(dead.stdout), "started": 1},
     }
     (folder / "job.json").write_text(json.dumps(spec))
-    job = JobManager().get(folder.name)
+    old = workspace / "jobs" / "20250101-000000-abcdef"  # a job folder from an older version
+    old.mkdir()
+    (old / "job.json").write_text(json.dumps({k: spec[k] for k in ("kind", "config", "data")}))
+    manager = JobManager()
+    assert [j.id for j in manager.jobs()] == [folder.name]
+    job = manager.get(folder.name)
     assert job.status == "interrupted" and job.resumable and job.history == []
     assert job.error == "The server stopped before this job left the queue."
     assert read_json(folder / "outcome.json")["status"] == "interrupted"
