@@ -33,3 +33,28 @@ def values(array) -> list:
             data = data.reshape([int(s) for s in str(array["shape"]).split(",")])
         return data.tolist()
     return list(array)
+
+
+def run_cli(*args, workspace=None, timeout: int = 300):
+    """`python -m core.cli ARGS [--workspace W]` as a user runs it; the finished process."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    tail = ["--workspace", str(workspace)] if workspace is not None else []
+    return subprocess.run(
+        [sys.executable, "-m", "core.cli", *map(str, args), *tail],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def last_json(out) -> dict:
+    """The JSON object a CLI command prints as its last stdout line (it must have exited 0)."""
+    import json
+
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -1,8 +1,5 @@
 """The LSTM autoencoder finds injected shocks; the page and CLI show them."""
 
-import json
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -21,7 +18,7 @@ from core.errors import UserError
 from core.runs import RunStore
 from core.windows import validate_config
 from tests.conftest import ROOT
-from tests.helpers import figure_of, tiny_dataset
+from tests.helpers import figure_of, last_json, run_cli, tiny_dataset
 
 
 def shocked_series(n=2000, sigma=0.01, seed=5):
@@ -85,40 +82,17 @@ def test_too_short_for_the_window_is_refused():
 
 
 def test_cli_anomalies_prints_sorted_days(workspace):
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "core.cli",
+    result = last_json(
+        run_cli(
             "anomalies",
-            "--sample",
-            "AAPL",
-            "--start",
-            "2000-03-01",
-            "--end",
-            "2002-12-31",
-            "--epochs",
-            "3",
-            "--workspace",
-            str(workspace),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+            *("--sample", "AAPL", "--start", "2000-03-01", "--end", "2002-12-31", "--epochs", 3),
+            workspace=workspace,
+        )
     )
-    assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout.strip().splitlines()[-1])
     scores = [d["score"] for d in result["top"]]
     assert scores == sorted(scores, reverse=True) and scores[0] > result["threshold"]
     assert result["top"][0]["date"] == "2000-09-29"  # AAPL's 52 % fall
-    bad = subprocess.run(
-        [sys.executable, "-m", "core.cli", "anomalies", "--sample", "NOPE"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    bad = run_cli("anomalies", "--sample", "NOPE", timeout=60)
     assert (
         bad.returncode == 2 and "Traceback" not in bad.stderr and "no bundled sample" in bad.stderr
     )

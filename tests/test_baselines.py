@@ -1,10 +1,6 @@
 """Classical baselines: one interface, no look-ahead, statsmodels underneath, scored like
 models and saved with every run."""
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -12,8 +8,7 @@ from core.baselines import BASELINES, Arima, Drift, Ets, Naive, forecast_baselin
 from core.evaluation import score_paths
 from core.forecast import train_forecaster
 from core.runs import RunStore
-from tests.conftest import ROOT
-from tests.helpers import tiny_config, tiny_dataset
+from tests.helpers import last_json, run_cli, tiny_config, tiny_dataset
 
 
 def ar1(phi=0.6, n=2000, mean=5.0, seed=0):
@@ -133,26 +128,12 @@ def test_a_run_saves_every_baseline_scored_on_its_test_days(workspace):
 def test_cli_json_carries_baselines_by_step_and_the_interval(workspace):
     args = ["--sample", "AAPL", "--start", "2010-01-01", "--epochs", "1", "--window", "10"]
     args += ["--units", "8", "--model", "seq2seq", "--horizon", "3", "--interval-level", "80"]
-    out = subprocess.run(
-        [sys.executable, "-m", "core.cli", "train", *args, "--workspace", str(workspace)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = last_json(run_cli("train", *args, workspace=workspace))
     assert set(result["baselines"]) == set(BASELINES)
     assert {"rmse", "mae", "mase", "rel_mae", "dm_pvalue"} <= set(result["baselines"]["arima"])
     assert [row["step"] for row in result["by_step"]] == [1, 2, 3]
     assert {"mae", "naive_mae", "drift_mae", "arima_mae", "ets_mae"} <= set(result["by_step"][0])
     assert set(result["intervals"]) == {"level", "coverage", "mean_width"}
     assert result["intervals"]["level"] == 80
-    listing = subprocess.run(
-        [sys.executable, "-m", "core.cli", "runs", "--workspace", str(workspace)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    listing = run_cli("runs", workspace=workspace, timeout=120)
     assert "best baseline" in listing.stdout and "its rel. MAE" in listing.stdout

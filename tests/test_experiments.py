@@ -17,20 +17,9 @@ from core.runs import RunStore
 from core.sweeps import SweepSpec, SweepStore, run_sweep
 from core.windows import prepare_forecast
 from tests.conftest import ROOT
-from tests.helpers import tiny_config, tiny_dataset
+from tests.helpers import run_cli, tiny_config, tiny_dataset
 
 TINY = {"epochs": 1, "window": 10, "units": 8, "early_stopping": False}
-
-
-def cli(*args, timeout=300):
-    out = subprocess.run(
-        [sys.executable, "-m", "core.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    return out
 
 
 def test_folds_are_contiguous_equal_and_at_the_end():
@@ -64,7 +53,7 @@ def test_a_fold_never_trains_on_its_own_future():
 def test_cli_backtest_on_a_csv_prints_folds_and_pooled(workspace, tmp_path):
     csv = tmp_path / "aapl.csv"
     tiny_dataset(start="2009-01-01").frame.to_csv(csv)
-    out = cli(
+    out = run_cli(
         "backtest",
         "--csv",
         str(csv),
@@ -183,7 +172,7 @@ def test_the_same_sweep_lands_on_both_nodes_of_a_loopback_cluster(workspace):
         address = cluster.stdout.readline().split()[1]
         pids = [int(p) for p in cluster.stdout.readline().split()[1:]]
         assert address.startswith("127.0.0.1:")
-        out = cli(
+        out = run_cli(
             "sweep",
             "--sample",
             "AAPL",
@@ -225,11 +214,11 @@ def test_the_same_sweep_lands_on_both_nodes_of_a_loopback_cluster(workspace):
 
 
 def test_cli_sweep_refuses_bad_input_with_exit_2(workspace):
-    out = cli("sweep", "--csv", "/nonexistent.csv", "--workspace", str(workspace))
+    out = run_cli("sweep", "--csv", "/nonexistent.csv", "--workspace", str(workspace))
     assert out.returncode == 2 and "Traceback" not in out.stderr
-    out = cli("sweep", "--sample", "AAPL", "--inputs", "both", "--workspace", str(workspace))
+    out = run_cli("sweep", "--sample", "AAPL", "--inputs", "both", "--workspace", str(workspace))
     assert out.returncode == 2 and "Unknown inputs" in out.stderr
-    out = cli("sweep", "--sample", "AAPL", "--seeds", "a", "--workspace", str(workspace))
+    out = run_cli("sweep", "--sample", "AAPL", "--seeds", "a", "--workspace", str(workspace))
     assert out.returncode == 2 and "whole numbers" in out.stderr
 
 

@@ -23,7 +23,7 @@ from core.jobs import MAX_ACTIVE, JobManager
 from core.jobstate import pid_alive, read_json
 from core.runs import RunStore
 from tests.conftest import ROOT
-from tests.helpers import tiny_config, tiny_dataset
+from tests.helpers import run_cli, tiny_config, tiny_dataset
 from ui import job_manager
 
 LEGACY = ROOT / "tests" / "fixtures" / "legacy_workspace"
@@ -82,7 +82,7 @@ def test_killed_worker_keeps_its_epochs_and_the_job_resumes(workspace):
     assert read_json(job_dir / "outcome.json")["status"] == "interrupted"
 
     # Keep what exists as it is: the CLI saves it as a run marked interrupted.
-    out = _cli("train", "--resume", job.id, "--save-kept", workspace=workspace)
+    out = run_cli("train", "--resume", job.id, "--save-kept", workspace=workspace)
     assert out.returncode == 0, out.stderr[-800:]
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     saved = RunStore().get(summary["run_id"])
@@ -126,21 +126,11 @@ def test_resumed_early_stopping_carries_on_where_it_was_cut(tmp_path):
 
 
 def test_cli_resume_of_a_job_that_is_not_interrupted_exits_2(workspace):
-    out = _cli("train", "--resume", "20260101-000000-abcdef", workspace=workspace)
+    out = run_cli("train", "--resume", "20260101-000000-abcdef", workspace=workspace)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "is not an interrupted job that can be resumed" in out.stderr
-    out = _cli("train", "--epochs", "1", workspace=workspace)
+    out = run_cli("train", "--epochs", "1", workspace=workspace)
     assert out.returncode == 2 and "Give the data: --sample T" in out.stderr
-
-
-def _cli(*args, workspace):
-    return subprocess.run(
-        [sys.executable, "-m", "core.cli", *args, "--workspace", str(workspace)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 # ---------------------------------------------------------------- a killed server
@@ -148,7 +138,7 @@ def _cli(*args, workspace):
 SERVER = """
 import sys, time
 from core.jobs import JobManager
-from tests.helpers import tiny_config, tiny_dataset
+from tests.helpers import run_cli, tiny_config, tiny_dataset
 from ui import job_manager
 data = tiny_dataset()
 manager = JobManager(sys.argv[1])

@@ -1,8 +1,6 @@
 """Training: in-process for determinism and stop, through the job manager for the real path."""
 
 import json
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -13,8 +11,7 @@ from core.errors import UserError
 from core.forecast import repredict, train_forecaster
 from core.jobs import JobManager
 from core.runs import RunStore
-from tests.conftest import ROOT
-from tests.helpers import tiny_config, tiny_dataset
+from tests.helpers import run_cli, tiny_config, tiny_dataset
 
 
 def test_same_seed_gives_same_losses_and_predictions(workspace):
@@ -132,18 +129,8 @@ def test_worker_failure_is_reported_not_lost(workspace):
     assert job.status == "failed" and "too few for a window" in job.error
 
 
-def _cli(*args, workspace):
-    return subprocess.run(
-        [sys.executable, "-m", "core.cli", *args, "--workspace", str(workspace)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_cli_train_prints_json_and_saves_the_run(workspace):
-    out = _cli(
+    out = run_cli(
         "train",
         "--sample",
         "AAPL",
@@ -174,7 +161,7 @@ def test_cli_train_prints_json_and_saves_the_run(workspace):
         assert key in result["metrics"] and key in result["naive"]
     run = RunStore(workspace).get(result["run_id"])
     assert run.config["features"] == ["close", "volume", "MSFT_close", "^GSPC_close"]
-    listing = _cli("runs", workspace=workspace)
+    listing = run_cli("runs", workspace=workspace)
     assert result["run_id"] in listing.stdout and "multivariate" in listing.stdout
 
 
@@ -188,7 +175,7 @@ def test_cli_train_prints_json_and_saves_the_run(workspace):
     ],
 )
 def test_cli_bad_input_prints_the_message_and_exits_2(args, message, workspace):
-    out = _cli("train", *args, "--epochs", "1", workspace=workspace)
+    out = run_cli("train", *args, "--epochs", "1", workspace=workspace)
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
 

@@ -159,32 +159,13 @@ def test_a_random_walk_never_beats_naive(workspace, seed):
 
 
 def test_cli_json_and_runs_table_carry_the_verdict_and_the_warning(workspace):
-    import json
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
+    from tests.helpers import last_json, run_cli
 
     args = ["--sample", "AAPL", "--epochs", "1", "--window", "10", "--units", "8"]
-    out = subprocess.run(
-        [sys.executable, "-m", "core.cli", "train", *args, "--scaling", "standard"]
-        + ["--workspace", str(workspace)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = last_json(run_cli("train", *args, "--scaling", "standard", workspace=workspace))
     assert result["verdict"] in ("worse than naive", "no better than naive", "echoes yesterday")
     assert len(result["warnings"]) == 1 and "saturate" in result["warnings"][0]
     assert {"rel_mae", "dm_pvalue", "best_lag"} <= set(result["metrics"])
     assert result["metrics"]["rel_mae"] > 2  # saturated far below the test prices
-    listing = subprocess.run(
-        [sys.executable, "-m", "core.cli", "runs", "--workspace", str(workspace)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    listing = run_cli("runs", workspace=workspace, timeout=120)
     assert "verdict" in listing.stdout and result["verdict"] in listing.stdout
