@@ -3,6 +3,10 @@
 from core.config import TrainConfig
 from core.data import load_dataset
 
+# The same on the command line: tiny_dataset()'s data, and tiny settings.
+TINY_SAMPLE_FLAGS = ("--sample", "AAPL", "--start", "2011-06-01", "--end", "2012-12-31")
+TINY_FLAGS = ("--epochs", 1, "--window", 10, "--units", 8)
+
 
 def tiny_dataset(extras=None, start="2011-06-01", end="2012-12-31"):
     return load_dataset("sample", "AAPL", start, end, extras or [])

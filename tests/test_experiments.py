@@ -17,7 +17,7 @@ from core.runs import RunStore
 from core.sweeps import SweepSpec, SweepStore, run_sweep
 from core.windows import prepare_forecast
 from tests.conftest import ROOT
-from tests.helpers import run_cli, tiny_config, tiny_dataset
+from tests.helpers import TINY_FLAGS, TINY_SAMPLE_FLAGS, run_cli, tiny_config, tiny_dataset
 
 TINY = {"epochs": 1, "window": 10, "units": 8, "early_stopping": False}
 
@@ -53,21 +53,7 @@ def test_a_fold_never_trains_on_its_own_future():
 def test_cli_backtest_on_a_csv_prints_folds_and_pooled(workspace, tmp_path):
     csv = tmp_path / "aapl.csv"
     tiny_dataset(start="2009-01-01").frame.to_csv(csv)
-    out = run_cli(
-        "backtest",
-        "--csv",
-        str(csv),
-        "--folds",
-        "3",
-        "--epochs",
-        "1",
-        "--window",
-        "10",
-        "--units",
-        "8",
-        "--workspace",
-        str(workspace),
-    )
+    out = run_cli("backtest", "--csv", csv, "--folds", 3, *TINY_FLAGS, workspace=workspace)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     folds = result["folds"]
@@ -174,22 +160,9 @@ def test_the_same_sweep_lands_on_both_nodes_of_a_loopback_cluster(workspace):
         assert address.startswith("127.0.0.1:")
         out = run_cli(
             "sweep",
-            "--sample",
-            "AAPL",
-            "--start",
-            "2011-06-01",
-            "--end",
-            "2012-12-31",
-            "--inputs",
-            "uni,multi",
-            "--seeds",
-            "0,1",
-            "--epochs",
-            "1",
-            "--window",
-            "10",
-            "--units",
-            "8",
+            *TINY_SAMPLE_FLAGS,
+            *("--inputs", "uni,multi", "--seeds", "0,1"),
+            *TINY_FLAGS,
             "--address",
             address,
             "--workspace",

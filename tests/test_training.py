@@ -11,7 +11,7 @@ from core.errors import UserError
 from core.forecast import repredict, train_forecaster
 from core.jobs import JobManager
 from core.runs import RunStore
-from tests.helpers import run_cli, tiny_config, tiny_dataset
+from tests.helpers import TINY_SAMPLE_FLAGS, run_cli, tiny_config, tiny_dataset
 
 
 def test_same_seed_gives_same_losses_and_predictions(workspace):
@@ -132,12 +132,7 @@ def test_worker_failure_is_reported_not_lost(workspace):
 def test_cli_train_prints_json_and_saves_the_run(workspace):
     out = run_cli(
         "train",
-        "--sample",
-        "AAPL",
-        "--start",
-        "2011-06-01",
-        "--end",
-        "2012-12-31",
+        *TINY_SAMPLE_FLAGS,
         "--with",
         "MSFT,^GSPC",
         "--features",
