@@ -270,6 +270,7 @@ class JobManager:
             kind = event.get("type")
             if kind == "start":
                 job.total_epochs, job.batches = event["epochs"], event["batches"]
+                job.resumed_at = event.get("resumed_at", 0)
             elif kind == "batch":
                 job.epoch, job.batch, job.batches = event["epoch"], event["batch"], event["batches"]
                 job.epoch_seconds = event.get("epoch_seconds", 0.0)

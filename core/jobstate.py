@@ -62,6 +62,7 @@ class Job:
     error: str = ""
     stop_requested: bool = False
     resumed_from: str = ""  # the interrupted job this one resumes or saves
+    resumed_at: int = 0  # epochs kept from it (trained before this job's time started)
 
     @property
     def resumable(self) -> bool:
@@ -111,7 +112,8 @@ class Job:
         if not self.history or self.status != "running":
             return None
         done = len(self.history) + self.batch / max(self.batches, 1)  # epochs, fractional
-        return self.elapsed / done * max(self.total_epochs - done, 0.0)
+        pace = self.elapsed / max(done - self.resumed_at, 1e-9)  # this job's own epochs
+        return pace * max(self.total_epochs - done, 0.0)
 
 
 def snapshot(job: Job) -> Job:

@@ -399,3 +399,12 @@ def test_the_queue_has_a_maximum_and_says_so(workspace):
     manager.submit("forecast", data.frame, data.describe(), config, "room again")
     for job in manager.jobs():
         manager.stop(job.id)
+
+
+def test_a_resumed_job_estimates_its_time_left_from_its_own_epochs():
+    from core.jobstate import Job
+
+    rows = [{"epoch": i + 1, "loss": 1.0, "val_loss": 1.0} for i in range(10)]
+    job = Job("id", "forecast", "x", {}, status="running", started=time.time() - 10.0)
+    job.total_epochs, job.history, job.resumed_at = 20, rows, 8  # 8 kept, 2 trained in 10 s
+    assert job.eta_seconds() == pytest.approx(50.0, rel=0.02)  # 10 epochs left at 5 s each
