@@ -27,8 +27,9 @@ from core.data.csvfile import read_price_csv
 from core.errors import UserError
 from core.forecast import train_forecaster
 from core.jobs import JobManager
-from core.jobstate import pid_alive, read_json
+from core.jobstate import pid_alive
 from core.runs import RunStore
+from core.workspace import read_json
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = load_dataset("sample", "AAPL", "2004-01-01", "2013-12-31", [])
@@ -86,7 +87,6 @@ def killed_and_resumed(root: Path) -> dict:
 
 SERVER = """
 import sys, time
-from core.config import TrainConfig
 from core.jobs import JobManager
 from benchmarks.bench_faults import DATA, CONFIG
 job = JobManager(sys.argv[1]).submit("forecast", DATA.frame, DATA.describe(), CONFIG.to_dict(), "s")

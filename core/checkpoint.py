@@ -11,13 +11,12 @@ TensorFlow (the job manager and the pages read it); the Keras parts import it la
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
 from pathlib import Path
 
-from core.workspace import atomic_write_bytes
+from core.workspace import read_json, write_json
 
 CHECKPOINT = "checkpoint.json"
 LAST, BEST = "last.weights.h5", "best.weights.h5"
@@ -25,11 +24,8 @@ LAST, BEST = "last.weights.h5", "best.weights.h5"
 
 def read_checkpoint(job_dir: str | Path) -> dict | None:
     """{history, best_epoch, best, total_epochs} if at least one epoch was kept, else None."""
-    try:
-        state = json.loads((Path(job_dir) / CHECKPOINT).read_text())
-    except (OSError, ValueError):
-        return None
-    if not state.get("history") or not (Path(job_dir) / LAST).is_file():
+    state = read_json(Path(job_dir) / CHECKPOINT)
+    if state is None or not state.get("history") or not (Path(job_dir) / LAST).is_file():
         return None
     return state
 
@@ -79,7 +75,7 @@ class Checkpointer:
 
     def record_epoch(self, model, row: dict) -> None:
         """Keep one finished epoch: its weights, the best weights, then the JSON."""
-        if not (math.isfinite(row["loss"])):
+        if not math.isfinite(row["loss"]):
             return  # a NaN epoch is not worth resuming from
         epoch = len(self.history)
         self.history.append(row)
@@ -94,7 +90,7 @@ class Checkpointer:
             "best": self.best,
             "total_epochs": self.total_epochs,
         }
-        atomic_write_bytes(self.dir / CHECKPOINT, json.dumps(state).encode())
+        write_json(self.dir / CHECKPOINT, state)
 
     def callback(self):
         import keras

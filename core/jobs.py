@@ -38,15 +38,13 @@ from core.jobstate import (
     Job,
     death_message,
     owner,
-    read_json,
     recover,
     snapshot,
     started_at,
-    write_json,
 )
 from core.runs import RunStore
 from core.worker import EVENT_PREFIX, spawn_standby, spawn_worker
-from core.workspace import workspace_dir
+from core.workspace import read_json, workspace_dir, write_json
 
 MAX_ACTIVE = 8  # queued + running jobs of one manager; one more is refused with this number
 

@@ -16,7 +16,6 @@ No TensorFlow here: the Streamlit process reads these files.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core.checkpoint import read_checkpoint
-from core.workspace import atomic_write_bytes
+from core.workspace import read_json, write_json
 
 SPEC, OUTCOME, PID = "job.json", "outcome.json", "worker.pid"
 RECOVER_LIMIT = 30  # the newest job folders a restarted server lists
@@ -124,18 +123,6 @@ def snapshot(job: Job) -> Job:
         result=dict(job.result),
         config=dict(job.config),
     )
-
-
-def write_json(path: Path, data: dict) -> None:
-    atomic_write_bytes(path, json.dumps(data, default=float).encode())
-
-
-def read_json(path: Path) -> dict | None:
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def started_at(pid: int) -> int | None:

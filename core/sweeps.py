@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.errors import UserError
-from core.workspace import atomic_write_bytes, workspace_dir
+from core.workspace import workspace_dir, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 # One thread per trial for TensorFlow and the BLAS libraries (set before the worker imports them).
@@ -186,7 +186,7 @@ class SweepStore:
             raise UserError(f"Sweep {sweep_id} does not exist or is unreadable.") from exc
 
     def save(self, sweep: dict) -> None:
-        atomic_write_bytes(self.path(sweep["id"]) / "sweep.json", json.dumps(sweep).encode())
+        write_json(self.path(sweep["id"]) / "sweep.json", sweep)
 
     def create(self, spec: SweepSpec, sweep_id: str | None = None) -> dict:
         sweep_id = sweep_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"

@@ -20,7 +20,8 @@ from pathlib import Path
 from core.checkpoint import Checkpointer, copy_checkpoint, read_checkpoint
 from core.config import CONFIGS
 from core.errors import UserError
-from core.jobstate import OUTCOME, SERVER_GONE, SPEC, write_json
+from core.jobstate import OUTCOME, SERVER_GONE, SPEC
+from core.workspace import write_json
 
 EVENT_PREFIX = "@@laglens "
 EXIT_SERVER_GONE = 75

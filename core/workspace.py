@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -30,3 +31,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json(path: Path, data: dict) -> None:
+    """A JSON object, written atomically (non-finite floats as JSON's NaN / Infinity)."""
+    atomic_write_bytes(path, json.dumps(data, default=float).encode())
+
+
+def read_json(path: Path) -> dict | None:
+    """A JSON object from disk; None if it is missing, truncated or not an object."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -20,8 +20,9 @@ from core.data import PriceStore, load_prices, load_sample
 from core.data.csvfile import MAX_CSV_ROWS, read_price_csv
 from core.errors import UserError
 from core.jobs import MAX_ACTIVE, JobManager
-from core.jobstate import pid_alive, read_json
+from core.jobstate import pid_alive
 from core.runs import RunStore
+from core.workspace import read_json
 from tests.conftest import ROOT
 from tests.helpers import run_cli, tiny_config, tiny_dataset
 from ui import job_manager
