@@ -1,11 +1,16 @@
 """LagLens: the router. Page config, navigation over pages/, and the shared sidebar."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from core.data import load_dataset
 from ui import manager
 
-st.set_page_config(page_title="LagLens", page_icon=":material/show_chart:", layout="wide")
+# A local icon: a :material/...: page icon is fetched from fonts.gstatic.com, and the app
+# makes no outside request.
+ICON = Path(__file__).parent / "assets" / "favicon.png"
+st.set_page_config(page_title="LagLens", page_icon=str(ICON), layout="wide")
 
 PAGES = [
     st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),

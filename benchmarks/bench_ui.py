@@ -1,13 +1,15 @@
 """How the dashboard feels, measured in Chromium against `make run` on this machine.
 
-Each number is printed beside its reference measured in the same run: rerun time beside a
-trivial one-toggle Streamlit app (Streamlit's own floor here) and while a job trains; the
-first loss point (with the warm worker) beside a bare `import tensorflow`. The cold start
-without the warm worker is compared in bench_training.
+Every number is printed beside its reference measured in the same run: each page's settle
+time (click in the sidebar -> Streamlit idle and every chart drawn) and a slider move beside
+the rerun of a trivial one-toggle Streamlit app (Streamlit's own floor here); the Train
+page's rerun while a job trains beside the same page idle; the first loss point (warm
+worker) beside a bare `import tensorflow`.
 """
 
 from __future__ import annotations
 
+import re
 import statistics
 import subprocess
 import sys
@@ -15,40 +17,86 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.browser import chromium_page, streamlit_server
+from tests.browser import chromium_page, settle_seconds, streamlit_server
 
 med = statistics.median
+PAGES = ["Data", "Train", "Predictions", "Anomalies", "Experiments"]
+VISITS = 3
+TOGGLE = "Multivariate: add other columns as inputs"
+# What each page draws last: its settle time counts until that is on screen too.
+LAST = {
+    "Data": lambda page: page.locator(".js-plotly-plot").nth(1).locator(".main-svg").first,
+    "Train": lambda page: page.locator('[data-testid="stDataFrame"]').first,
+    "Predictions": lambda page: page.get_by_role("button", name="Download metrics (CSV)"),
+    "Anomalies": lambda page: page.get_by_role("button", name="Download anomalous days (CSV)"),
+    "Experiments": lambda page: page.get_by_text("No sweeps yet"),
+}
 
 
-def timed(action, done) -> float:
-    began = time.monotonic()
-    action()
-    done()
-    return time.monotonic() - began
-
-
-def toggle_reruns(page, n: int = 12) -> list[float]:
-    toggle = page.get_by_text("Multivariate: add other columns as inputs")
-    extra = page.get_by_text("Extra input columns")
+def toggle_reruns(page, n: int = 8) -> list[float]:
+    toggle, extra = page.get_by_text(TOGGLE), page.get_by_text("Extra input columns")
     out = []
     for i in range(n):
         state = "visible" if i % 2 == 0 else "hidden"
-        out.append(timed(toggle.click, lambda state=state: extra.wait_for(state=state)))
+        out.append(
+            settle_seconds(page, toggle.click, ready=lambda s=state: extra.wait_for(state=s))
+        )
     return out
 
 
-def start_and_wait_for_loss(page, epochs: int) -> float:
-    page.get_by_label("Epochs", exact=True).fill(str(epochs))
-    page.get_by_label("Epochs", exact=True).press("Enter")
-    page.wait_for_timeout(500)
-    return timed(
-        lambda: page.get_by_role("button", name="Start training").click(),
-        lambda: page.locator(".js-plotly-plot").first.wait_for(timeout=120_000),
-    )
+def page_visits(page) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """(first visit, revisits) settle seconds for every page, visited in turn."""
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    first, again = {}, {name: [] for name in PAGES}
+    for visit in range(VISITS + 1):
+        for name in PAGES[1:] + PAGES[:1]:  # the app opened on Data: start elsewhere
+            link = nav.get_by_role("link", name=name)
+            last = LAST[name](page)
+            seconds = settle_seconds(page, link.click, heading=name, ready=last.wait_for)
+            if visit == 0:
+                first[name] = seconds
+            else:
+                again[name].append(seconds)
+    return first, again
+
+
+def shift_moves(page, n: int = 6) -> list[float]:
+    """The Predictions page's shift slider, one step at a time, right then back."""
+    slider = page.get_by_role("slider").first
+    legend = page.locator(".js-plotly-plot").first.locator(".legendtext")
+    out = []
+    for i in range(n):
+        key, text = (
+            ("ArrowRight", "prediction shifted +1 d") if i % 2 == 0 else ("ArrowLeft", "prediction")
+        )
+        slider.focus()
+        out.append(
+            settle_seconds(
+                page,
+                lambda k=key: page.keyboard.press(k),
+                ready=lambda t=text: legend.filter(has_text=t).first.wait_for(),
+            )
+        )
+    return out
+
+
+def make_runs(workspace: Path) -> None:
+    """A raw and a differenced LSTM and an autoencoder on the full AAPL sample, so every page
+    has something to draw."""
+    common = ["--sample", "AAPL", "--workspace", str(workspace), "--epochs", "2"]
+    for args in (
+        ["train", "--window", "20", "--units", "16"],
+        ["train", "--window", "20", "--units", "16", "--transform", "diff"],
+        ["anomalies", "--window", "20"],
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "core.cli", *args, *common], check=True, capture_output=True
+        )
 
 
 def main() -> None:
     tmp = Path(tempfile.mkdtemp())
+    make_runs(tmp / "ws")
     with (
         streamlit_server(
             tmp / "base-ws", tmp / "base.log", script="benchmarks/baseline_app.py"
@@ -56,8 +104,8 @@ def main() -> None:
         chromium_page(tmp / "b1") as page,
     ):
         page.goto(base.url)
-        page.get_by_text("Multivariate: add other columns as inputs").wait_for(timeout=60_000)
-        baseline = toggle_reruns(page)
+        page.get_by_text(TOGGLE).wait_for(timeout=60_000)
+        floor = med(toggle_reruns(page))
 
     began = time.monotonic()
     with (
@@ -68,48 +116,48 @@ def main() -> None:
         page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
         first_chart = time.monotonic() - began
         page.wait_for_timeout(8000)  # let the warm worker finish importing TensorFlow
-
+        first, again = page_visits(page)
         nav = page.locator('[data-testid="stSidebarNav"]')
-        to_train, to_data = [], []
-        for _ in range(3):
-            to_train.append(
-                timed(
-                    lambda: nav.get_by_role("link", name="Train").click(),
-                    lambda: page.get_by_role("button", name="Start training").wait_for(),
-                )
-            )
-            to_data.append(
-                timed(
-                    lambda: nav.get_by_role("link", name="Data").click(),
-                    lambda: page.locator(".js-plotly-plot").nth(1).wait_for(),
-                )
-            )
-        nav.get_by_role("link", name="Train").click()
-        page.get_by_role("button", name="Start training").wait_for()
-
+        settle_seconds(
+            page, nav.get_by_role("link", name="Predictions").click, heading="Predictions"
+        )
+        moves = shift_moves(page)
+        settle_seconds(page, nav.get_by_role("link", name="Train").click, heading="Train")
         idle = toggle_reruns(page)
-        warm_first_loss = start_and_wait_for_loss(page, 300)
+        epochs = page.get_by_label("Epochs", exact=True)
+        epochs.fill("300")
+        epochs.press("Enter")
+        page.wait_for_timeout(500)
+        t0 = time.monotonic()
+        page.get_by_role("button", name="Start training").click()
+        first_epoch = re.compile(r"^[1-9][0-9]*/300$")
+        page.locator('[data-testid="stMetricValue"]', has_text=first_epoch).wait_for(
+            timeout=120_000
+        )
+        warm_first_loss = time.monotonic() - t0
         busy = toggle_reruns(page)
         page.get_by_role("button", name="Stop").click()
         tf_in_server = server.loaded_tensorflow()
 
-    began = time.monotonic()
+    t0 = time.monotonic()
     subprocess.run([sys.executable, "-c", "import tensorflow"], check=True, capture_output=True)
-    tf_import = time.monotonic() - began
+    tf_import = time.monotonic() - t0
     print(__doc__.strip().splitlines()[0])
-    print(f"make run -> first chart (warm .venv):       {first_chart:6.2f} s")
-    print(f"page switch Data -> Train (median of 3):   {med(to_train):6.2f} s")
-    print(f"page switch Train -> Data, 2 charts drawn: {med(to_data):6.2f} s")
-    print(f"rerun, trivial Streamlit app (floor):      {med(baseline):6.2f} s")
+    print(f"make run -> first chart (warm .venv): {first_chart:6.2f} s")
+    print(f"trivial app rerun (floor):            {floor:6.2f} s")
     print(
-        f"rerun, Train page idle:                    {med(idle):6.2f} s   page/floor = {med(idle) / med(baseline):.2f}"
+        f"{'page':<14}{'first visit':>12}{'revisit (median of ' + str(VISITS) + ')':>28}{'revisit/floor':>15}"
+    )
+    for name in PAGES:
+        print(
+            f"{name:<14}{first[name]:>10.2f} s{med(again[name]):>26.2f} s{med(again[name]) / floor:>15.2f}"
+        )
+    print(f"{'shift slider':<14}{'':>12}{med(moves):>26.2f} s{med(moves) / floor:>15.2f}")
+    print(
+        f"Train page rerun idle: {med(idle):.2f} s, while a job trains: {med(busy):.2f} s (busy/idle {med(busy) / med(idle):.2f})"
     )
     print(
-        f"rerun, Train page while a job trains:      {med(busy):6.2f} s   busy/idle = {med(busy) / med(idle):.2f}"
-    )
-    print(f"bare `import tensorflow`:                  {tf_import:6.2f} s")
-    print(
-        f"Train click -> first loss point, warm:     {warm_first_loss:6.2f} s   warm/import = {warm_first_loss / tf_import:.2f}"
+        f"Train click -> first loss point, warm: {warm_first_loss:.2f} s; bare import tensorflow {tf_import:.2f} s (ratio {warm_first_loss / tf_import:.2f})"
     )
     print(f"TensorFlow loaded in the Streamlit process: {tf_in_server}")
 

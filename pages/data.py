@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from core import charts
+from core import charts, fmt
 from core.data import SAMPLE_NAMES, list_samples, load_dataset
 from core.data.summary import stationarity_table, summarize_prices
 from core.errors import UserError
@@ -14,7 +14,13 @@ SOURCES = {"Bundled sample": "sample", "Yahoo Finance": "yahoo", "CSV upload": "
 
 @st.cache_data(show_spinner=False)
 def cached_stationarity(close):
-    return stationarity_table(close)
+    return fmt.table(stationarity_table(close), {"ADF statistic": fmt.num, "p-value": fmt.pvalue})
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_figures(frame):
+    """The two Data charts, built once per dataset (they are the page's largest cost)."""
+    return charts.candlestick_with_volume(frame), charts.differencing_figure(frame["close"])
 
 
 def load(source, ticker, start, end, extras, csv_file=None) -> None:
@@ -82,20 +88,21 @@ for notice in dataset.notices:
     st.info(notice, icon=":material/info:")
 
 frame = dataset.frame
+price_figure, differencing = cached_figures(frame)
 st.subheader(dataset.name)
-st.plotly_chart(charts.candlestick_with_volume(frame), key="price_chart")
+st.plotly_chart(price_figure, key="price_chart")
 
 summary = summarize_prices(frame)
-c = st.columns(6)
-c[0].metric("First date", str(summary["first_date"]))
-c[1].metric("Last date", str(summary["last_date"]))
+c = st.columns(3) + st.columns(3)  # two rows: a date needs a third of the width
+c[0].metric("First date", fmt.date(summary["first_date"]))
+c[1].metric("Last date", fmt.date(summary["last_date"]))
 c[2].metric("Trading days", f"{summary['rows']:,}")
-c[3].metric("Mean daily log return", f"{summary['mean_log_return']:.5f}")
-c[4].metric("SD of daily log return", f"{summary['std_log_return']:.4f}")
+c[3].metric("Mean daily log return", fmt.sig(summary["mean_log_return"]))
+c[4].metric("SD of daily log return", fmt.sig(summary["std_log_return"]))
 c[5].metric(
     "Largest drawdown",
-    f"{summary['max_drawdown']:.1%}",
-    help=f"Trough on {summary['max_drawdown_date']}",
+    fmt.pct(summary["max_drawdown"]),
+    help=f"Trough on {fmt.date(summary['max_drawdown_date'])}",
 )
 
 st.subheader("Stationarity: raw price vs differenced")
@@ -105,7 +112,8 @@ st.caption(
     "on raw prices can look accurate by echoing yesterday's price."
 )
 st.dataframe(cached_stationarity(frame["close"]), width="stretch")
-st.plotly_chart(charts.differencing_figure(frame["close"]), key="diff_chart")
+st.plotly_chart(differencing, key="diff_chart")
 if dataset.extras:
     st.subheader("Columns available for a multivariate model")
-    st.dataframe(frame.tail(5), width="stretch")
+    digits = {c: (lambda v: fmt.num(v, 0)) if "volume" in c else fmt.num for c in frame.columns}
+    st.dataframe(fmt.table(frame.tail(5), digits), width="stretch")

@@ -117,3 +117,47 @@ def chromium_page(tmp_path: Path):
             yield context.pages[0] if context.pages else context.new_page()
         finally:
             context.close()
+
+
+# A page has settled when Streamlit is idle (no "Running" status, no stale element, no
+# skeleton), every Plotly chart has drawn, and the browser's main thread is free: it stays
+# so for QUIET_MS of animation frames none more than FRAME_GAP_MS apart (a busy main thread,
+# parsing or drawing a big chart, shows as a long gap between frames, never as quiet).
+QUIET_MS = 300
+FRAME_GAP_MS = 100
+_SETTLED_JS = """
+async ([heading, quiet, gap]) => {
+  const idle = () => {
+    if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+    if (document.querySelector('[data-stale="true"], [data-testid="stSkeleton"]')) return false;
+    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+      if (!plot.querySelector('.main-svg')) return false;
+    }
+    if (!heading) return true;
+    return [...document.querySelectorAll('h1')].some(h => h.innerText.trim() === heading);
+  };
+  let since = null, previous = performance.now();
+  for (;;) {
+    await new Promise(r => requestAnimationFrame(r));
+    const now = performance.now();
+    const smooth = now - previous <= gap;
+    previous = now;
+    if (!smooth || !idle()) { since = null; continue; }
+    if (since === null) since = now;
+    if (now - since >= quiet) return since;
+  }
+}
+"""
+
+
+def settle_seconds(page, action, heading: str | None = None, ready=None) -> float:
+    """Seconds from `action()` until the page has settled (see _SETTLED_JS), optionally on a
+    page titled `heading`, after `ready()` (a wait for the element that shows the action took
+    effect) returns. The quiet period itself is not counted."""
+    began = page.evaluate("performance.now()")
+    action()
+    page.wait_for_timeout(50)  # let Streamlit receive the rerun before judging idleness
+    if ready is not None:
+        ready()
+    settled = page.evaluate(_SETTLED_JS, [heading, QUIET_MS, FRAME_GAP_MS])
+    return (settled - began) / 1000

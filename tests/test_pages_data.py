@@ -25,7 +25,10 @@ def test_opens_on_data_page_with_the_aapl_sample_chart(app):
     assert labels["First date"] == "2000-03-01" and labels["Trading days"] == "3,270"
     assert "Dataset in use: **AAPL" in app.sidebar.caption[0].value
     table = app.dataframe[0].value
-    assert table.loc["price", "p-value"] > 0.05 and table.loc["first difference", "p-value"] < 0.01
+    assert float(table.loc["price", "p-value"]) > 0.05  # three significant digits at most
+    assert table.loc["first difference", "p-value"] == "< 0.001"  # never 1.7e-13
+    assert list(table["stationary (p < 0.05)"]) == ["no", "yes", "yes"]
+    assert all(len(v) <= 10 for v in labels.values())  # a third of the width holds each card
 
 
 def test_page_does_not_import_tensorflow():
@@ -76,3 +79,31 @@ def test_sample_with_extra_tickers_builds_a_multivariate_dataset(app):
     dataset = app.session_state["dataset"]
     assert dataset.extras == ["MSFT", "^GSPC"]
     assert any("common trading days" in i.value for i in app.info)
+
+
+def test_long_series_are_thinned_for_display_only_with_their_extremes_kept():
+    from core.charts import candlestick_with_volume, differencing_figure
+    from core.charts.common import DISPLAY_POINTS
+    from core.data import load_dataset
+    from tests.helpers import values
+
+    frame = load_dataset("sample", "AAPL").frame  # 3,270 days
+    candles = candlestick_with_volume(frame)
+    assert candles.layout.title.text.startswith("Weekly candles")
+    weekly = candles.data[0]
+    assert len(weekly.x) < 700 and max(weekly.high) == frame["high"].max()  # no peak lost
+    assert sum(candles.data[1].y) == frame["volume"].sum()  # volume summed per week
+    short = candlestick_with_volume(frame.iloc[-200:])
+    assert short.layout.title.text.startswith("Daily candles") and len(short.data[0].x) == 200
+    lines = differencing_figure(frame["close"])
+    for trace, full in zip(lines.data, (frame["close"], frame["close"].diff()), strict=False):
+        shown = values(trace.y)
+        assert len(shown) == DISPLAY_POINTS
+        assert max(shown) == full.max() and min(shown) == full.min()  # spikes stay visible
+
+
+def test_the_server_watches_no_files_and_the_icon_is_local():
+    config = (ROOT / ".streamlit" / "config.toml").read_text()
+    assert 'fileWatcherType = "none"' in config  # no walk of .venv, no inotify overflow
+    page_config = (ROOT / "app.py").read_text().split("set_page_config")[1].splitlines()[0]
+    assert ":material/" not in page_config  # a material page icon is fetched from Google

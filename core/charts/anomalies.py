@@ -5,25 +5,48 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.charts.common import ACTUAL_COLOR, LEGEND_BELOW, NAIVE_COLOR, PALETTE
+from core.charts.common import ACTUAL_COLOR, LEGEND_BELOW, NAIVE_COLOR, PALETTE, thin
 
 
-def anomaly_price_chart(close: pd.Series, anomalous: pd.DatetimeIndex) -> go.Figure:
-    """The price with anomalous days marked."""
+def anomaly_price_chart(
+    close: pd.Series,
+    anomalous: pd.DatetimeIndex,
+    only_autoencoder: pd.DatetimeIndex | None = None,
+    only_zscore: pd.DatetimeIndex | None = None,
+) -> go.Figure:
+    """The price (thinned for display) with the autoencoder's anomalous days marked; with
+    the z-score comparison, the days only the autoencoder flags get their own marker, and
+    the z-score's own top days that the autoencoder missed a third."""
     fig = go.Figure()
+    shown = thin(close)
     fig.add_trace(
-        go.Scatter(x=close.index, y=close, name="close", line=dict(color=ACTUAL_COLOR, width=1))
+        go.Scatter(x=shown.index, y=shown, name="close", line=dict(color=ACTUAL_COLOR, width=1))
     )
-    marked = close.reindex(anomalous)
-    fig.add_trace(
-        go.Scatter(
-            x=marked.index,
-            y=marked,
-            name="anomalous day",
-            mode="markers",
-            marker=dict(color=PALETTE[1], size=9, symbol="x"),
+    only = only_autoencoder if only_autoencoder is not None else pd.DatetimeIndex([])
+    groups = [
+        (
+            "anomalous day (both detectors)" if only_zscore is not None else "anomalous day",
+            anomalous.difference(only),
+            PALETTE[1],
+            "x",
+        ),
+    ]
+    if only_zscore is not None:
+        groups += [
+            ("only the autoencoder", only, PALETTE[3], "diamond"),
+            ("only the z-score", only_zscore, PALETTE[4], "circle-open"),
+        ]
+    for name, days, color, symbol in groups:
+        marked = close.reindex(days)
+        fig.add_trace(
+            go.Scatter(
+                x=marked.index,
+                y=marked,
+                name=name,
+                mode="markers",
+                marker=dict(color=color, size=9, symbol=symbol),
+            )
         )
-    )
     fig.update_layout(
         title="Price with anomalous days",
         height=380,
@@ -39,8 +62,9 @@ def anomaly_score_chart(
 ) -> go.Figure:
     """The day scores over time with the threshold line (log scale: scores span decades)."""
     fig = go.Figure()
+    shown = thin(score)
     fig.add_trace(
-        go.Scatter(x=score.index, y=score, name="score", line=dict(color=PALETTE[0], width=1))
+        go.Scatter(x=shown.index, y=shown, name="score", line=dict(color=PALETTE[0], width=1))
     )
     fig.add_trace(
         go.Scatter(

@@ -6,12 +6,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts.common import NAIVE_COLOR
+from core.charts.common import NAIVE_COLOR, display_candles, thin
 from core.data.frames import log_returns
 
 
 def candlestick_with_volume(frame: pd.DataFrame, title: str = "") -> go.Figure:
-    """Candlestick (adjusted prices) over a volume bar chart, with a range slider."""
+    """Candlestick (adjusted prices) over a volume bar chart, with a range slider. Long
+    ranges are drawn as weekly or monthly candles (the title says which)."""
+    frame, period = display_candles(frame)
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25], vertical_spacing=0.03
     )
@@ -22,7 +24,7 @@ def candlestick_with_volume(frame: pd.DataFrame, title: str = "") -> go.Figure:
             high=frame["high"],
             low=frame["low"],
             close=frame["close"],
-            name="price",
+            name=f"price ({period})",
         ),
         row=1,
         col=1,
@@ -32,8 +34,9 @@ def candlestick_with_volume(frame: pd.DataFrame, title: str = "") -> go.Figure:
         row=2,
         col=1,
     )
+    span = f"{period} candles, {len(frame):,} of them"
     fig.update_layout(
-        title=title,
+        title=f"{title}: {span}" if title else span.capitalize(),
         height=520,
         showlegend=False,
         margin=dict(l=40, r=20, t=40, b=20),
@@ -46,7 +49,8 @@ def candlestick_with_volume(frame: pd.DataFrame, title: str = "") -> go.Figure:
 
 
 def differencing_figure(close: pd.Series) -> go.Figure:
-    """The price beside its first difference and log return: what differencing does."""
+    """The price beside its first difference and log return: what differencing does (each
+    line thinned for display, spikes kept)."""
     fig = make_subplots(
         rows=3,
         cols=1,
@@ -54,12 +58,9 @@ def differencing_figure(close: pd.Series) -> go.Figure:
         vertical_spacing=0.05,
         subplot_titles=("price", "first difference (p_t - p_t-1)", "log return"),
     )
-    fig.add_trace(go.Scatter(x=close.index, y=close, name="price", line_width=1), 1, 1)
-    fig.add_trace(
-        go.Scatter(x=close.index, y=close.diff(), name="first difference", line_width=1), 2, 1
-    )
-    fig.add_trace(
-        go.Scatter(x=close.index, y=log_returns(close), name="log return", line_width=1), 3, 1
-    )
+    lines = {"price": close, "first difference": close.diff(), "log return": log_returns(close)}
+    for row, (name, series) in enumerate(lines.items(), start=1):
+        shown = thin(series)
+        fig.add_trace(go.Scatter(x=shown.index, y=shown, name=name, line_width=1), row, 1)
     fig.update_layout(height=560, showlegend=False, margin=dict(l=40, r=20, t=40, b=20))
     return fig
