@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core import fmt
 from core.baselines import BASELINE_LABELS, BASELINES
 from core.charts import attention_ratio
 from core.config import MODELS, TRANSFORM_LABELS
@@ -57,6 +58,22 @@ METRIC_LABELS = {
     "change_corr": "change corr",
     "dm_pvalue": "DM p-value",
     "up_share": "says up",
+}
+# How each metric column reads on screen (downloads keep the full numbers).
+METRIC_FORMATS = {
+    "rel. MAE": fmt.num,
+    "RMSE": fmt.num,
+    "MAE": fmt.num,
+    "MAPE %": lambda v: fmt.num(v, 2),
+    "MASE": fmt.num,
+    "directional accuracy": fmt.pct,
+    "best lag": lambda v: fmt.text(v if fmt.missing(v) else int(v)),
+    "change corr": fmt.num,
+    "DM p-value": fmt.pvalue,
+    "says up": fmt.pct,
+    "model MAE": fmt.num,
+    "coverage": fmt.pct,
+    "band width": fmt.num,
 }
 # What the ranked table can be ranked by, and which way is better.
 RANK_BY = {"rel_mae": True, "rmse": True, "mae": True, "mase": True, "directional_accuracy": False}
@@ -188,8 +205,8 @@ def band_series(band: dict, step: int = 0, row: int | None = None, index=None):
 def band_caption(band: dict) -> str:
     return (
         f"{band['level']} % prediction interval (conformal, rolling window of recent errors): "
-        f"it held the actual price on {band['coverage']:.1%} of test days (target "
-        f"{band['level']} %), mean width {band['mean_width']:.2f}."
+        f"it held the actual price on {fmt.pct(band['coverage'])} of test days (target "
+        f"{band['level']} %), mean width {fmt.num(band['mean_width'], 2)}."
     )
 
 
@@ -237,6 +254,13 @@ def labelled(table: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns=METRIC_LABELS)
 
 
+def shown(table: pd.DataFrame) -> pd.DataFrame:
+    """A labelled metrics table as text, each column formatted as people read it (core/fmt.py);
+    baseline MAE columns of the by-step table read like the model's."""
+    formats = {c: fmt.num for c in table.columns if c.endswith(" MAE")} | METRIC_FORMATS
+    return fmt.table(table, formats)
+
+
 def describe_run(run: Run) -> str:
     """One line: ticker, target, model, transform, inputs, window, horizon, epochs, status."""
     cfg = run.config
@@ -244,7 +268,7 @@ def describe_run(run: Run) -> str:
     return (
         f"{run.record.data.get('ticker')} {cfg.target}, {MODELS[cfg.model]}, "
         f"{TRANSFORM_LABELS[cfg.transform]}, {inputs}, window {cfg.window}, "
-        f"horizon {cfg.horizon}, {run.record.epochs_run} epochs ({run.status})"
+        f"horizon {cfg.horizon}, {fmt.count(run.record.epochs_run, 'epoch')} ({run.status})"
     )
 
 

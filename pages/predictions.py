@@ -3,7 +3,7 @@ beat the classical baselines?"""
 
 import streamlit as st
 
-from core import charts, report
+from core import charts, fmt, report
 from core.config import INTERVAL_LEVELS, TrainConfig
 from core.evaluation import (
     LAGS,
@@ -28,7 +28,7 @@ chosen = st.multiselect(
     "Runs",
     list(runs),
     default=list(runs)[:1],
-    format_func=lambda i: f"{runs[i].name} ({runs[i].status}, {i})",
+    format_func=lambda i: f"{runs[i].name} ({runs[i].status}, {fmt.when(runs[i].record.created)})",
     help="Pick one run to inspect it, or several to compare them.",
 )
 if not chosen:
@@ -36,15 +36,11 @@ if not chosen:
     st.stop()
 
 
-def one_run(run) -> None:
-    actual, pred, previous = report.run_series(run)
-    st.caption(report.describe_run(run))
-    verdict, sentence = report.verdict_of(run)
-    VERDICT_BOX.get(verdict, st.info)(sentence, icon=":material/gavel:")
-    for warning in run.record.warnings:
-        st.warning(warning, icon=":material/warning:")
-    c1, c2, c3 = st.columns([3, 1, 1])
-    shift = c1.slider(
+@st.fragment
+def lined_up(run, level: int, band: dict | None, rank_by: str) -> None:
+    """The shift slider, the chart and the ranked table: a fragment, so moving the slider
+    redraws only these."""
+    shift = st.slider(
         "Line the prediction up with the actual price k days before (k = 1: an echo of "
         "yesterday lines up)",
         min(LAGS),
@@ -52,29 +48,17 @@ def one_run(run) -> None:
         0,
         key="shift_k",
     )
-    level = c2.radio(
-        "Prediction interval",
-        list(INTERVAL_LEVELS),
-        index=list(INTERVAL_LEVELS).index(run.config.interval_level),
-        format_func=INTERVAL_LEVELS.get,
-        horizontal=True,
-        key="interval_level",
-        help=TrainConfig.spec("interval_level").help,
-    )
-    rank_by = c3.selectbox(
-        "Rank the table by",
-        list(report.RANK_BY),
-        format_func=report.METRIC_LABELS.get,
-        key="rank_by",
-    )
-    shifted = shift_prediction(pred, shift)
-    band = report.run_band(run, level)
+    pred, previous = report.run_series(run)[1:]
     lines = None
     if band is not None and shift == 0:
         lines = (*report.band_series(band, index=pred.index), f"{level} % interval")
     chart = charts.predictions_chart(
         run.predictions["actual"],
-        {"prediction" if shift == 0 else f"prediction shifted {shift:+d} d": shifted},
+        {
+            "prediction" if shift == 0 else f"prediction shifted {shift:+d} d": shift_prediction(
+                pred, shift
+            )
+        },
         previous,
         title="Test period: actual vs predicted price",
         baselines=report.baseline_lines(run),
@@ -86,11 +70,37 @@ def one_run(run) -> None:
         + "Click a name in the legend to show or hide a line: drift, ARIMA and ETS start hidden."
     )
     table = report.ranked_table(run, shift, rank_by)
-    formats = {c: st.column_config.NumberColumn(format="%.4f") for c in table.columns[1:]}
-    st.dataframe(table, width="stretch", key="metrics_table", column_config=formats)
+    st.dataframe(report.shown(table), width="stretch", key="metrics_table")
     if shift:
         st.warning(report.shift_note(shift), icon=":material/visibility:")
     st.caption(" ".join([report.RANKED_NOTE, report.MASE_NOTE, report.DIRECTION_NOTE]))
+
+
+def one_run(run) -> None:
+    actual, pred, previous = report.run_series(run)
+    st.caption(report.describe_run(run))
+    verdict, sentence = report.verdict_of(run)
+    VERDICT_BOX.get(verdict, st.info)(sentence, icon=":material/gavel:")
+    for warning in run.record.warnings:
+        st.warning(warning, icon=":material/warning:")
+    c1, c2 = st.columns(2)
+    level = c1.radio(
+        "Prediction interval",
+        list(INTERVAL_LEVELS),
+        index=list(INTERVAL_LEVELS).index(run.config.interval_level),
+        format_func=INTERVAL_LEVELS.get,
+        horizontal=True,
+        key="interval_level",
+        help=TrainConfig.spec("interval_level").help,
+    )
+    rank_by = c2.selectbox(
+        "Rank the table by",
+        list(report.RANK_BY),
+        format_func=report.METRIC_LABELS.get,
+        key="rank_by",
+    )
+    band = report.run_band(run, level)
+    lined_up(run, level, band, rank_by)
 
     st.subheader("Lag diagnostic: is the prediction just yesterday's price?")
     diag = lag_diagnostic(actual, pred)
@@ -100,8 +110,8 @@ def one_run(run) -> None:
     st.subheader("In change space")
     skill = change_skill(run.predictions["actual"], pred, previous)
     c1, c2 = st.columns(2)
-    c1.metric("corr(predicted change, actual change)", f"{skill['change_corr']:.3f}")
-    c2.metric("Directional accuracy of changes", f"{skill['change_directional_accuracy']:.1%}")
+    c1.metric("corr(predicted change, actual change)", fmt.num(skill["change_corr"]))
+    c2.metric("Directional accuracy of changes", fmt.pct(skill["change_directional_accuracy"]))
     changes = run.predictions["actual_change"], run.predictions["predicted_change"]
     c1, c2 = st.columns(2)
     c1.plotly_chart(charts.change_series_chart(*changes), key="change_series")
@@ -113,10 +123,10 @@ def one_run(run) -> None:
         multi_step_section(run, band)
     if "future" in run.arrays:
         future_section(run, actual, level)
-    export = run.predictions.assign(prediction_shifted=shifted.reindex(run.predictions.index))
+    export = run.predictions
     if band is not None:
         export = export.assign(lower=band["lower"][:, 0], upper=band["upper"][:, 0])
-    downloads(run, export, table)
+    downloads(run, export, lambda: report.ranked_table(run, 0, rank_by))
 
 
 if len(chosen) == 1:

@@ -52,30 +52,41 @@ def pred_chart(at) -> dict:
     return figure_of(next(c for c in at.get("plotly_chart") if "pred_chart" in c.proto.id))
 
 
+def number(text: str) -> float:
+    return float(text.replace(",", "").replace(" %", ""))
+
+
 def test_one_run_metrics_table_and_shift_slider(two_runs):
     at = open_page([two_runs[0]])
     table = at.dataframe[0].value
     assert set(table.index) == {"model"} | BASELINE_ROWS
-    assert list(table["rel. MAE"]) == sorted(table["rel. MAE"])  # ranked, best first
-    assert table.loc["naive (tomorrow = today)", "rel. MAE"] == 1.0
+    rel = [number(v) for v in table["rel. MAE"] if v != "–"]
+    assert rel == sorted(rel)  # ranked, best first
+    assert table.loc["naive (tomorrow = today)", "rel. MAE"] == "1.000"
     run = RunStore().get(two_runs[0])
-    assert table.loc["model", "RMSE"] == pytest.approx(run.metrics["rmse"])
-    assert table.loc["ARIMA", "rel. MAE"] == pytest.approx(run.record.baselines["arima"]["rel_mae"])
+    assert table.loc["model", "RMSE"] == f"{run.metrics['rmse']:,.3f}"
+    assert number(table.loc["ARIMA", "rel. MAE"]) == pytest.approx(
+        run.record.baselines["arima"]["rel_mae"], abs=5e-4
+    )
     assert table.loc["model", "verdict"] == run.record.verdict
+    assert table.loc["model", "directional accuracy"].endswith(" %")  # a share reads as percent
+    assert "None" not in table.to_numpy() and "nan" not in table.to_numpy()
+    assert table.loc["always up (direction only)", "DM p-value"] == "–"  # not "nan"
     rmse0 = table.loc["model", "RMSE"]
     at.slider(key="shift_k").set_value(-1).run()
     assert not at.exception
     rmse1 = at.dataframe[0].value.loc[shift_label(-1), "RMSE"]
-    assert rmse1 != pytest.approx(rmse0)
+    assert rmse1 != rmse0
     traces = pred_chart(at)["data"]
-    assert [t["name"] for t in traces] == [
-        "actual",
+    assert [t["name"] for t in traces] == [  # the actual price last: drawn on top
         "naive (tomorrow = today)",
         "drift (naive + mean training change)",
         "ARIMA",
         "exponential smoothing (ETS)",
         "prediction shifted -1 d",
+        "actual",
     ]
+    assert traces[-1]["legendrank"] < traces[0]["legendrank"]  # ... and first in the legend
     hidden = [t["name"] for t in traces if t.get("visible") == "legendonly"]
     assert hidden == [
         "drift (naive + mean training change)",
@@ -94,7 +105,7 @@ def test_the_band_surrounds_the_prediction_and_follows_the_level(two_runs):
     assert all(lo <= p <= hi for lo, p, hi in zip(lower, pred, upper, strict=True))
     run = RunStore().get(two_runs[0])
     caption = next(c.value for c in at.caption if "prediction interval" in c.value)
-    assert f"{run.record.intervals['coverage']:.1%}" in caption
+    assert f"{100 * run.record.intervals['coverage']:.1f} %" in caption
     width90 = sum(u - lo for u, lo in zip(upper, lower, strict=True))
     at.radio(key="interval_level").set_value(80).run()
     traces = pred_chart(at)["data"]
@@ -102,8 +113,8 @@ def test_the_band_surrounds_the_prediction_and_follows_the_level(two_runs):
     upper, lower = (values(t["y"]) for t in traces[:2])
     assert sum(u - lo for u, lo in zip(upper, lower, strict=True)) < width90
     at.selectbox(key="rank_by").set_value("directional_accuracy").run()
-    ranked = at.dataframe[0].value["directional accuracy"].dropna()
-    assert list(ranked) == sorted(ranked, reverse=True)
+    ranked = [number(v) for v in at.dataframe[0].value["directional accuracy"] if v != "–"]
+    assert ranked == sorted(ranked, reverse=True)
 
 
 def test_seq2seq_attention_run_shows_horizon_and_heatmap(two_runs):
@@ -114,7 +125,9 @@ def test_seq2seq_attention_run_shows_horizon_and_heatmap(two_runs):
     by_step = next(d.value for d in at.dataframe if "model MAE" in d.value.columns)
     assert list(by_step.index) == [1, 2, 3]
     assert {"model MAE", "naive MAE", "ARIMA MAE", "coverage", "band width"} <= set(by_step.columns)
-    assert list(by_step["band width"]) == sorted(by_step["band width"])  # wider with h
+    widths = [number(v) for v in by_step["band width"]]
+    assert widths == sorted(widths)  # wider with h
+    assert all(v.endswith(" %") for v in by_step["coverage"])
     assert any("predicts changes" in c.value for c in at.caption)
 
 
@@ -124,12 +137,23 @@ def test_two_runs_compare_side_by_side(two_runs):
     assert list(table.index) == ["naive (tomorrow = today)", "uni raw", "multi diff attention"]
     assert {"RMSE", "MASE", "best lag", "change corr"} <= set(table.columns)
     compare = figure_of(next(c for c in at.get("plotly_chart") if "compare_chart" in c.proto.id))
-    assert [t["name"] for t in compare["data"]] == [
-        "actual",
+    traces = compare["data"]
+    assert [t["name"] for t in traces] == [
         "naive (tomorrow = today)",
         "uni raw",
         "multi diff attention",
+        "actual",
     ]
+    styles = {(t["line"]["color"], t["line"].get("dash", "solid")) for t in traces}
+    assert len(styles) == 4  # no two lines look alike
+    loss = figure_of(next(c for c in at.get("plotly_chart") if "compare_loss" in c.proto.id))
+    assert {t["name"] for t in loss["data"] if t.get("showlegend") is not False} == {
+        "train",
+        "validation",
+    }
+    firsts = [values(t["y"])[0] for t in loss["data"] if t["name"] == "train"]
+    assert firsts == [pytest.approx(1.0)] * 2  # each run's curve divided by its first epoch
+    assert any("different units" in c.value for c in at.caption)
 
 
 def test_no_runs_says_what_to_do(workspace):

@@ -4,6 +4,8 @@ come from core/report.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -41,12 +43,7 @@ def multi_step_section(run, band: dict | None) -> None:
         charts.horizon_error_chart(errors, report.naive_horizon_errors(run)), key="horizon_errors"
     )
     if run.record.by_step:
-        st.dataframe(
-            report.by_step_table(run),
-            key="by_step",
-            width="stretch",
-            column_config={"coverage": st.column_config.NumberColumn(format="percent")},
-        )
+        st.dataframe(report.shown(report.by_step_table(run)), key="by_step", width="stretch")
     if view["attention"] is not None:
         st.plotly_chart(
             charts.attention_heatmap(view["attention"], view["input_dates"]), key="attention"
@@ -67,14 +64,18 @@ def future_section(run, actual: pd.Series, level: int) -> None:
     st.plotly_chart(chart, key="future_chart")
 
 
-def downloads(run, export: pd.DataFrame, table: pd.DataFrame) -> None:
+def downloads(run, export: pd.DataFrame, table: Callable[[], pd.DataFrame]) -> None:
+    """The CSV files, made only when a button is clicked (full numbers, not the display text)."""
     c1, c2 = st.columns(2)
     csv = "text/csv"
     c1.download_button(
-        "Download predictions (CSV)", export.to_csv().encode(), f"{run.id}-predictions.csv", csv
+        "Download predictions (CSV)",
+        lambda: export.to_csv().encode(),
+        f"{run.id}-predictions.csv",
+        csv,
     )
     c2.download_button(
-        "Download metrics (CSV)", table.to_csv().encode(), f"{run.id}-metrics.csv", csv
+        "Download metrics (CSV)", lambda: table().to_csv().encode(), f"{run.id}-metrics.csv", csv
     )
 
 
@@ -91,7 +92,7 @@ def compare_runs(selected) -> None:
     )
     st.plotly_chart(chart, key="compare_chart")
     comparison = report.comparison_table(selected)
-    st.dataframe(comparison, width="stretch", key="compare_table")
+    st.dataframe(report.shown(comparison), width="stretch", key="compare_table")
     if not report.same_test_days(selected):
         st.warning(
             "These runs have different test periods; naive is shown for the first run's days."
@@ -100,6 +101,14 @@ def compare_runs(selected) -> None:
     st.subheader("Loss curves")
     histories = {run.name: run.history for run in selected}
     st.plotly_chart(charts.loss_curves_side_by_side(histories), key="compare_loss")
+    st.caption(
+        "Each run's losses are divided by its own first-epoch training loss: runs with "
+        "different transforms or scalings measure loss in different units, so only how far "
+        "each curve falls compares, not its height."
+    )
     st.download_button(
-        "Download comparison (CSV)", comparison.to_csv().encode(), "comparison.csv", "text/csv"
+        "Download comparison (CSV)",
+        lambda: comparison.to_csv().encode(),
+        "comparison.csv",
+        "text/csv",
     )

@@ -37,6 +37,11 @@ def band_traces(lower: pd.Series, upper: pd.Series, name: str) -> list[go.Scatte
     ]
 
 
+# Each model line has its own colour and dash, so lines that nearly coincide (a differenced
+# model hugs naive) stay apart; the actual price is drawn last, on top of them all.
+DASHES = ["solid", "dash", "dashdot", "longdash", "longdashdot", "dot"]
+
+
 def predictions_chart(
     actual: pd.Series,
     predictions: dict[str, pd.Series],
@@ -47,20 +52,19 @@ def predictions_chart(
 ) -> go.Figure:
     """Actual prices, one line per model, naive persistence (optional), the prediction
     interval (optional: lower, upper, name) and baseline lines that start hidden: click a
-    name in the legend to show one."""
+    name in the legend to show one. The legend lists actual first; the actual line is
+    drawn last, so no model line hides it."""
     fig = go.Figure()
     if band is not None:
         fig.add_traces(band_traces(*band))
-    fig.add_trace(
-        go.Scatter(x=actual.index, y=actual, name="actual", line=dict(color=ACTUAL_COLOR, width=2))
-    )
     if naive is not None:
         fig.add_trace(
             go.Scatter(
                 x=naive.index,
                 y=naive,
                 name="naive (tomorrow = today)",
-                line=dict(color=NAIVE_COLOR, dash="dot"),
+                line=dict(color=NAIVE_COLOR, dash="dot", width=2),
+                legendrank=2,
             )
         )
     for i, (name, series) in enumerate((baselines or {}).items()):
@@ -71,6 +75,7 @@ def predictions_chart(
                 name=name,
                 visible="legendonly",
                 line=dict(color=PALETTE[(i + 2) % len(PALETTE)], dash="dash", width=1),
+                legendrank=3,
             )
         )
     for i, (name, series) in enumerate(predictions.items()):
@@ -79,9 +84,20 @@ def predictions_chart(
                 x=series.index,
                 y=series,
                 name=name,
-                line=dict(color=PALETTE[i % len(PALETTE)], width=1.5),
+                line=dict(color=PALETTE[i % len(PALETTE)], dash=DASHES[i % len(DASHES)], width=1.5),
+                opacity=0.9,
+                legendrank=4,
             )
         )
+    fig.add_trace(
+        go.Scatter(
+            x=actual.index,
+            y=actual,
+            name="actual",
+            line=dict(color=ACTUAL_COLOR, width=2),
+            legendrank=1,
+        )
+    )
     fig.update_layout(
         title=title,
         height=430,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -62,33 +63,35 @@ def loss_curves(
 
 
 def loss_curves_side_by_side(histories: dict[str, pd.DataFrame]) -> go.Figure:
+    """One panel per run, train and validation loss each divided by the run's first-epoch
+    training loss: runs with different transforms or scalings have losses in different
+    units, so only the shape (how far each fell) compares."""
     fig = make_subplots(
         rows=1, cols=max(len(histories), 1), subplot_titles=list(histories), shared_yaxes=True
     )
-    for i, (name, frame) in enumerate(histories.items()):
-        fig.add_trace(
-            go.Scatter(
-                x=frame["epoch"],
-                y=frame["loss"],
-                name=f"{name}: train",
-                line_color=PALETTE[0],
-                showlegend=i == 0,
-                legendgroup="train",
-            ),
-            1,
-            i + 1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=frame["epoch"],
-                y=frame["val_loss"],
-                name=f"{name}: validation",
-                line_color=PALETTE[1],
-                showlegend=i == 0,
-                legendgroup="val",
-            ),
-            1,
-            i + 1,
-        )
-    fig.update_layout(height=300, margin=dict(l=40, r=20, t=50, b=30), showlegend=False)
+    for i, frame in enumerate(histories.values()):
+        first = frame["loss"].iloc[0] if len(frame) else 1.0
+        first = first if first and np.isfinite(first) else 1.0
+        for column, label, color in (
+            ("loss", "train", PALETTE[0]),
+            ("val_loss", "validation", PALETTE[1]),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=frame["epoch"],
+                    y=frame[column] / first,
+                    name=label,
+                    line_color=color,
+                    showlegend=i == 0,
+                    legendgroup=label,
+                ),
+                1,
+                i + 1,
+            )
+    fig.update_layout(
+        height=320,
+        margin=dict(l=40, r=20, t=50, b=30),
+        yaxis_title="loss ÷ first-epoch train loss",
+        legend=LEGEND_BELOW,
+    )
     return fig
