@@ -139,17 +139,21 @@ def cmd_train(args) -> dict:
     ]
     validate_config(config, dataset.frame)
     manager = JobManager(args.workspace)
-    return _run_job(manager, "forecast", dataset, config.to_dict(), config.name or dataset.name)
+    from core.forecast import default_run_name
+
+    label = config.name or default_run_name(config, dataset.describe())
+    return _run_job(manager, "forecast", dataset, config.to_dict(), label)
 
 
 def cmd_anomalies(args) -> dict:
-    from core.anomaly import top_anomalies
+    from core.anomaly import default_detector_name, top_anomalies
 
     dataset = _dataset(args)
     config = settings_from_args(AnomalyConfig, args)
     validate_config(config, dataset.frame)
     manager = JobManager(args.workspace)
-    result = _run_job(manager, "anomaly", dataset, config.to_dict(), f"{dataset.ticker} anomalies")
+    label = default_detector_name(config, dataset.describe())
+    result = _run_job(manager, "anomaly", dataset, config.to_dict(), label)
     run = RunStore(args.workspace).get(result["run_id"])
     top = top_anomalies(run, config.percentile, limit=args.top)
     return {

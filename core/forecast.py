@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from core.config import TrainConfig
+from core.config import MODELS, TRANSFORM_LABELS, TrainConfig
 from core.errors import UserError
 from core.fitting import fit_model, record_of_fit, seed_everything
 from core.runs import RunStore
@@ -75,10 +75,13 @@ def train_forecaster(
     checkpoint=None,
     bounds: list[tuple[int, int]] | None = None,
     tags: dict | None = None,
+    run_id: str = "",
+    name: str = "",
 ) -> dict:
     """Train one forecaster, save the run, return the summary the CLI prints. `bounds`
     fixes the split (a backtest fold); `tags` are kept with the run (sweep, fold);
-    `checkpoint` keeps each epoch on disk and resumes from it (core/checkpoint.py)."""
+    `checkpoint` keeps each epoch on disk and resumes from it (core/checkpoint.py); a job
+    passes its own id and name, so the saved run has the id and name shown while it ran."""
     from core.models import build_forecaster
 
     started = time.monotonic()
@@ -91,7 +94,7 @@ def train_forecaster(
         raise UserError("The model predicted non-finite values; try a lower learning rate.")
     dates = data.split_dates()
     scores = score_run(data.levels, predictions, arrays, dates["train"], config.interval_level)
-    name = config.name or default_run_name(config, data_desc)
+    name = name or config.name or default_run_name(config, data_desc)
     record = record_of_fit(
         "forecast",
         name,
@@ -108,6 +111,7 @@ def train_forecaster(
         intervals=scores.intervals,
         warnings=data.warnings,
         tags=tags or {},
+        id=run_id,
     )
     store.save(record, {"predictions": predictions}, frame, arrays, model=model)
     return {
@@ -126,8 +130,13 @@ def train_forecaster(
 
 
 def default_run_name(config: TrainConfig, data_desc: dict) -> str:
-    inputs = "multi" if config.multivariate else "uni"
-    return f"{data_desc.get('ticker', '?')} {config.model} {config.transform} {inputs} w{config.window}"
+    """'AAPL LSTM, first difference, univariate, window 60' (the job manager numbers
+    repeats)."""
+    inputs = "multivariate" if config.multivariate else "univariate"
+    return (
+        f"{data_desc.get('ticker', '?')} {MODELS[config.model]}, "
+        f"{TRANSFORM_LABELS[config.transform]}, {inputs}, window {config.window}"
+    )
 
 
 def repredict(run_id: str, store: RunStore) -> pd.DataFrame:

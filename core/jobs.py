@@ -42,7 +42,7 @@ from core.jobstate import (
     snapshot,
     started_at,
 )
-from core.runs import RunStore
+from core.runs import RunStore, unique_name
 from core.worker import EVENT_PREFIX, spawn_standby, spawn_worker
 from core.workspace import read_json, workspace_dir, write_json
 
@@ -93,8 +93,10 @@ class JobManager:
         label: str,
         resume: dict | None = None,
     ) -> Job:
-        """Queue a job; it starts as soon as a slot is free. `resume`: {from: job id,
-        mode: resume | save} carries on from an interrupted job's kept epochs."""
+        """Queue a job; it starts as soon as a slot is free. `label` becomes the saved run's
+        name, numbered ("... (2)") if a saved run or a waiting job has it; the job's id
+        becomes the run's id. `resume`: {from: job id, mode: resume | save} carries on from
+        an interrupted job's kept epochs."""
         with self._lock:
             active = sum(j.active for j in self._jobs.values())
         if active >= MAX_ACTIVE:
@@ -102,7 +104,10 @@ class JobManager:
                 f"The queue is full: {active} jobs are queued or running, the most this "
                 "server takes. Wait for one to finish, or cancel one."
             )
-        job_id = RunStore.new_id()
+        with self._lock:  # a default name that no saved run or waiting job has yet
+            taken = {j.label for j in self._jobs.values() if j.active}
+        label = unique_name(label, taken | RunStore(self.root).names())
+        job_id = RunStore.new_id()  # the saved run gets the same id
         job_dir = self.jobs_dir / job_id
         job_dir.mkdir(parents=True)
         frame.to_parquet(job_dir / "dataset.parquet")

@@ -107,11 +107,14 @@ class Job:
         return self.result.get("run_id")
 
     def eta_seconds(self) -> float | None:
-        """Time left at the mean pace so far (at most: early stopping may end sooner)."""
-        if not self.history or self.status != "running":
+        """Time left at the mean pace so far, from the batches done (so within the first
+        epoch too); None before the first batch. At most: early stopping may end sooner."""
+        if self.status != "running":
             return None
         done = len(self.history) + self.batch / max(self.batches, 1)  # epochs, fractional
-        pace = self.elapsed / max(done - self.resumed_at, 1e-9)  # this job's own epochs
+        if done - self.resumed_at <= 0:
+            return None
+        pace = self.elapsed / (done - self.resumed_at)  # this job's own epochs
         return pace * max(self.total_epochs - done, 0.0)
 
 

@@ -22,26 +22,28 @@ import numpy as np
 import pandas as pd
 
 from core.baselines import BASELINES
-from core.config import CONFIGS
+from core.config import CONFIGS, MODELS, TRANSFORM_LABELS
 from core.damage import META, run_damage
 from core.errors import UserError
 from core.workspace import atomic_write_bytes, workspace_dir
 
+# What decides things first (the verdict and the errors against naive), then what the run
+# was, then when; the id last.
 TABLE_COLUMNS = [
-    "id",
     "name",
-    "date",
-    "ticker",
-    "inputs",
-    "transform",
-    "model",
-    "status",
     "verdict",
     "rel. MAE",
     "best baseline",
     "its rel. MAE",
-    "test RMSE",
     "MASE",
+    "test RMSE",
+    "model",
+    "transform",
+    "inputs",
+    "ticker",
+    "status",
+    "saved",
+    "id",
 ]
 _ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 
@@ -261,7 +263,7 @@ class RunStore:
         return sorted(found, key=lambda r: r.record.created, reverse=True)
 
     def table(self, kind: str | None = "forecast") -> pd.DataFrame:
-        """Name, date, ticker, uni/multi, transform, model, status, test RMSE and MASE."""
+        """One row per run (TABLE_COLUMNS), newest first; model and transform by label."""
         rows = []
         for run in self.runs(kind):
             forecast = run.kind == "forecast"
@@ -270,13 +272,13 @@ class RunStore:
                 {
                     "id": run.id,
                     "name": run.name,
-                    "date": run.record.created[:16].replace("T", " "),
+                    "saved": run.record.created[:16].replace("T", " "),
                     "ticker": run.record.data.get("ticker", ""),
                     "inputs": ("multivariate" if cfg.multivariate else "univariate")
                     if forecast
                     else "",
-                    "transform": cfg.transform if forecast else "",
-                    "model": cfg.model if forecast else "autoencoder",
+                    "transform": TRANSFORM_LABELS[cfg.transform] if forecast else "",
+                    "model": MODELS[cfg.model] if forecast else "LSTM autoencoder",
                     "status": run.status,
                     "verdict": run.record.verdict,
                     "rel. MAE": run.metrics.get("rel_mae"),
@@ -286,6 +288,10 @@ class RunStore:
                 }
             )
         return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+    def names(self) -> set[str]:
+        """The names of every listed run (each kind)."""
+        return {run.name for run in self.runs()}
 
     def rename(self, run_id: str, name: str) -> Run:
         name = str(name).strip()
@@ -303,6 +309,16 @@ class RunStore:
         trash = self.dir / f".trash-{run_id}"
         os.rename(path, trash)  # gone from listings at once, even if the removal is cut short
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def unique_name(base: str, taken: set[str]) -> str:
+    """`base`, or `base (2)`, `base (3)`, ... : the first that no run or job has yet."""
+    base = base.strip()[:100]
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base} ({n})"
+    return name
 
 
 def best_baseline(run: Run) -> tuple[str, float | None]:

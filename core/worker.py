@@ -59,8 +59,8 @@ def spawn_standby(jobs_dir: Path) -> tuple[subprocess.Popen, Path]:
 
 def job_kinds() -> dict:
     """What the worker runs for each kind (the settings class is core.config.CONFIGS[kind]).
-    Each takes (frame, data description, settings, store, emit, should_stop, checkpoint)
-    and returns the summary the CLI prints."""
+    Each takes (frame, data description, settings, store, emit, should_stop, checkpoint,
+    run_id, name) and returns the summary the CLI prints."""
     from core.anomaly import train_anomaly_detector
     from core.forecast import train_forecaster
 
@@ -107,7 +107,17 @@ def run_worker(job_dir: Path) -> int:
         checkpoint = checkpointer_for(job_dir, job, config.epochs)
         train = job_kinds()[job["kind"]]
         store = RunStore(job["workspace"])
-        result = train(frame, job["data"], config, store, emit, should_stop, checkpoint=checkpoint)
+        result = train(
+            frame,
+            job["data"],
+            config,
+            store,
+            emit,
+            should_stop,
+            checkpoint=checkpoint,
+            run_id=job_dir.name,  # one id from submit to saved run
+            name=job.get("label", ""),
+        )
     except UserError as exc:
         return _failed(job_dir, emit, str(exc), 2)
     except Exception as exc:  # noqa: BLE001 - reported to the page, never lost

@@ -5,8 +5,10 @@ Labels, defaults and limits of every setting come from TrainConfig (core/config.
 
 import streamlit as st
 
+from core import fmt
 from core.config import SEQ2SEQ_HORIZON, TrainConfig
 from core.errors import UserError
+from core.forecast import default_run_name
 from core.windows import validate_config
 from ui import damaged_runs, manager, run_store, setting_input, share_slider, show_error
 from ui.jobs import follow, live_job_panel
@@ -98,8 +100,7 @@ def configure_and_start() -> None:
     if st.button("Start training", type="primary", icon=":material/play_arrow:"):
         try:
             validate_config(config, frame)
-            inputs = "multi" if config.multivariate else "uni"
-            label = config.name or f"{dataset.ticker} {config.model} {config.transform} {inputs}"
+            label = config.name or default_run_name(config, dataset.describe())
             job = manager().submit("forecast", frame, dataset.describe(), config.to_dict(), label)
             follow("forecast", job.id)
         except UserError as exc:
@@ -123,15 +124,8 @@ table = store.table()
 if table.empty:
     st.caption("No saved runs yet.")
     st.stop()
-st.dataframe(
-    table,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "test RMSE": st.column_config.NumberColumn(format="%.4f"),
-        "MASE": st.column_config.NumberColumn(format="%.3f"),
-    },
-)
+numbers = dict.fromkeys(["rel. MAE", "its rel. MAE", "MASE", "test RMSE"], fmt.num)
+st.dataframe(fmt.table(table, numbers), hide_index=True, width="stretch", key="saved_runs")
 with st.expander("Rename or delete a run"):
     names = dict(zip(table["id"], table["name"], strict=True))
     run_id = st.selectbox("Run", list(names), format_func=lambda i: f"{names[i]} ({i})")

@@ -109,14 +109,22 @@ def test_jobs_queue_one_at_a_time_and_a_queued_job_can_be_cancelled(workspace):
         "forecast", data.frame, data.describe(), tiny_config(epochs=1).to_dict(), "b"
     )
     third = manager.submit(
-        "forecast", data.frame, data.describe(), tiny_config(epochs=1).to_dict(), "c"
+        "forecast", data.frame, data.describe(), tiny_config(epochs=1).to_dict(), "a"
     )
     assert [j.status for j in manager.jobs()] == ["running", "queued", "queued"]
+    assert third.label == "a (2)"  # a name no waiting job has
     manager.stop(third.id)
     assert manager.wait(first.id, timeout=120).status == "finished"
     assert manager.wait(second.id, timeout=120).status == "finished"
     assert manager.get(third.id).status == "cancelled"
-    assert len(RunStore().runs()) == 2
+    runs = {run.id: run.name for run in RunStore().runs()}
+    assert runs == {first.id: "a", second.id: "b"}  # one id from submit to saved run
+    again = manager.submit(
+        "forecast", data.frame, data.describe(), tiny_config(epochs=1).to_dict(), "a"
+    )
+    assert again.label == "a (2)"  # nor any saved run
+    manager.stop(again.id)
+    manager.wait(again.id, timeout=120)
 
 
 def test_worker_failure_is_reported_not_lost(workspace):

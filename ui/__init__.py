@@ -80,13 +80,6 @@ def share_slider(where, cls: type[Settings], name: str, **kwargs) -> float:
     return percent / 100
 
 
-def fmt_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
 def damaged_runs(store: RunStore) -> None:
     """Damaged run folders, each with why, and a way to delete them; the rest work as usual."""
     damaged = store.damaged()

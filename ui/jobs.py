@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import charts
+from core import charts, fmt
 from core.errors import UserError
-from ui import fmt_seconds, manager, show_error
+from ui import manager, show_error
 
 POLL_SECONDS = 1.0
 MINE = "my_jobs"  # this browser session's job ids
@@ -83,7 +83,10 @@ def live_job_panel(kind: str) -> None:
     Redraws itself every second inside a fragment while a job is queued or running, so
     clicks elsewhere neither stop nor restart training; leaving and coming back resumes it.
     """
-    active_at_start = any(j.active for j in manager().jobs() if j.kind == kind)
+    jobs_now = [j for j in manager().jobs() if j.kind == kind]
+    active_at_start = any(j.active for j in jobs_now)
+    saved_key = f"saved_jobs_{kind}"  # the jobs whose run this page run already lists
+    st.session_state[saved_key] = {j.id for j in jobs_now if j.run_id}
 
     @st.fragment(run_every=POLL_SECONDS if active_at_start else None)
     def panel() -> None:
@@ -111,11 +114,12 @@ def live_job_panel(kind: str) -> None:
         cols = st.columns([2, 1, 1, 1])
         cols[0].markdown(f"**{job.label}**: {job.status}")
         cols[1].metric("Epoch", f"{done}/{job.total_epochs}")
-        cols[2].metric("Elapsed", fmt_seconds(job.elapsed))
+        cols[2].metric("Elapsed", fmt.duration(job.elapsed))
+        eta = job.eta_seconds()
         cols[3].metric(
             "Time left",
-            fmt_seconds(job.eta_seconds()),
-            help="At most; early stopping may end sooner.",
+            "estimating…" if eta is None and job.status == "running" else fmt.duration(eta),
+            help="At most; early stopping may end sooner. Estimated from the batches done.",
         )
         if job.status == "running":
             frac = (done + job.batch / max(job.batches, 1)) / max(job.total_epochs, 1)
@@ -141,8 +145,10 @@ def live_job_panel(kind: str) -> None:
             st.success(result_sentence(job), icon=":material/check_circle:")
         elif job.status == "resumed":
             st.caption(f"Resumed as job {job.result.get('by', '?')}.")
-        # When the last active job ends, rerun the page once: polling stops, saved runs refresh.
-        if active_at_start and not any(j.active for j in all_jobs):
+        # When a job saves its run, or the last active job ends, rerun the page once: the
+        # saved runs below list the new run (also while the next job trains), polling stops.
+        newly_saved = {j.id for j in all_jobs if j.run_id} - st.session_state[saved_key]
+        if newly_saved or (active_at_start and not any(j.active for j in all_jobs)):
             st.rerun()
 
     panel()
@@ -150,11 +156,13 @@ def live_job_panel(kind: str) -> None:
 
 def result_sentence(job) -> str:
     r = job.result
-    head = f"Saved run {job.run_id} ({job.status}, {r['epochs_run']} epochs, {r['seconds']:.1f} s)."
+    epochs = fmt.count(r["epochs_run"], "epoch")
+    head = f"Saved run {job.run_id} ({job.status}, {epochs}, {fmt.duration(r['seconds'])})."
     if "metrics" in r:
         m, n = r["metrics"], r["naive"]
         return (
-            f"{head} Verdict: {r.get('verdict', '?')} (relative MAE {m.get('rel_mae', float('nan')):.3f}). "
-            f"Test RMSE {m['rmse']:.3f} vs naive {n['rmse']:.3f}. Open Predictions to see why."
+            f"{head} Verdict: {r.get('verdict', '?')} (relative MAE {fmt.num(m.get('rel_mae'))}). "
+            f"Test RMSE {fmt.num(m['rmse'])} vs naive {fmt.num(n['rmse'])}. Open Predictions to "
+            "see why."
         )
-    return f"{head} Threshold {r['threshold']:.3f}."
+    return f"{head} Threshold {fmt.sig(r['threshold'])}."
