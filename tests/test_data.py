@@ -327,6 +327,39 @@ def test_multivariate_dataset_aligns_on_common_dates_and_counts_drops():
     assert not dataset.frame.isna().any().any()
 
 
+def later_csv(start: str, end: str) -> io.StringIO:
+    """A Yahoo-style CSV of a made-up series on business days from start to end."""
+    days = pd.bdate_range(start, end)
+    close = 100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, len(days))))
+    frame = pd.DataFrame(
+        {"Date": days.strftime("%Y-%m-%d"), "Open": close, "High": close, "Low": close}
+        | {"Close": close, "Volume": 1000}
+    )
+    return io.StringIO(frame.to_csv(index=False))
+
+
+def test_inputs_that_do_not_overlap_are_named_with_their_dates(workspace):
+    # the bundled MSFT sample ends on 2013-03-01; this CSV starts after it
+    csv = later_csv("2013-06-03", "2016-12-30")
+    with pytest.raises(UserError) as error:
+        load_dataset("csv", "MINE", extras=["MSFT"], csv_file=csv)
+    message = str(error.value)
+    assert "MINE (CSV) runs from 2013-06-03 to 2016-12-30" in message
+    assert "MSFT (bundled sample) runs from 2000-03-01 to 2013-03-01" in message
+    assert "do not overlap at all" in message and "Drop MSFT" in message
+    assert "Widen the date range" not in message  # not the old, wrong hint
+
+
+def test_inputs_that_barely_overlap_are_warned_about_with_the_overlap():
+    csv = later_csv("2013-01-02", "2016-12-30")
+    dataset = load_dataset("csv", "MINE", extras=["MSFT"], csv_file=csv)
+    assert len(dataset.frame) == 41
+    assert any(
+        "overlap only from 2013-01-02 to 2013-03-01: 41 common trading days" in w
+        for w in dataset.warnings
+    )
+
+
 def test_build_dataset_ignores_the_target_as_its_own_extra():
     main = load_prices("sample", "IBM")
     dataset = build_dataset(main, [load_prices("sample", "IBM")])

@@ -9,8 +9,9 @@ from typing import Literal
 
 import pandas as pd
 
+from core import fmt
 from core.data.csvfile import read_price_csv
-from core.data.frames import CANONICAL_COLUMNS, extra_column, slice_dates
+from core.data.frames import CANONICAL_COLUMNS, MIN_ROWS, extra_column, slice_dates
 from core.data.samples import list_samples, load_sample
 from core.data.store import PriceStore
 from core.data.tickers import validate_ticker
@@ -129,6 +130,11 @@ def build_dataset(main: PriceResult, extras: list[PriceResult] | None = None) ->
         frame = frame.join(extra.frame["close"].rename(extra_column(extra.ticker)), how="inner")
         warnings += extra.warnings
     dropped = int(len(union) - len(frame))
+    joined = [e for e in extras or [] if e.ticker in names]
+    if names and len(frame) < MIN_ROWS:
+        raise UserError(overlap_message(main, joined, frame))
+    if names and dropped > len(frame):  # most dates lost: say which inputs cut them
+        warnings.append(overlap_message(main, joined, frame, too_few=False))
     if names:
         notices.append(
             f"Aligned on {len(frame)} common trading days; {dropped} date(s) present in only "
@@ -137,6 +143,39 @@ def build_dataset(main: PriceResult, extras: list[PriceResult] | None = None) ->
     frame = slice_dates(frame, what="The aligned dataset")
     frame.attrs = {}
     return Dataset(main.ticker, frame, main.source, names, dropped, notices, warnings)
+
+
+SOURCE_NAMES = {"sample": "bundled sample", "yahoo": "Yahoo Finance", "csv": "CSV"}
+
+
+def overlap_message(
+    main: PriceResult, extras: list[PriceResult], common: pd.DataFrame, too_few: bool = True
+) -> str:
+    """Why a multivariate dataset came out short: each input's dates, and where (or
+    whether) they overlap."""
+    inputs = [main, *extras]
+    spans = "; ".join(
+        f"{p.ticker} ({SOURCE_NAMES.get(p.source, p.source)}) runs from "
+        f"{fmt.date(p.frame.index[0])} to {fmt.date(p.frame.index[-1])}"
+        for p in inputs
+    )
+    start = max(p.frame.index[0] for p in inputs)
+    end = min(p.frame.index[-1] for p in inputs)
+    if start > end:
+        overlap = "These date ranges do not overlap at all."
+    else:
+        overlap = (
+            f"They overlap only from {fmt.date(start)} to {fmt.date(end)}: "
+            f"{fmt.count(len(common), 'common trading day')}"
+            + (f", and at least {MIN_ROWS} are needed." if too_few else ".")
+        )
+    worst = min(extras, key=lambda p: len(p.frame.index.intersection(main.frame.index)))
+    return (
+        f"The inputs share {'too few' if too_few else 'few'} trading days. {spans}. {overlap} "
+        f"Drop {worst.ticker} (it "
+        f"shares the fewest days with {main.ticker}), or pick extra tickers whose dates cover "
+        "the main series."
+    )
 
 
 def load_dataset(
