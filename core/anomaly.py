@@ -53,8 +53,11 @@ def train_anomaly_detector(
     emit: Callable[[dict], None] = lambda event: None,
     should_stop: Callable[[], bool] = lambda: False,
     checkpoint=None,
+    run_id: str = "",
+    name: str = "",
 ) -> dict:
-    """Train the autoencoder on the training part, score every day, save the run."""
+    """Train the autoencoder on the training part, score every day, save the run (a job
+    passes its own id and name)."""
     from core.models import build_autoencoder
 
     started = time.monotonic()
@@ -66,6 +69,8 @@ def train_anomaly_detector(
     recon = model.predict(windows, batch_size=512, verbose=0)
     errors = (recon - windows) ** 2
     train_end = data.bounds[1][1]  # the training part: fit + validation rows
+    mean_error = window_mean_errors(windows)
+    in_training = np.arange(len(windows)) + config.window - 1 < train_end  # by last day
     names = {"close": "log_return", "volume": "volume_change"}
     scores = pd.DataFrame(
         data.scaler.inverse_transform(data.values, col=None),
@@ -77,7 +82,7 @@ def train_anomaly_detector(
         close=frame["close"].loc[data.index],
     )
     dates = data.split_dates()
-    name = f"{data_desc.get('ticker', '?')} autoencoder w{config.window}"
+    name = name or default_detector_name(config, data_desc)
     training_part = [dates["train"][0], dates["val"][1]]
     record = record_of_fit(
         "anomaly",
@@ -89,9 +94,15 @@ def train_anomaly_detector(
         started,
         split_dates={"train": training_part, "test": dates["test"]},
         threshold=threshold_for(scores, config.percentile),
+        metrics={
+            f"recon_ratio_{part}": recon_ratio(errors[rows], mean_error[rows])
+            for part, rows in (("train", in_training), ("test", ~in_training))
+        },
+        id=run_id,
     )
     arrays = {
         "window_error": errors.mean(axis=(1, 2)).astype("float64"),
+        "window_mean_error": mean_error.astype("float64"),
         "window_end_dates": data.index[config.window - 1 :]
         .strftime("%Y-%m-%d")
         .to_numpy()
@@ -104,7 +115,26 @@ def train_anomaly_detector(
         "epochs_run": record.epochs_run,
         "seconds": round(time.monotonic() - started, 2),
         "threshold": record.threshold,
+        **record.metrics,
     }
+
+
+def window_mean_errors(windows: np.ndarray) -> np.ndarray:
+    """The trivial reconstruction's error per window: every day of a window replaced by the
+    window's own mean (per feature), squared error averaged over days and features."""
+    return ((windows - windows.mean(axis=1, keepdims=True)) ** 2).mean(axis=(1, 2))
+
+
+def recon_ratio(errors: np.ndarray, mean_error: np.ndarray) -> float:
+    """The autoencoder's mean reconstruction error over the trivial one's: below 1 means it
+    learned structure beyond each window's mean; about 1, that it learned nothing."""
+    if len(mean_error) == 0:
+        return float("nan")
+    return float(np.mean(errors) / max(float(np.mean(mean_error)), 1e-12))
+
+
+def default_detector_name(config: AnomalyConfig, data_desc: dict) -> str:
+    return f"{data_desc.get('ticker', '?')} autoencoder, window {config.window}"
 
 
 def top_anomalies(run: Run, percentile: float | None = None, limit: int = 20) -> pd.DataFrame:

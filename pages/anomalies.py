@@ -2,13 +2,21 @@
 
 import streamlit as st
 
-from core import charts
-from core.anomaly import SCORE_EXPLANATION, threshold_for
+from core import charts, fmt
+from core.anomaly import SCORE_EXPLANATION, default_detector_name, threshold_for
 from core.config import AnomalyConfig
+from core.detectors import compare_detectors, detector_sentence
 from core.errors import UserError
 from core.windows import validate_config
 from ui import manager, run_store, setting_input, show_error
 from ui.jobs import follow, live_job_panel
+
+TABLE_LABELS = {
+    "score": "score",
+    "log_return": "log return",
+    "volume_change": "volume change (log)",
+    "zscore": "z-score (mean z²)",
+}
 
 st.title("Anomalies")
 dataset = st.session_state.get("dataset")
@@ -35,7 +43,7 @@ if st.button("Train autoencoder", type="primary", icon=":material/play_arrow:"):
             dataset.frame,
             dataset.describe(),
             config.to_dict(),
-            f"{dataset.ticker} autoencoder w{config.window}",
+            default_detector_name(config, dataset.describe()),
         )
         follow("anomaly", job.id)
     except UserError as exc:
@@ -52,7 +60,11 @@ if not runs:
 st.subheader("Anomalous days")
 by_id = {r.id: r for r in runs}
 run = by_id[
-    st.selectbox("Autoencoder run", list(by_id), format_func=lambda i: f"{by_id[i].name} ({i})")
+    st.selectbox(
+        "Autoencoder run",
+        list(by_id),
+        format_func=lambda i: f"{by_id[i].name} ({fmt.when(by_id[i].record.created)})",
+    )
 ]
 scores = run.scores
 spec = AnomalyConfig.spec("percentile")
@@ -71,23 +83,58 @@ st.caption(
     SCORE_EXPLANATION.format(volume=volume_note, window=run.config.window, percentile=percentile)
 )
 flagged = scores[scores["score"] > threshold]
-c1, c2 = st.columns(2)
-c1.metric("Threshold", f"{threshold:.3f}")
-c2.metric("Anomalous days", f"{len(flagged)} of {len(scores)} ({len(flagged) / len(scores):.1%})")
+comparison = compare_detectors(scores, threshold, run.config.window)
+ratio = run.metrics.get("recon_ratio_test")
+n = comparison["n"]
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Threshold", fmt.sig(threshold))
+c2.metric(
+    "Anomalous days",
+    f"{len(flagged)} ({fmt.pct(len(flagged) / len(scores))})",
+    help=f"Of {fmt.count(len(scores), 'scored day')}.",
+)
+c3.metric(
+    "Reconstruction ratio (test)",
+    fmt.num(ratio, 2),
+    help="The autoencoder's reconstruction error over that of predicting each window's own "
+    "mean, on the test windows. Below 1: it learned structure; about 1: it learned nothing.",
+)
+c4.metric(
+    "Also in the z-score's top days",
+    f"{len(comparison['common'])} of {n}" if n else fmt.MISSING,
+    help=f"The rolling z-score of the same values over the same {run.config.window} days "
+    "ranks every day; this counts the autoencoder's flagged days among its top days of the "
+    f"same number (from day {run.config.window + 1}: the z-score needs the days before).",
+)
+st.info(detector_sentence(comparison, ratio), icon=":material/compare_arrows:")
 st.plotly_chart(
-    charts.anomaly_price_chart(run.dataset["close"], flagged.index), key="anomaly_price"
+    charts.anomaly_price_chart(
+        run.dataset["close"], flagged.index, comparison["only_ae"], comparison["only_z"]
+    ),
+    key="anomaly_price",
 )
 st.plotly_chart(
     charts.anomaly_score_chart(scores["score"], threshold, run.train_dates[1]),
     key="anomaly_score",
 )
 top = flagged.sort_values("score", ascending=False)
-table = top.drop(columns=["split", "close"]).rename(
-    columns={"log_return": "log return", "volume_change": "volume change (log)"}
+table = (
+    top.drop(columns=["split", "close"])
+    .assign(
+        zscore=comparison["zscore"].reindex(top.index),
+        also=top.index.isin(comparison["common"]),
+    )
+    .rename(columns={**TABLE_LABELS, "also": f"in the z-score's top {n}"})
 )
-table.index = table.index.date
 table.index.name = "date"
-st.dataframe(table.head(50), width="stretch", key="anomaly_table")
+st.dataframe(
+    fmt.table(table.head(50), dict.fromkeys(TABLE_LABELS.values(), fmt.sig)),
+    width="stretch",
+    key="anomaly_table",
+)
 st.download_button(
-    "Download anomalous days (CSV)", table.to_csv().encode(), f"{run.id}-anomalies.csv", "text/csv"
+    "Download anomalous days (CSV)",
+    lambda: table.to_csv().encode(),
+    f"{run.id}-anomalies.csv",
+    "text/csv",
 )

@@ -9,11 +9,14 @@ from streamlit.testing.v1 import AppTest
 
 from core.anomaly import (
     day_scores,
+    recon_ratio,
     threshold_for,
     top_anomalies,
     train_anomaly_detector,
+    window_mean_errors,
 )
 from core.config import AnomalyConfig
+from core.detectors import compare_detectors, detector_sentence, zscore_scores
 from core.errors import UserError
 from core.runs import RunStore
 from core.windows import validate_config
@@ -53,6 +56,59 @@ def test_default_settings_find_injected_shocks(workspace):
     false_rate = ordinary.isin(flagged).mean()
     assert found >= 0.8, f"found {found:.0%} of the shocks"
     assert false_rate <= 0.01, f"flagged {false_rate:.2%} of ordinary days"
+    run = RunStore().get(result["run_id"])
+    assert 0 < run.metrics["recon_ratio_train"] < 2 and 0 < run.metrics["recon_ratio_test"] < 2
+    assert len(run.arrays["window_mean_error"]) == len(run.arrays["window_error"])
+
+
+def test_the_zscore_detector_ranks_the_planted_shocks_first_and_uses_only_the_past():
+    frame, shock_days = shocked_series()
+    values = pd.DataFrame(
+        {"log_return": np.log(frame["close"]).diff(), "volume_change": 0.0}, index=frame.index
+    ).iloc[1:]
+    values["volume_change"] = np.random.default_rng(1).normal(0, 0.2, len(values))
+    z = zscore_scores(values, 30)
+    assert z.iloc[:30].isna().all() and z.iloc[30:].notna().all()
+    late_shocks = shock_days[shock_days > values.index[30]]
+    top = z.sort_values(ascending=False).head(len(late_shocks)).index
+    assert set(top) == set(late_shocks)  # every 8-sigma day, and nothing else, on top
+    changed = values.copy()
+    changed.iloc[500:, 0] *= 3  # the future changes ...
+    assert zscore_scores(changed, 30).iloc[:500].equals(z.iloc[:500])  # ... the past does not
+
+
+def test_the_reconstruction_ratio_is_one_for_the_window_mean_and_zero_for_a_copy():
+    windows = np.random.default_rng(0).normal(size=(50, 10, 2))
+    trivial = window_mean_errors(windows)
+    as_mean = (windows - windows.mean(axis=1, keepdims=True)) ** 2
+    assert recon_ratio(as_mean, trivial) == pytest.approx(1.0)
+    assert recon_ratio(np.zeros_like(windows), trivial) == 0.0
+    half = (0.5 * (windows - windows.mean(axis=1, keepdims=True))) ** 2
+    assert recon_ratio(half, trivial) == pytest.approx(0.25)
+
+
+def test_the_comparison_and_its_sentence_follow_the_ground_truth():
+    frame, shock_days = shocked_series()
+    scores = pd.DataFrame({"log_return": np.log(frame["close"]).diff()}).iloc[1:]
+    z = zscore_scores(scores, 30)
+    # an autoencoder that scores exactly like the z-score: same days, adds nothing
+    same = scores.assign(score=z.fillna(0.0), split="train")
+    threshold = float(z.sort_values(ascending=False).iloc[12])
+    comparison = compare_detectors(same, threshold, 30)
+    assert comparison["n"] == 12 and len(comparison["common"]) == 12
+    assert comparison["only_ae"].empty and comparison["chance"] < 0.1
+    assert detector_sentence(comparison, 0.98).startswith("It adds nothing on this series")
+    # one that learned structure and flags 12 quiet days the z-score ranks low
+    quiet = z.dropna().sort_values().index[:12]
+    other = scores.assign(score=0.0, split="train")
+    other.loc[quiet, "score"] = 1.0
+    comparison = compare_detectors(other, 0.5, 30)
+    assert set(comparison["only_ae"]) == set(quiet) and comparison["common"].empty
+    sentence = detector_sentence(comparison, 0.5)
+    assert (
+        "learned some structure" in sentence and "flags 12 day(s) the z-score does not" in sentence
+    )
+    assert "0 of its 12 flagged days" in sentence
 
 
 def test_day_score_averages_every_window_containing_the_day():
@@ -117,10 +173,25 @@ def test_page_trains_a_tiny_autoencoder_and_shows_chart_and_table(workspace):
     keys = [c.proto.id for c in at.get("plotly_chart")]
     assert any("anomaly_price" in k for k in keys) and any("anomaly_score" in k for k in keys)
     price = figure_of(next(c for c in at.get("plotly_chart") if "anomaly_price" in c.proto.id))
-    assert [t["name"] for t in price["data"]] == ["close", "anomalous day"]
+    names = ["close", "anomalous day (both detectors)", "only the autoencoder", "only the z-score"]
+    assert [t["name"] for t in price["data"]] == names
     table = at.dataframe[-1].value
-    assert list(table.columns) == ["log return", "volume change (log)", "score"]
-    assert table["score"].is_monotonic_decreasing and len(table) > 0
+    assert list(table.columns)[:4] == [
+        "log return",
+        "volume change (log)",
+        "score",
+        "z-score (mean z²)",
+    ]
+    assert list(table.columns)[4].startswith("in the z-score's top ")
+    scores = [float(v.replace(",", "")) for v in table["score"]]
+    assert scores == sorted(scores, reverse=True) and len(scores) > 0
+    assert set(table.iloc[:, 4]) <= {"yes", "no"} and "None" not in table.to_numpy()
+    metrics = {m.label: m.value for m in at.metric}
+    run = RunStore().runs(kind="anomaly")[0]
+    assert metrics["Reconstruction ratio (test)"] == f"{run.metrics['recon_ratio_test']:.2f}"
+    common, n = map(int, metrics["Also in the z-score's top days"].split(" of "))
+    assert common <= n <= len(table)  # flagged days after the z-score's first window
+    assert any("window's mean" in i.value for i in at.info)  # what the autoencoder adds
     before = len(table)
     at.slider(key="ae_percentile").set_value(95.0).run()
     assert len(at.dataframe[-1].value) > before
