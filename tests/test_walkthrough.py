@@ -71,6 +71,41 @@ def wait_for_text(page, pattern: str, timeout_s: float = 120) -> str:
     raise AssertionError(f"never saw {pattern!r} (screenshot: {failure})")
 
 
+def grid_cells(page) -> list[str]:
+    """The text of every table cell on screen (Streamlit's grid keeps an accessible copy)."""
+    return page.locator('[data-testid="stDataFrame"] [role="gridcell"]').all_inner_texts()
+
+
+TRUNCATED_METRICS_JS = """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+  .filter(e => [e, ...e.querySelectorAll('*')].some(x => x.scrollWidth > x.clientWidth + 1))
+  .map(e => e.innerText)"""
+
+
+def assert_readable(page) -> None:
+    """What issue 15 fixed, on the page in view: no 'None' or 'nan' cells, no number with
+    more than 6 decimals (p-values have at most 3 significant digits), no cut-off metric card."""
+    page.wait_for_timeout(300)
+    cells = grid_cells(page)
+    assert not [c for c in cells if c.strip() in ("None", "nan", "NaN", "<NA>")], cells
+    assert not [c for c in cells if re.search(r"\d\.\d{7,}|e-\d\d", c)], cells
+    assert page.evaluate(TRUNCATED_METRICS_JS) == []
+
+
+def significant_digits(text: str) -> int:
+    """How many significant digits a number as shown has ('< 0.001' -> 1, '0.0421' -> 3)."""
+    digits = re.sub(r"[^0-9]", "", text.split("e")[0]).lstrip("0")
+    return len(digits)
+
+
+def column_cells(page, table: int, column: int) -> list[str]:
+    """One column of one table on screen, by position (the row label is column 0)."""
+    grid = page.locator('[data-testid="stDataFrame"]').nth(table)
+    grid.scroll_into_view_if_needed()
+    cells = grid.locator(f'[data-testid^="glide-cell-{column}-"]')
+    cells.first.wait_for(state="attached", timeout=10_000)
+    return cells.all_inner_texts()
+
+
 def open_app(page, server) -> None:
     """Open the app and wait until the Data page has drawn its first chart."""
     page.goto(server.url)
@@ -97,9 +132,15 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         streamlit_server(workspace, tmp_path / "server.log") as server,
         chromium_page(tmp_path) as page,
     ):
+        outside = []  # the app makes no outside request (fonts, icons, telemetry)
+        page.on("request", lambda r: outside.append(r.url) if "127.0.0.1" not in r.url else None)
         # 1. the AAPL sample is on screen with its chart
         open_app(page, server)
         assert "AAPL" in page.inner_text("body")
+        assert_readable(page)
+        p_values = column_cells(page, 0, 2)  # the stationarity table's p-value column
+        assert len(p_values) == 3 and p_values[1] == "< 0.001"
+        assert all(significant_digits(p) <= 3 for p in p_values), p_values
         shot(page, shots / "01-data.png")
 
         # 2. MSFT and ^GSPC as extra inputs
@@ -146,17 +187,37 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         wait_for_text(page, r"Saved run \S+ \(stopped")
         assert [r.meta["status"] for r in RunStore(workspace).runs()] == ["stopped"]
 
-        # ... then a small multivariate one, to the end
+        # ... then a small multivariate one, to the end, twice with the same settings
         set_number(page, "Window (lookback days)", 20)
         set_number(page, "Units per layer", 16)
         set_number(page, "Epochs", 3)
         page.get_by_text("Multivariate: add other columns as inputs").click()
         settle(page)
-        page.get_by_role("button", name="Start training").click()
-        wait_for_text(page, r"Saved run \S+ \(finished")
+        for _ in range(2):
+            page.get_by_role("button", name="Start training").click()
+            settle(page)
+            saved = wait_for_text(page, r"Saved run \S+ \(finished")
+            job_id = re.search(r"Saved run (\S+) \(finished", saved).group(1)
+            picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Job").first
+            shown = (
+                picker.inner_text()
+                + " "
+                + picker.evaluate(
+                    "e => [...e.querySelectorAll('input')].map(i => i.value).join(' ')"
+                )
+            )
+            assert f"({job_id})" in shown, shown  # the job picker names the job by the run's id
+            assert "1 epochs" not in saved and "3 epochs" in saved
+            assert RunStore(workspace).get(job_id).status == "finished"
         runs = RunStore(workspace).runs()
-        assert sorted(r.meta["status"] for r in runs) == ["finished", "stopped"]
-        assert len(runs[0].config["features"]) > 1 and len(runs[1].config["features"]) == 1
+        assert sorted(r.meta["status"] for r in runs) == ["finished", "finished", "stopped"]
+        assert len(runs[0].config["features"]) > 1 and len(runs[2].config["features"]) == 1
+        names = [r.name for r in runs]
+        assert len(set(names)) == 3 and names[0] == f"{names[1]} (2)", names  # unique defaults
+        page.wait_for_timeout(1500)  # the saved-runs table lists the new run at once
+        cells = grid_cells(page)
+        assert names[0] in cells and "LSTM" in cells and "raw price" in cells  # labels, not keys
+        assert_readable(page)
 
         # 6. Predictions: move the lag slider, then compare the two runs
         go(page, "Predictions", "Predictions")
@@ -169,6 +230,9 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         assert "90 % interval" in legend(page)  # the band, with the baselines in the legend
         assert {"ARIMA", "exponential smoothing (ETS)"} <= set(legend(page))
         wait_for_text(page, r"no higher than always-up.s is no skill")  # under the ranked table
+        assert_readable(page)
+        dm = [c for c in column_cells(page, 0, 3) if c != "–"]  # the DM p-value column
+        assert dm and all(significant_digits(p) <= 3 for p in dm), dm
         shot(page, shots / "03-predictions.png", '[data-testid="stDataFrame"]')
         page.get_by_role("slider").first.focus()
         page.keyboard.press("ArrowRight")  # k = +1: an echo of yesterday lines up
@@ -181,7 +245,9 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         page.keyboard.press("Escape")
         settle(page)
         wait_for_text(page, r"Test period: runs compared")
-        assert len(legend(page)) == 4  # actual, naive, two runs
+        shown = legend(page)
+        assert shown[:2] == ["actual", "naive (tomorrow = today)"] and len(shown) >= 4  # + runs
+        assert_readable(page)
         shot(page, shots / "04-compare.png", '[data-testid="stDataFrame"]')
 
         # 7. Anomalies: train the autoencoder
@@ -192,9 +258,12 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         page.get_by_text("anomalous day").first.wait_for(timeout=30_000)
         settle(page)
         check(page)
+        wait_for_text(page, r"window's mean")  # what the autoencoder adds, in one sentence
+        assert_readable(page)
         shot(page, shots / "05-anomalies.png", '[data-testid="stMetric"]:has-text("Threshold")')
-        # every page was visited and two models trained: the server itself never loaded TensorFlow
+        # every page was visited and models trained: the server itself never loaded TensorFlow
         assert not server.loaded_tensorflow()
+        assert outside == []
 
 
 def test_bad_input_gives_readable_messages_and_the_app_stays_usable(tmp_path, workspace, shots):
