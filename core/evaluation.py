@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from core import fmt
+
 METRIC_NAMES = ["rel_mae", "rmse", "mae", "mape", "mase", "directional_accuracy"]
 LAGS = list(range(-5, 6))
 # Shifted RMSEs within this share of the lowest are a tie (noise, not a different lag).
@@ -233,7 +235,7 @@ def verdict(rel_mae: float, dm_stat: float, dm_pvalue: float, lag: int) -> str:
 def verdict_sentence(metrics: dict) -> str:
     """The verdict in one plain sentence, with the numbers behind it."""
     v, rel, p, lag = (metrics[k] for k in ("verdict", "rel_mae", "dm_pvalue", "best_lag"))
-    numbers = f"relative MAE {rel:.3f}, Diebold-Mariano p = {p:.3g}, best lag {lag}"
+    numbers = f"relative MAE {fmt.num(rel)}, Diebold-Mariano {fmt.p_is(p)}, best lag {lag}"
     change = f"{abs(rel - 1):.1%} {'smaller' if rel < 1 else 'larger'}"
     if v == "beats naive":
         return f"Beats naive: its errors are {change} than naive's, and the test says it is not luck ({numbers})."

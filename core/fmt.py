@@ -61,6 +61,12 @@ def pvalue(p) -> str:
     return f"{float(f'{p:.3g}'):g}"
 
 
+def p_is(p) -> str:
+    """For a sentence: 'p = 0.042', 'p < 0.001'."""
+    shown = pvalue(p)
+    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+
+
 def pct(share, digits: int = 1) -> str:
     """A share in 0..1 as a percentage: pct(0.501) -> '50.1 %'."""
     if missing(share):

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from core import fmt
 from core.evaluation import SIGNIFICANCE
 
 FACTORS = ["dataset", "inputs", "transform", "model", "seed"]
@@ -130,7 +131,7 @@ def answer_sentence(answer: dict, label: str) -> str:
         verb = "did not clearly help" if med < 0 else "did not help"
     text = (
         f"{label} {verb}: better in {better} of {n} pair{'s' if n != 1 else ''}, median change "
-        f"{med:+.1%} relative MAE, p = {p:.2g} (Wilcoxon signed-rank)."
+        f"{fmt.signed_pct(med)} relative MAE, {fmt.p_is(p)} (Wilcoxon signed-rank)."
     )
     if n < MIN_PAIRS:
         text += (

@@ -6,7 +6,7 @@ import os
 import pandas as pd
 import streamlit as st
 
-from core import charts, paired
+from core import charts, fmt, paired
 from core.config import MODELS, TRANSFORM_LABELS, TrainConfig
 from core.data import list_samples
 from core.errors import UserError
@@ -21,6 +21,22 @@ st.caption(
     "questions with a Wilcoxon signed-rank test."
 )
 store = SweepStore()
+# The sweep's tables as people read them (core/fmt.py): labels, not keys; no "None".
+FORMATS = {
+    "rel_mae": fmt.num,
+    "mean": fmt.num,
+    "sd": fmt.num,
+    "dm_pvalue": fmt.pvalue,
+    "seconds": fmt.duration,
+    "transform": lambda v: TRANSFORM_LABELS.get(v, fmt.text(v)),
+    "model": lambda v: MODELS.get(v, fmt.text(v)),
+}
+NAMES = {"rel_mae": "rel. MAE", "dm_pvalue": "DM p-value", "train_end": "training ends"}
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    return fmt.table(frame, FORMATS).rename(columns=NAMES)
+
 
 with st.expander("New sweep", expanded=not store.sweeps()):
     c1, c2 = st.columns(2)
@@ -90,7 +106,7 @@ def follow(sweep_id: str) -> None:
         "Stop the sweep", help="Cancels what has not finished; keeps the rest."
     ):
         store.request_stop(sweep_id)
-    st.dataframe(table, width="stretch", key=f"trials-{sweep_id}")
+    st.dataframe(shown(table), width="stretch", key=f"trials-{sweep_id}")
     for name, answer in paired.answers(table).items():
         factor, tried, reference, label = QUESTIONS[name]
         (st.success if answer["pvalue"] < 0.05 else st.info)(answer["sentence"])
@@ -103,11 +119,11 @@ def follow(sweep_id: str) -> None:
     board = paired.leaderboard(table)
     if board:
         st.subheader("Leaderboard: mean relative MAE per setting (SD across datasets and seeds)")
-        st.dataframe(pd.DataFrame(board), width="stretch", key="leaderboard")
+        st.dataframe(shown(pd.DataFrame(board)), width="stretch", key="leaderboard")
     folds_table = paired.fold_table(sweep)
     if not folds_table.empty:
         st.subheader("Backtest folds")
-        st.dataframe(folds_table, width="stretch", key="folds")
+        st.dataframe(shown(folds_table), width="stretch", key="folds")
 
 
 follow(chosen)

@@ -105,7 +105,7 @@ def test_chart_builders_name_their_traces(walk):
     fig = charts.predictions_chart(
         walk.loc[test], {"run A": walk.shift(1).loc[test]}, walk.shift(1).loc[test]
     )
-    assert [t.name for t in fig.data] == ["actual", "naive (tomorrow = today)", "run A"]
+    assert [t.name for t in fig.data] == ["naive (tomorrow = today)", "run A", "actual"]  # on top
     assert all(len(t.x) == 80 for t in fig.data)
     diag = lag_diagnostic(walk, walk.shift(1).loc[test])
     lag = charts.lag_correlogram(diag)
