@@ -185,6 +185,7 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         # 5. stop it early: saved as stopped
         page.get_by_role("button", name="Stop").click()
         wait_for_text(page, r"Saved run \S+ \(stopped")
+        settle(page, 1.5)  # the page reruns once to list the saved run
         assert [r.meta["status"] for r in RunStore(workspace).runs()] == ["stopped"]
 
         # ... then a small multivariate one, to the end, twice with the same settings
@@ -214,6 +215,7 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         assert len(runs[0].config["features"]) > 1 and len(runs[2].config["features"]) == 1
         names = [r.name for r in runs]
         assert len(set(names)) == 3 and names[0] == f"{names[1]} (2)", names  # unique defaults
+        assert names[1] == "AAPL LSTM, raw price, multivariate, window 20"  # readable
         page.wait_for_timeout(1500)  # the saved-runs table lists the new run at once
         cells = grid_cells(page)
         assert names[0] in cells and "LSTM" in cells and "raw price" in cells  # labels, not keys
