@@ -34,7 +34,7 @@ def num(value, digits: int = 3) -> str:
     if missing(value):
         return MISSING
     text = f"{float(value):,.{digits}f}"
-    return "0" + text[2:] if text.startswith("-0") and float(text.replace(",", "")) == 0 else text
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0.00"
 
 
 def sig(value, digits: int = 3) -> str:

@@ -16,7 +16,6 @@ LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.22, x=0)
 DISPLAY_POINTS = 1200
 # Candles: daily up to this many, else weekly, else monthly.
 DISPLAY_CANDLES = 700
-CANDLE_PERIODS = {"daily": None, "weekly": "W-FRI", "monthly": "ME"}
 
 
 def thin(series: pd.Series, n_out: int = DISPLAY_POINTS) -> pd.Series:
@@ -37,12 +36,10 @@ def display_candles(frame: pd.DataFrame, most: int = DISPLAY_CANDLES) -> tuple[p
     weekly or monthly candles that fits (open first, high max, low min, close last, volume
     summed)."""
     agg = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
-    columns = [c for c in agg if c in frame.columns]
-    for period, rule in CANDLE_PERIODS.items():
-        if rule is None:
-            candles = frame[columns]
-        else:
-            candles = frame[columns].resample(rule).agg({c: agg[c] for c in columns}).dropna()
-        if len(candles) <= most or period == "monthly":
-            return candles, period
-    raise AssertionError("unreachable")
+    agg = {c: how for c, how in agg.items() if c in frame.columns}
+    candles, period = frame[list(agg)], "daily"
+    for coarser, rule in (("weekly", "W-FRI"), ("monthly", "ME")):
+        if len(candles) <= most:
+            break
+        candles, period = frame[list(agg)].resample(rule).agg(agg).dropna(), coarser
+    return candles, period
