@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.bench_sweep
 	$(PY) -m benchmarks.bench_faults
 	$(PY) -m benchmarks.bench_anomaly
+	$(PY) -m benchmarks.bench_backends
 
 screenshots: $(DEV_STAMP) $(CHROMIUM)
 	LAGLENS_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_walkthrough.py

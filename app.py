@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.config import backend_problem
 from core.data import load_dataset
 from ui import manager
 
@@ -29,6 +30,8 @@ if "dataset" not in st.session_state:
 
 with st.sidebar:
     dataset = st.session_state["dataset"]
-    st.caption(f"Dataset in use: **{dataset.name}**, {len(dataset.frame)} trading days")
+    st.caption(f"Dataset in use: **{dataset.name}**, {len(dataset.frame):,} trading days")
+    if problem := backend_problem():
+        st.warning(problem, icon=":material/warning:")
 
 page.run()

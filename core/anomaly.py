@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import AnomalyConfig
-from core.fitting import fit_model, record_of_fit, seed_everything
+from core.fitting import fit_model, record_of_fit, seed_everything, use_backend
 from core.runs import Run, RunStore
 from core.windows import prepare_anomaly
 
@@ -58,6 +58,7 @@ def train_anomaly_detector(
 ) -> dict:
     """Train the autoencoder on the training part, score every day, save the run (a job
     passes its own id and name)."""
+    use_backend(config.backend)
     from core.models import build_autoencoder
 
     started = time.monotonic()

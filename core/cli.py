@@ -70,9 +70,10 @@ def _follow(manager: JobManager, job) -> dict:
         except TimeoutError:
             job = manager.get(job.id)
         for row in job.history[seen:]:
+            took = f" ({row['seconds']:.2f} s)" if "seconds" in row else ""
             print(
                 f"epoch {row['epoch']}/{job.total_epochs} loss {row['loss']:.5f} "
-                f"val_loss {row['val_loss']:.5f}",
+                f"val_loss {row['val_loss']:.5f}{took}",
                 file=sys.stderr,
             )
         seen = len(job.history)

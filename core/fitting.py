@@ -16,13 +16,35 @@ from core.windows import ModelData
 BATCH_EVENT_INTERVAL_S = 0.25
 
 
-def seed_everything(seed: int) -> None:
-    """One seed per run; deterministic ops so a seed reproduces losses and weights on CPU."""
+def use_backend(name: str) -> None:
+    """Make Keras run on `name`. Keras reads its backend once, at its first import: before
+    that, set it; after, a process on another backend cannot switch (the job manager and
+    the CLI start a process on the run's backend)."""
+    import os
+    import sys
+
+    if "keras" not in sys.modules:
+        os.environ["KERAS_BACKEND"] = name
     import keras
-    import tensorflow as tf
+
+    if keras.config.backend() != name:
+        raise UserError(
+            f"This process already runs Keras on {keras.config.backend()}; a run on {name} "
+            "needs a process of its own."
+        )
+
+
+def seed_everything(seed: int) -> None:
+    """One seed per run, so a seed reproduces losses and weights on the CPU on the same
+    backend: Keras seeds Python, NumPy and the backend; TensorFlow also needs deterministic
+    ops (XLA on the CPU, JAX's compiler, is deterministic already)."""
+    import keras
 
     keras.utils.set_random_seed(int(seed))
-    tf.config.experimental.enable_op_determinism()
+    if keras.config.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
 
 
 def make_progress_callback(

@@ -13,7 +13,7 @@ import pandas as pd
 
 from core.config import MODELS, TRANSFORM_LABELS, TrainConfig
 from core.errors import UserError
-from core.fitting import fit_model, record_of_fit, seed_everything
+from core.fitting import fit_model, record_of_fit, seed_everything, use_backend
 from core.runs import RunStore
 from core.scoring import score_run
 from core.windows import ModelData, prepare_forecast
@@ -82,6 +82,7 @@ def train_forecaster(
     fixes the split (a backtest fold); `tags` are kept with the run (sweep, fold);
     `checkpoint` keeps each epoch on disk and resumes from it (core/checkpoint.py); a job
     passes its own id and name, so the saved run has the id and name shown while it ran."""
+    use_backend(config.backend)
     from core.models import build_forecaster
 
     started = time.monotonic()

@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.checkpoint import read_checkpoint
+from core.config import default_backend
 from core.errors import UserError
 from core.jobstate import (
     OUTCOME,
@@ -42,7 +43,7 @@ from core.jobstate import (
     snapshot,
     started_at,
 )
-from core.runs import RunStore, unique_name
+from core.runs import RunStore
 from core.worker import EVENT_PREFIX, spawn_standby, spawn_worker
 from core.workspace import read_json, workspace_dir, write_json
 
@@ -50,6 +51,16 @@ MAX_ACTIVE = 8  # queued + running jobs of one manager; one more is refused with
 
 
 # ============================================================ the job manager (no TensorFlow)
+
+
+def unique_name(base: str, taken: set[str]) -> str:
+    """`base`, or `base (2)`, `base (3)`, ... : the first that no run or job has yet."""
+    base = base.strip()[:100]
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base} ({n})"
+    return name
 
 
 class JobManager:
@@ -219,12 +230,15 @@ class JobManager:
                 ).start()
 
     def _spawn_standby(self) -> None:
-        self._standby = spawn_standby(self.jobs_dir)
+        self._standby = spawn_standby(self.jobs_dir, default_backend())
 
-    def _start_worker(self, job_dir: Path) -> tuple[subprocess.Popen, Path]:
-        """The warm standby if there is a live one, else a fresh worker process."""
+    def _start_worker(self, job_dir: Path, backend: str) -> tuple[subprocess.Popen, Path]:
+        """The warm standby if there is a live one on the job's backend, else a fresh worker
+        process on it."""
         with self._lock:
-            standby, self._standby = self._standby, None
+            standby = self._standby if backend == default_backend() else None
+            if standby is not None:
+                self._standby = None
         if standby is not None and standby[0].poll() is None:
             proc, log = standby
             try:
@@ -233,13 +247,14 @@ class JobManager:
                 return proc, log
             except OSError:
                 proc.kill()
-        return spawn_worker(job_dir)
+        return spawn_worker(job_dir, backend)
 
     def _run(self, job_id: str) -> None:
         job_dir = self.jobs_dir / job_id
         stderr_path = job_dir / "worker.log"
         try:
-            proc, stderr_path = self._start_worker(job_dir)
+            backend = self.get(job_id).config.get("backend") or "tensorflow"
+            proc, stderr_path = self._start_worker(job_dir, backend)
             write_json(job_dir / PID, {"pid": proc.pid, "started": started_at(proc.pid)})
             with self._lock:
                 self._procs[job_id] = proc
@@ -281,7 +296,9 @@ class JobManager:
                     (job.epoch - 1 + job.batch / max(job.batches, 1), event["loss"])
                 )
             elif kind == "epoch":
-                job.history.append({k: event[k] for k in ("epoch", "loss", "val_loss")})
+                job.history.append(
+                    {k: event[k] for k in ("epoch", "loss", "val_loss", "seconds") if k in event}
+                )
                 job.batch = 0
             elif kind == "done":
                 job.result = {k: v for k, v in event.items() if k != "type"}

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core.baselines import BASELINES
-from core.config import CONFIGS, MODELS, TRANSFORM_LABELS
+from core.config import BACKENDS, CONFIGS, MODELS, TRANSFORM_LABELS
 from core.damage import META, run_damage
 from core.errors import UserError
 from core.workspace import atomic_write_bytes, workspace_dir
@@ -42,6 +42,7 @@ TABLE_COLUMNS = [
     "inputs",
     "ticker",
     "status",
+    "backend",
     "saved",
     "id",
 ]
@@ -280,6 +281,7 @@ class RunStore:
                     "transform": TRANSFORM_LABELS[cfg.transform] if forecast else "",
                     "model": MODELS[cfg.model] if forecast else "LSTM autoencoder",
                     "status": run.status,
+                    "backend": BACKENDS[cfg.backend].split(" (")[0],
                     "verdict": run.record.verdict,
                     "rel. MAE": run.metrics.get("rel_mae"),
                     **dict(zip(("best baseline", "its rel. MAE"), best_baseline(run), strict=True)),
@@ -309,16 +311,6 @@ class RunStore:
         trash = self.dir / f".trash-{run_id}"
         os.rename(path, trash)  # gone from listings at once, even if the removal is cut short
         shutil.rmtree(trash, ignore_errors=True)
-
-
-def unique_name(base: str, taken: set[str]) -> str:
-    """`base`, or `base (2)`, `base (3)`, ... : the first that no run or job has yet."""
-    base = base.strip()[:100]
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base} ({n})"
-    return name
 
 
 def best_baseline(run: Run) -> tuple[str, float | None]:

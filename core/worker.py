@@ -28,8 +28,9 @@ EXIT_SERVER_GONE = 75
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _popen(args: list[str], log: Path, **options) -> subprocess.Popen:
+def _popen(args: list[str], log: Path, backend: str, **options) -> subprocess.Popen:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    env["KERAS_BACKEND"] = backend  # read by Keras at its import, in the worker only
     with open(log, "w") as stderr:
         return subprocess.Popen(
             [sys.executable, "-m", "core.worker", *args],
@@ -43,18 +44,18 @@ def _popen(args: list[str], log: Path, **options) -> subprocess.Popen:
         )
 
 
-def spawn_worker(job_dir: Path) -> tuple[subprocess.Popen, Path]:
-    """A worker process for one job; its full log is JOB_DIR/worker.log."""
+def spawn_worker(job_dir: Path, backend: str) -> tuple[subprocess.Popen, Path]:
+    """A worker process for one job on a Keras backend; its full log is JOB_DIR/worker.log."""
     log = job_dir / "worker.log"
-    return _popen([str(job_dir)], log), log
+    return _popen([str(job_dir)], log, backend), log
 
 
-def spawn_standby(jobs_dir: Path) -> tuple[subprocess.Popen, Path]:
-    """A warm worker: TensorFlow imported, waiting on stdin for a job folder."""
+def spawn_standby(jobs_dir: Path, backend: str) -> tuple[subprocess.Popen, Path]:
+    """A warm worker: Keras and its backend imported, waiting on stdin for a job folder."""
     from core.runs import RunStore
 
     log = jobs_dir / f"standby-{RunStore.new_id()}.log"
-    return _popen(["--standby"], log, stdin=subprocess.PIPE), log
+    return _popen(["--standby"], log, backend, stdin=subprocess.PIPE), log
 
 
 def job_kinds() -> dict:
@@ -136,8 +137,8 @@ def _failed(job_dir: Path, emit, message: str, code: int) -> int:
 def run_standby() -> int:
     """Import TensorFlow now, then wait on stdin for one job folder and run it. An empty
     line or closed stdin (server gone) ends it."""
-    import keras  # noqa: F401 - the point is to pay for the import before the job
-    import tensorflow  # noqa: F401
+    import keras  # noqa: F401 - the point is to pay for the imports before the job
+    import tensorflow  # noqa: F401 - tf.data makes the windows on either backend
 
     sys.stdout.write(EVENT_PREFIX + json.dumps({"type": "ready"}) + "\n")
     sys.stdout.flush()

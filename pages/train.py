@@ -79,6 +79,8 @@ def model_settings() -> dict:
     settings["seed"] = setting_input(c1, TrainConfig, "seed")
     settings["interval_level"] = setting_input(c2, TrainConfig, "interval_level")
     settings["name"] = setting_input(c3, TrainConfig, "name").strip()
+    with st.expander("Advanced"):
+        settings["backend"] = setting_input(st, TrainConfig, "backend")
     return settings
 
 

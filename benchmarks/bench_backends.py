@@ -1,0 +1,75 @@
+"""The same default job on Keras's TensorFlow and JAX backends, side by side in one run.
+
+`python -m core.cli train --sample AAPL` with the default model (LSTM(64), window 60, full
+AAPL sample, batch 32), EPOCHS epochs without early stopping, each backend twice,
+alternating. Printed: seconds per epoch after the first (median, as the worker timed each
+epoch), the first epoch (compilation included), the whole process, and the test relative
+MAE, with JAX's ratio to TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+EPOCHS = 6
+BACKENDS = ("tensorflow", "jax")
+
+
+def one_job(backend: str, workspace: str) -> dict:
+    args = ["--sample", "AAPL", "--epochs", str(EPOCHS), "--no-early-stopping"]
+    command = [sys.executable, "-m", "core.cli", "train", *args, "--backend", backend]
+    began = time.monotonic()
+    proc = subprocess.Popen(
+        [*command, "--workspace", workspace],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    epochs = []  # each epoch's own seconds, as the worker timed it
+    for line in proc.stderr:
+        if line.startswith("epoch ") and line.rstrip().endswith(" s)"):
+            epochs.append(float(line.rsplit("(", 1)[1].split()[0]))
+    out = proc.stdout.read()
+    if proc.wait() != 0:
+        raise SystemExit(f"{backend} failed: {out[-500:]}")
+    total = time.monotonic() - began
+    result = json.loads(out.strip().splitlines()[-1])
+    return {
+        "later": statistics.median(epochs[1:]),
+        "first": epochs[0],
+        "total": total,
+        "rel_mae": result["metrics"]["rel_mae"],
+    }
+
+
+def main() -> None:
+    workspace = tempfile.mkdtemp()
+    runs = {b: [] for b in BACKENDS}
+    for _ in range(2):
+        for backend in BACKENDS:
+            runs[backend].append(one_job(backend, workspace))
+    print(__doc__.strip().splitlines()[0])
+    print(
+        f"{'backend':<12}{'later epochs':>14}{'first epoch':>13}{'whole process':>15}{'rel. MAE':>10}"
+    )
+    med = {b: {k: statistics.median(r[k] for r in runs[b]) for k in runs[b][0]} for b in BACKENDS}
+    for backend in BACKENDS:
+        m = med[backend]
+        print(
+            f"{backend:<12}{m['later']:>12.2f} s{m['first']:>11.2f} s{m['total']:>13.2f} s"
+            f"{m['rel_mae']:>10.4f}"
+        )
+    tf, jx = med["tensorflow"], med["jax"]
+    print(
+        f"jax / tensorflow: later epochs {jx['later'] / tf['later']:.2f}, whole process "
+        f"{jx['total'] / tf['total']:.2f}, rel. MAE {jx['rel_mae'] / tf['rel_mae']:.4f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
