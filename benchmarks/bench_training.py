@@ -58,6 +58,20 @@ def time_plain(start, window, units, epochs) -> float:
     return time.monotonic() - began
 
 
+def time_cli(window, units, epochs, workspace) -> float:
+    """`python -m core.cli train` as a user runs it: the whole process, job run in-process."""
+    args = ["--sample", "AAPL", "--window", str(window), "--units", str(units)]
+    args += ["--epochs", str(epochs), "--no-early-stopping", "--workspace", workspace]
+    began = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-m", "core.cli", "train", *args],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return time.monotonic() - began
+
+
 def time_to_first_batch(workspace: str, warm: bool) -> float:
     """Submit to the first batch event, from a fresh manager (warm: after its standby is ready)."""
     dataset = load_dataset("sample", "AAPL", "2011-01-01")
@@ -98,6 +112,19 @@ def main() -> None:
                 f"{label:58} {app:7.1f} {plain:8.1f} {ratio:9.2f}  {verdict}"
                 f"  (rel. MAE {result['metrics']['rel_mae']:.3f}, {result['verdict']})"
             )
+        # The issue's job: 5 epochs of the default model, by the CLI, the app's job path and
+        # the plain script, alternating.
+        cli_runs, app_runs, plain_runs = [], [], []
+        for _ in range(REPEATS):
+            plain_runs.append(time_plain(None, 60, 64, 5))
+            cli_runs.append(time_cli(60, 64, 5, workspace))
+            app_runs.append(time_app(None, 60, 64, 5, workspace)[0])
+        plain, cli, app = (statistics.median(r) for r in (plain_runs, cli_runs, app_runs))
+        print(
+            f"5 epochs, LSTM(64), window 60, full AAPL: plain {plain:.1f} s; CLI whole process "
+            f"{cli:.1f} s, CLI/plain = {cli / plain:.2f} (goal <= 1.10); app job path "
+            f"{app:.1f} s, app/plain = {app / plain:.2f}"
+        )
         cold = time_to_first_batch(workspace, warm=False)
         warm = time_to_first_batch(workspace, warm=True)
         print(

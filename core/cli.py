@@ -128,7 +128,7 @@ def settings_from_args(cls: type[Settings], args: argparse.Namespace):
 
 def cmd_train(args) -> dict:
     if args.resume:
-        manager = JobManager(args.workspace)
+        manager = JobManager(args.workspace, in_process=True)
         job = manager.resume(args.resume, "save" if args.save_kept else "resume")
         return _follow(manager, job)
     if not (args.sample or args.csv or args.ticker):
@@ -139,7 +139,7 @@ def cmd_train(args) -> dict:
         extra_column(t) for t in dataset.extras if extra_column(t) not in config.features
     ]
     validate_config(config, dataset.frame)
-    manager = JobManager(args.workspace)
+    manager = JobManager(args.workspace, in_process=True)
     from core.forecast import default_run_name
 
     label = config.name or default_run_name(config, dataset.describe())
@@ -152,7 +152,7 @@ def cmd_anomalies(args) -> dict:
     dataset = _dataset(args)
     config = settings_from_args(AnomalyConfig, args)
     validate_config(config, dataset.frame)
-    manager = JobManager(args.workspace)
+    manager = JobManager(args.workspace, in_process=True)
     label = default_detector_name(config, dataset.describe())
     result = _run_job(manager, "anomaly", dataset, config.to_dict(), label)
     run = RunStore(args.workspace).get(result["run_id"])

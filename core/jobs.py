@@ -22,6 +22,7 @@ newest job folders, including what a previous server left (`recover`).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 import time
@@ -44,7 +45,7 @@ from core.jobstate import (
     started_at,
 )
 from core.runs import RunStore
-from core.worker import EVENT_PREFIX, spawn_standby, spawn_worker
+from core.worker import EVENT_PREFIX, run_worker, spawn_standby, spawn_worker
 from core.workspace import read_json, workspace_dir, write_json
 
 MAX_ACTIVE = 8  # queued + running jobs of one manager; one more is refused with this number
@@ -67,12 +68,19 @@ class JobManager:
     """Process-wide queue of training jobs; `max_parallel` run at once (1 on 2 cores)."""
 
     def __init__(
-        self, root: str | Path | None = None, max_parallel: int = 1, warm_worker: bool = False
+        self,
+        root: str | Path | None = None,
+        max_parallel: int = 1,
+        warm_worker: bool = False,
+        in_process: bool = False,
     ) -> None:
         """`warm_worker`: keep one worker process with TensorFlow already imported (the UI
-        does; tests and the CLI start each worker cold)."""
+        does; tests start each worker cold). `in_process`: run each job's worker code in
+        this process instead (the CLI: not a Streamlit process, so nothing argues for a
+        second process, and it would import TensorFlow a second time)."""
         self.root = workspace_dir(root)
-        self.warm_worker = warm_worker
+        self.warm_worker = warm_worker and not in_process
+        self.in_process = in_process
         self._standby: tuple[subprocess.Popen, Path] | None = None
         self.jobs_dir = self.root / "jobs"
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
@@ -253,19 +261,13 @@ class JobManager:
         job_dir = self.jobs_dir / job_id
         stderr_path = job_dir / "worker.log"
         try:
-            backend = self.get(job_id).config.get("backend") or "tensorflow"
-            proc, stderr_path = self._start_worker(job_dir, backend)
-            write_json(job_dir / PID, {"pid": proc.pid, "started": started_at(proc.pid)})
-            with self._lock:
-                self._procs[job_id] = proc
-            for line in proc.stdout:
-                if line.startswith(EVENT_PREFIX):
-                    self._apply(job_id, json.loads(line[len(EVENT_PREFIX) :]))
-            code = proc.wait()
+            if self.in_process:
+                code = self._run_here(job_id, job_dir)
+            else:
+                code, stderr_path = self._run_in_worker(job_id, job_dir)
+            detail = ""
         except Exception as exc:  # noqa: BLE001 - the job fails with the reason, never silently
             code, detail = -1, f"{type(exc).__name__}: {exc}"
-        else:
-            detail = ""
         with self._lock:
             job = self._jobs[job_id]
             self._procs.pop(job_id, None)
@@ -281,6 +283,23 @@ class JobManager:
                 self._spawn_standby()  # after the job, so its import never slows training
             self._start_ready_jobs()
             self._lock.notify_all()
+
+    def _run_in_worker(self, job_id: str, job_dir: Path) -> tuple[int, Path]:
+        """A worker process on the job's backend; its events as they come; (exit code, log)."""
+        backend = self.get(job_id).config.get("backend") or "tensorflow"
+        proc, stderr_path = self._start_worker(job_dir, backend)
+        write_json(job_dir / PID, {"pid": proc.pid, "started": started_at(proc.pid)})
+        with self._lock:
+            self._procs[job_id] = proc
+        for line in proc.stdout:
+            if line.startswith(EVENT_PREFIX):
+                self._apply(job_id, json.loads(line[len(EVENT_PREFIX) :]))
+        return proc.wait(), stderr_path
+
+    def _run_here(self, job_id: str, job_dir: Path) -> int:
+        """The worker's code for one job, in this process (its own events applied directly)."""
+        write_json(job_dir / PID, {"pid": os.getpid(), "started": started_at(os.getpid())})
+        return run_worker(job_dir, emit=lambda event: self._apply(job_id, event))
 
     def _apply(self, job_id: str, event: dict) -> None:
         with self._lock:

@@ -80,17 +80,20 @@ def checkpointer_for(job_dir: Path, job: dict, epochs: int) -> Checkpointer:
     return Checkpointer(job_dir, epochs, state, train_more=resume["mode"] != "save")
 
 
-def run_worker(job_dir: Path) -> int:
-    """Run one job and report; the return value is the process's exit code."""
+def run_worker(job_dir: Path, emit=None) -> int:
+    """Run one job and report each event to `emit` (default: stdout, for the job manager
+    of another process); the return value is the process's exit code."""
     job = json.loads((job_dir / SPEC).read_text())
     stop_flag, parent = job_dir / "stop", os.getppid()
 
-    def emit(event: dict) -> None:
+    def to_stdout(event: dict) -> None:
         try:
             sys.stdout.write(EVENT_PREFIX + json.dumps(event, default=float) + "\n")
             sys.stdout.flush()
         except OSError:
             pass  # the server is gone: outcome.json tells the next one
+
+    emit = emit or to_stdout
 
     def should_stop() -> bool:
         if os.getppid() != parent:  # the server is gone: keep the epochs, stop at once

@@ -166,6 +166,12 @@ def test_cli_train_prints_json_and_saves_the_run(workspace):
     assert run.config["features"] == ["close", "volume", "MSFT_close", "^GSPC_close"]
     listing = run_cli("runs", workspace=workspace)
     assert result["run_id"] in listing.stdout and "multivariate" in listing.stdout
+    # the CLI ran the job's worker code in its own process: no second worker process, and
+    # the job folder under the run's id has its outcome
+    job_dir = workspace / "jobs" / result["run_id"]
+    assert not (job_dir / "worker.log").exists()
+    assert json.loads((job_dir / "outcome.json").read_text())["status"] == "finished"
+    assert "epoch 2/2" in out.stderr and " s)" in out.stderr  # each epoch with its seconds
 
 
 @pytest.mark.parametrize(
