@@ -69,8 +69,8 @@ def _follow(manager: JobManager, job) -> dict:
             job = manager.wait(job.id, timeout=1.0)
         except TimeoutError:
             job = manager.get(job.id)
-        for row in job.history[seen:]:
-            took = f" ({row['seconds']:.2f} s)" if "seconds" in row else ""
+        for i, row in enumerate(job.history[seen:], start=seen):
+            took = f" ({job.epoch_times[i]:.2f} s)" if i < len(job.epoch_times) else ""
             print(
                 f"epoch {row['epoch']}/{job.total_epochs} loss {row['loss']:.5f} "
                 f"val_loss {row['val_loss']:.5f}{took}",

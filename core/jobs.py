@@ -315,9 +315,8 @@ class JobManager:
                     (job.epoch - 1 + job.batch / max(job.batches, 1), event["loss"])
                 )
             elif kind == "epoch":
-                job.history.append(
-                    {k: event[k] for k in ("epoch", "loss", "val_loss", "seconds") if k in event}
-                )
+                job.history.append({k: event[k] for k in ("epoch", "loss", "val_loss")})
+                job.epoch_times.append(float(event.get("seconds", 0.0)))
                 job.batch = 0
             elif kind == "done":
                 job.result = {k: v for k, v in event.items() if k != "type"}

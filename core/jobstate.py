@@ -54,6 +54,7 @@ class Job:
     batch: int = 0
     epoch_seconds: float = 0.0
     history: list[dict] = field(default_factory=list)
+    epoch_times: list[float] = field(default_factory=list)  # seconds of each epoch trained
     batch_losses: list[tuple[float, float]] = field(
         default_factory=list
     )  # (fractional epoch, loss)
@@ -123,6 +124,7 @@ def snapshot(job: Job) -> Job:
         job,
         history=list(job.history),
         batch_losses=list(job.batch_losses),
+        epoch_times=list(job.epoch_times),
         result=dict(job.result),
         config=dict(job.config),
     )
