@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from dataclasses import replace
 
 from core.paired import sweep_summary
 from core.sweeps import SweepSpec, run_sweep
@@ -24,7 +25,9 @@ SPEC = SweepSpec(
 )
 
 
-def timed(workers: int, cores: set[int] | None = None) -> tuple[float, dict, float, float]:
+def timed(
+    workers: int, cores: set[int] | None = None, spec: SweepSpec = SPEC
+) -> tuple[float, dict, float, float]:
     """Wall time of the whole sweep (Ray's start included), its summary, the mean time a
     trial spent inside its task, and its CPU time per second of that (1.0 = one core).
     `cores` pins this process, and so Ray's processes it starts, to those CPUs."""
@@ -33,7 +36,7 @@ def timed(workers: int, cores: set[int] | None = None) -> tuple[float, dict, flo
     try:
         with tempfile.TemporaryDirectory() as root:
             started = time.perf_counter()
-            sweep = run_sweep(SPEC, root, workers=workers)
+            sweep = run_sweep(spec, root, workers=workers)
             seconds = time.perf_counter() - started
     finally:
         os.sched_setaffinity(0, everything)
@@ -63,6 +66,14 @@ def main() -> None:
     )
     answer = summary["questions"].get("multi_vs_uni", {})
     print("multi_vs_uni:", answer.get("sentence", "-"))
+    on_jax = replace(SPEC, settings={**SPEC.settings, "backend": "jax"})
+    seconds, summary, per_trial, _ = timed(2, spec=on_jax)
+    jax = trials / seconds * 60
+    print(
+        f"2 workers on JAX: {jax:.2f} trials/min ({summary['finished']} finished), "
+        f"JAX / TensorFlow = {jax / rows[2]:.2f}; a trial inside its task {per_trial:.2f} s "
+        "(each trial compiles its own model, which short trials do not win back)"
+    )
 
 
 if __name__ == "__main__":

@@ -25,15 +25,12 @@ from core.errors import UserError
 from core.workspace import workspace_dir, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
-# One thread per trial for TensorFlow and the BLAS libraries (set before the worker imports them).
-THREAD_ENV = {
-    "TF_NUM_INTRAOP_THREADS": "1",
-    "TF_NUM_INTEROP_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
-    "LAGLENS_ONE_THREAD": "1",  # core/windows.py: tf.data's own thread pool too
-}
+# One thread per trial for TensorFlow, XLA (JAX) and the BLAS libraries, and tf.data's own
+# pool (core/windows.py), set before the worker imports them.
+ONE = "1"
+THREAD_ENV = {"TF_NUM_INTRAOP_THREADS": ONE, "TF_NUM_INTEROP_THREADS": ONE, "OMP_NUM_THREADS": ONE}
+THREAD_ENV |= {"OPENBLAS_NUM_THREADS": ONE, "LAGLENS_ONE_THREAD": ONE, "TF_CPP_MIN_LOG_LEVEL": "2"}
+THREAD_ENV["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 INPUTS = ("uni", "multi")
 
 
@@ -227,12 +224,13 @@ def ray_env(address: str | None) -> None:
         os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 
-def start_ray(address: str | None, workers: int) -> None:
-    """Embedded Ray with `workers` CPUs, or join the cluster at `address`."""
+def start_ray(address: str | None, workers: int, backend: str = "tensorflow") -> None:
+    """Embedded Ray with `workers` CPUs, or join the cluster at `address`; its workers run
+    Keras on `backend` (the sweep's, one for all its trials)."""
     ray_env(address)
     import ray
 
-    env = {**THREAD_ENV, "PYTHONPATH": str(ROOT)}
+    env = {**THREAD_ENV, "PYTHONPATH": str(ROOT), "KERAS_BACKEND": backend}
     common = {"runtime_env": {"env_vars": env}, "log_to_driver": False, "logging_level": "ERROR"}
     if address:
         ray.init(address=address, **common)
@@ -262,7 +260,9 @@ def run_sweep(
     sweep.update(status="running", engine="ray", address=address or "embedded")
     sweep["skipped"] = len(trials) - len(todo)
     store.save(sweep)
-    start_ray(address, workers)
+    from core.config import default_backend
+
+    start_ray(address, workers, spec.settings.get("backend") or default_backend())
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(run_trial)
         in_flight = workers if not address else max(int(ray.cluster_resources()["CPU"]), 1)

@@ -35,6 +35,8 @@ config = AnomalyConfig(
     units=setting_input(c4, AnomalyConfig, "units", key="ae_units"),
     seed=setting_input(c5, AnomalyConfig, "seed", key="ae_seed"),
 )
+with st.expander("Advanced"):
+    config.backend = setting_input(st, AnomalyConfig, "backend", key="ae_backend")
 if st.button("Train autoencoder", type="primary", icon=":material/play_arrow:"):
     try:
         validate_config(config, dataset.frame)

@@ -156,3 +156,18 @@ def test_the_app_wide_default_comes_from_the_environment(value):
     )
     expected = "jax False" if value == "jax" else "tensorflow True"
     assert out.stdout.strip() == expected
+
+
+def test_a_sweep_on_jax_runs_its_trials_on_jax(workspace):
+    from core.sweeps import SweepSpec, run_sweep
+
+    spec = SweepSpec(
+        datasets=["sample:AAPL"],
+        inputs=["uni"],
+        settings={"epochs": 1, "window": 10, "units": 8, "backend": "jax"},
+        start="2011-06-01",
+        end="2012-12-31",
+    )
+    sweep = run_sweep(spec, workspace, workers=1)
+    assert [t["status"] for t in sweep["trials"].values()] == ["finished"]
+    assert RunStore(workspace).runs()[0].config.backend == "jax"  # Ray's worker ran JAX
