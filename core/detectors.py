@@ -42,7 +42,6 @@ def compare_detectors(scores: pd.DataFrame, threshold: float, window: int) -> di
     common = flagged.index.intersection(top_z.index)
     return {
         "n": n,
-        "days": len(both),
         "common": common,
         "only_ae": flagged.index.difference(top_z.index),
         "only_z": top_z.index.difference(flagged.index),
@@ -63,17 +62,16 @@ def detector_sentence(comparison: dict, ratio: float | None) -> str:
         f"{fmt.num(comparison['chance'], 1)})"
     )
     if ratio is None or not np.isfinite(ratio):
-        learned, how = None, "(its reconstruction was not measured: the run predates the check)"
-    else:
-        learned = ratio < LEARNED_BELOW
-        how = (
-            f"its reconstruction error is {fmt.num(ratio, 2)} x that of predicting each "
-            "window's mean"
+        return (
+            f"{overlap[0].upper() + overlap[1:]}. How much it learned was not measured: the run "
+            "predates the check; train it again to see."
         )
+    learned = ratio < LEARNED_BELOW
+    how = f"its reconstruction error is {fmt.num(ratio, 2)} x that of predicting each window's mean"
     only = len(comparison["only_ae"])
-    if learned is False and share >= AGREE_FROM:
+    if not learned and share >= AGREE_FROM:
         return f"It adds nothing on this series: {how}, so it learned little, and {overlap}."
-    if learned is False:
+    if not learned:
         return (
             f"It learned little ({how}), so the {only} day(s) only it flags reflect how it "
             f"fails to reconstruct noise rather than structure; {overlap}. Trust the z-score."

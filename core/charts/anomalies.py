@@ -11,31 +11,22 @@ from core.charts.common import ACTUAL_COLOR, LEGEND_BELOW, NAIVE_COLOR, PALETTE,
 def anomaly_price_chart(
     close: pd.Series,
     anomalous: pd.DatetimeIndex,
-    only_autoencoder: pd.DatetimeIndex | None = None,
-    only_zscore: pd.DatetimeIndex | None = None,
+    only_autoencoder: pd.DatetimeIndex,
+    only_zscore: pd.DatetimeIndex,
 ) -> go.Figure:
-    """The price (thinned for display) with the autoencoder's anomalous days marked; with
-    the z-score comparison, the days only the autoencoder flags get their own marker, and
-    the z-score's own top days that the autoencoder missed a third."""
+    """The price (thinned for display) with the autoencoder's anomalous days marked: the
+    days the rolling z-score flags too, the days only the autoencoder flags, and the
+    z-score's own top days that the autoencoder missed."""
     fig = go.Figure()
     shown = thin(close)
     fig.add_trace(
         go.Scatter(x=shown.index, y=shown, name="close", line=dict(color=ACTUAL_COLOR, width=1))
     )
-    only = only_autoencoder if only_autoencoder is not None else pd.DatetimeIndex([])
     groups = [
-        (
-            "anomalous day (both detectors)" if only_zscore is not None else "anomalous day",
-            anomalous.difference(only),
-            PALETTE[1],
-            "x",
-        ),
+        ("anomalous day (both detectors)", anomalous.difference(only_autoencoder), 1, "x"),
+        ("only the autoencoder", only_autoencoder, 3, "diamond"),
+        ("only the z-score", only_zscore, 4, "circle-open"),
     ]
-    if only_zscore is not None:
-        groups += [
-            ("only the autoencoder", only, PALETTE[3], "diamond"),
-            ("only the z-score", only_zscore, PALETTE[4], "circle-open"),
-        ]
     for name, days, color, symbol in groups:
         marked = close.reindex(days)
         fig.add_trace(
@@ -44,7 +35,7 @@ def anomaly_price_chart(
                 y=marked,
                 name=name,
                 mode="markers",
-                marker=dict(color=color, size=9, symbol=symbol),
+                marker=dict(color=PALETTE[color], size=9, symbol=symbol),
             )
         )
     fig.update_layout(

@@ -172,9 +172,8 @@ def overlap_message(
     worst = min(extras, key=lambda p: len(p.frame.index.intersection(main.frame.index)))
     return (
         f"The inputs share {'too few' if too_few else 'few'} trading days. {spans}. {overlap} "
-        f"Drop {worst.ticker} (it "
-        f"shares the fewest days with {main.ticker}), or pick extra tickers whose dates cover "
-        "the main series."
+        f"Drop {worst.ticker} (it shares the fewest days with {main.ticker}), or pick extra "
+        "tickers whose dates cover the main series."
     )
 
 
