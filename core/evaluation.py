@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from core import fmt
 
@@ -206,7 +206,8 @@ def diebold_mariano(
         return {"stat": float("nan"), "pvalue": float("nan")}
     correction = np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
     stat = float(d.mean() / np.sqrt(variance) * correction)
-    return {"stat": stat, "pvalue": float(2 * stats.t.sf(abs(stat), df=n - 1))}
+    # Student's t CDF from scipy.special: scipy.stats' t.sf, without its 0.5-1 s import.
+    return {"stat": stat, "pvalue": float(2 * special.stdtr(n - 1, -abs(stat)))}
 
 
 def skill_against_naive(actual_paths, forecast_paths, naive_paths) -> dict:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from core import fmt
 from core.evaluation import SIGNIFICANCE
@@ -106,6 +105,8 @@ def paired_answer(table: pd.DataFrame, factor: str, tried: str, reference: str, 
     if np.allclose(change, 0):
         pvalue = 1.0
     else:
+        from scipy import stats  # a 1 s import, only when a comparison is asked for
+
         pvalue = float(stats.wilcoxon(change).pvalue)
     answer = {
         "pairs": int(len(change)),
