@@ -11,11 +11,12 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from core.alongside import Alongside
 from core.config import MODELS, TRANSFORM_LABELS, TrainConfig
 from core.errors import UserError
 from core.fitting import fit_model, record_of_fit, seed_everything, use_backend
 from core.runs import RunStore
-from core.scoring import score_run
+from core.scoring import baseline_forecasts, score_run
 from core.windows import ModelData, prepare_forecast
 
 
@@ -42,11 +43,11 @@ def predict_forecaster(data: ModelData, model, attention_model=None) -> tuple[pd
     val_rows = data.target_rows("val")
     val_scaled = model.predict(data.windows("val", batch_size=256), verbose=0)
     arrays = {
-        "origin_dates": _dates(data.index[rows - 1]),
+        "origin_dates": origin_dates(data),
         "forecast_paths": paths.astype("float64"),
         "actual_paths": actual.astype("float64"),
         # The validation forecasts: the prediction interval's first residuals.
-        "val_origin_dates": _dates(data.index[val_rows - 1]),
+        "val_origin_dates": origin_dates(data, "val"),
         "val_forecast_paths": data.to_prices(val_scaled, data.previous_level(val_rows)),
         "val_actual_paths": data.actual_paths(val_rows).astype("float64"),
     }
@@ -59,6 +60,11 @@ def predict_forecaster(data: ModelData, model, attention_model=None) -> tuple[pd
         pd.bdate_range(last_date + pd.offsets.BDay(1), periods=data.horizon)
     )
     return predictions, arrays
+
+
+def origin_dates(data: ModelData, part: str = "test") -> np.ndarray:
+    """The forecast origins of a part (the last known day before each target), as dates."""
+    return _dates(data.index[data.target_rows(part) - 1])
 
 
 def _dates(index: pd.DatetimeIndex) -> np.ndarray:
@@ -82,19 +88,31 @@ def train_forecaster(
     fixes the split (a backtest fold); `tags` are kept with the run (sweep, fold);
     `checkpoint` keeps each epoch on disk and resumes from it (core/checkpoint.py); a job
     passes its own id and name, so the saved run has the id and name shown while it ran."""
-    use_backend(config.backend)
-    from core.models import build_forecaster
-
-    started = time.monotonic()
-    seed_everything(config.seed)
     data = prepare_forecast(frame, config, bounds)
-    model, attention_model = build_forecaster(config, data.values.shape[1])
-    fitted = fit_model(model, data, config, emit, should_stop, checkpoint)
-    predictions, arrays = predict_forecaster(data, model, attention_model)
-    if not np.isfinite(predictions["predicted"]).all():
-        raise UserError("The model predicted non-finite values; try a lower learning rate.")
     dates = data.split_dates()
-    scores = score_run(data.levels, predictions, arrays, dates["train"], config.interval_level)
+    # The baselines need no model: fitted in a process of their own while the model trains
+    # (core/alongside.py), they add almost nothing to the run's time.
+    with Alongside(
+        baseline_forecasts, data.levels, dates["train"][1], origin_dates(data), data.horizon
+    ) as baselines:
+        use_backend(config.backend)
+        from core.models import build_forecaster
+
+        started = time.monotonic()  # the run's seconds: after the import, as in the app
+        seed_everything(config.seed)
+        model, attention_model = build_forecaster(config, data.values.shape[1])
+        fitted = fit_model(model, data, config, emit, should_stop, checkpoint)
+        predictions, arrays = predict_forecaster(data, model, attention_model)
+        if not np.isfinite(predictions["predicted"]).all():
+            raise UserError("The model predicted non-finite values; try a lower learning rate.")
+        scores = score_run(
+            data.levels,
+            predictions,
+            arrays,
+            dates["train"],
+            config.interval_level,
+            baselines=baselines.result(),
+        )
     name = name or config.name or default_run_name(config, data_desc)
     record = record_of_fit(
         "forecast",

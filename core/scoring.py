@@ -7,6 +7,7 @@ saved and kept with it, so showing it again costs nothing.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,21 +64,46 @@ def interval_summary(intervals: dict) -> dict:
     return {k: v for k, v in intervals.items() if k not in ("lower", "upper")}
 
 
+def baseline_forecasts(
+    levels: pd.Series, train_end_date: str, origin_dates, horizon: int
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The part of scoring that needs no model: every baseline fit on the training part
+    (up to `train_end_date`) and forecast from the test origins. A run starts it before its
+    model trains and runs it alongside (core/forecast.py); it also does scoring's slow
+    import (statsmodels), so it is off the run's critical path too. Remembered per process
+    (a sweep's Ray worker fits them once for all its trials on the same data and split)."""
+    train_end = levels.index.get_loc(pd.Timestamp(train_end_date)) + 1
+    origins = origin_positions(levels, origin_dates)
+    values = levels.to_numpy(float)
+    key = hashlib.sha256(
+        values[: origins[-1] + 1].tobytes() + np.array([train_end, horizon, *origins]).tobytes()
+    ).hexdigest()
+    if key not in _FITTED:
+        if len(_FITTED) >= 16:
+            _FITTED.pop(next(iter(_FITTED)))
+        _FITTED[key] = forecast_baselines(values, train_end, origins, horizon)
+    paths, fitted = _FITTED[key]
+    return {name: p.copy() for name, p in paths.items()}, dict(fitted)
+
+
+_FITTED: dict[str, tuple[dict, dict]] = {}  # baseline_forecasts' answers, oldest first
+
+
 def score_run(
     levels: pd.Series,
     predictions: pd.DataFrame,
     arrays: dict,
     train_dates: tuple[str, str],
     level: int,
+    baselines: tuple[dict, dict] | None = None,
 ) -> RunScores:
-    """Fit every baseline on the training part, forecast the model's test origins and
-    horizon, score everything the same way, and calibrate the model's band. Adds each
-    baseline's paths to `arrays` as baseline_NAME."""
+    """Score the model and every baseline the same way, and calibrate the model's band.
+    `baselines` is baseline_forecasts' answer for the same run, if it was computed already;
+    otherwise it is computed here. Adds each baseline's paths to `arrays` as baseline_NAME."""
     positions = run_positions(levels, arrays)
-    train_end = levels.index.get_loc(pd.Timestamp(train_dates[1])) + 1
     actual = arrays["actual_paths"]
-    paths, fitted = forecast_baselines(
-        levels.to_numpy(float), train_end, positions["test"], actual.shape[1]
+    paths, fitted = baselines or baseline_forecasts(
+        levels, train_dates[1], arrays["origin_dates"], actual.shape[1]
     )
     arrays.update({f"baseline_{name}": p for name, p in paths.items()})
     metrics, naive, verdict = score_forecast(levels, predictions, arrays, train_dates)

@@ -62,3 +62,12 @@ def last_json(out) -> dict:
 
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def pid_after(seconds: float) -> int:
+    """The process's id, after a pause (core.alongside's tests: where did it run)."""
+    import os
+    import time
+
+    time.sleep(seconds)
+    return os.getpid()
