@@ -1,5 +1,6 @@
-"""A Ray cluster of several nodes on this machine, every node on 127.0.0.1, for trying
-`core.cli sweep --address` without a second machine:
+"""Ray on this machine: how a sweep starts or joins Ray (`start_ray`, one thread per trial),
+and a cluster of several nodes, every node on 127.0.0.1, for trying `core.cli sweep
+--address` without a second machine:
 
     python -m core.raycluster --nodes 2 --cpus 1
 
@@ -16,6 +17,44 @@ import argparse
 import os
 import signal
 import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# One thread per trial for TensorFlow, XLA (JAX) and the BLAS libraries, and tf.data's own
+# pool (core/windows.py), set before the worker imports them.
+ONE = "1"
+THREAD_ENV = {"TF_NUM_INTRAOP_THREADS": ONE, "TF_NUM_INTEROP_THREADS": ONE, "OMP_NUM_THREADS": ONE}
+THREAD_ENV |= {"OPENBLAS_NUM_THREADS": ONE, "LAGLENS_ONE_THREAD": ONE, "TF_CPP_MIN_LOG_LEVEL": "2"}
+THREAD_ENV["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+def is_loopback(address: str | None) -> bool:
+    host = (address or "").rsplit(":", 1)[0]
+    return host in ("", "localhost", "::1") or host.startswith("127.")
+
+
+def ray_env(address: str | None) -> None:
+    """Set before Ray is first imported (it reads them at import). No telemetry. On this
+    machine Ray stays on 127.0.0.1: Ray resolves "127.0.0.1" to the machine's routable
+    address unless its cluster mode is off, which is what RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0
+    does (it only stops `ray start` from adding worker nodes, which LagLens never does)."""
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    if is_loopback(address):
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+
+
+def start_ray(address: str | None, workers: int, backend: str = "tensorflow") -> None:
+    """Embedded Ray with `workers` CPUs, or join the cluster at `address`; its workers run
+    Keras on `backend` (the sweep's, one for all its trials)."""
+    ray_env(address)
+    import ray
+
+    env = {**THREAD_ENV, "PYTHONPATH": str(ROOT), "KERAS_BACKEND": backend}
+    common = {"runtime_env": {"env_vars": env}, "log_to_driver": False, "logging_level": "ERROR"}
+    if address:
+        ray.init(address=address, **common)
+    else:
+        ray.init(num_cpus=workers, include_dashboard=False, **common)
 
 
 def node_pids(cluster) -> list[int]:
@@ -32,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--cpus", type=int, default=1, help="CPUs per node")
     args = parser.parse_args(argv)
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # every node on 127.0.0.1
+    ray_env("127.0.0.1")  # every node on 127.0.0.1
     from ray.cluster_utils import Cluster
 
     cluster = Cluster(

@@ -22,15 +22,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.errors import UserError
+from core.raycluster import ray_env, start_ray
 from core.workspace import workspace_dir, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
-# One thread per trial for TensorFlow, XLA (JAX) and the BLAS libraries, and tf.data's own
-# pool (core/windows.py), set before the worker imports them.
-ONE = "1"
-THREAD_ENV = {"TF_NUM_INTRAOP_THREADS": ONE, "TF_NUM_INTEROP_THREADS": ONE, "OMP_NUM_THREADS": ONE}
-THREAD_ENV |= {"OPENBLAS_NUM_THREADS": ONE, "LAGLENS_ONE_THREAD": ONE, "TF_CPP_MIN_LOG_LEVEL": "2"}
-THREAD_ENV["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 INPUTS = ("uni", "multi")
 
 
@@ -123,7 +118,9 @@ def load_trial_dataset(spec: SweepSpec, dataset: str):
 
 def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str) -> dict:
     """One trial, inside a Ray worker: train (or backtest), save, summarize. Never raises:
-    a failure comes back with its message."""
+    a failure comes back with its message. `import_seconds`: what its imports took (a Ray
+    worker imports Keras in its first trial only: workers stay warm across trials)."""
+    entered = time.monotonic()
     import ray
     import tensorflow as tf
 
@@ -139,6 +136,7 @@ def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str) -> dict:
     started, cpu = time.monotonic(), time.process_time()
     context = ray.get_runtime_context()
     out = {"node": context.get_node_id()[:8], "ip": ray.util.get_node_ip_address()}
+    out["import_seconds"], out["pid"] = round(started - entered, 2), os.getpid()
     try:
         spec = SweepSpec(**spec_dict)
         data = load_trial_dataset(spec, trial["dataset"])
@@ -207,35 +205,6 @@ class SweepStore:
 
     def stop_requested(self, sweep_id: str) -> bool:
         return (self.path(sweep_id) / "stop").exists()
-
-
-def is_loopback(address: str | None) -> bool:
-    host = (address or "").rsplit(":", 1)[0]
-    return host in ("", "localhost", "::1") or host.startswith("127.")
-
-
-def ray_env(address: str | None) -> None:
-    """Set before Ray is first imported (it reads them at import). No telemetry. On this
-    machine Ray stays on 127.0.0.1: Ray resolves "127.0.0.1" to the machine's routable
-    address unless its cluster mode is off, which is what RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0
-    does (it only stops `ray start` from adding worker nodes, which LagLens never does)."""
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    if is_loopback(address):
-        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-
-
-def start_ray(address: str | None, workers: int, backend: str = "tensorflow") -> None:
-    """Embedded Ray with `workers` CPUs, or join the cluster at `address`; its workers run
-    Keras on `backend` (the sweep's, one for all its trials)."""
-    ray_env(address)
-    import ray
-
-    env = {**THREAD_ENV, "PYTHONPATH": str(ROOT), "KERAS_BACKEND": backend}
-    common = {"runtime_env": {"env_vars": env}, "log_to_driver": False, "logging_level": "ERROR"}
-    if address:
-        ray.init(address=address, **common)
-    else:
-        ray.init(num_cpus=workers, include_dashboard=False, **common)
 
 
 def run_sweep(
