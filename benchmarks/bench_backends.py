@@ -10,6 +10,7 @@ MAE, with JAX's ratio to TensorFlow.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -20,8 +21,17 @@ EPOCHS = 6
 BACKENDS = ("tensorflow", "jax")
 
 
-def one_job(backend: str, workspace: str) -> dict:
-    args = ["--sample", "AAPL", "--epochs", str(EPOCHS), "--no-early-stopping"]
+def one_job(
+    backend: str,
+    workspace: str,
+    extra: tuple[str, ...] = (),
+    env: dict | None = None,
+    cpus: set[int] | None = None,
+    epochs: int = EPOCHS,
+) -> dict:
+    """One `core.cli train` process: its epochs' seconds, whole time and test rel. MAE.
+    `extra`: more CLI flags; `env`: added to its environment; `cpus`: pinned to those."""
+    args = ["--sample", "AAPL", "--epochs", str(epochs), "--no-early-stopping", *extra]
     command = [sys.executable, "-m", "core.cli", "train", *args, "--backend", backend]
     began = time.monotonic()
     proc = subprocess.Popen(
@@ -29,19 +39,21 @@ def one_job(backend: str, workspace: str) -> dict:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
     )
-    epochs = []  # each epoch's own seconds, as the worker timed it
+    epochs_s = []  # each epoch's own seconds, as the worker timed it
     for line in proc.stderr:
         if line.startswith("epoch ") and line.rstrip().endswith(" s)"):
-            epochs.append(float(line.rsplit("(", 1)[1].split()[0]))
+            epochs_s.append(float(line.rsplit("(", 1)[1].split()[0]))
     out = proc.stdout.read()
     if proc.wait() != 0:
         raise SystemExit(f"{backend} failed: {out[-500:]}")
     total = time.monotonic() - began
     result = json.loads(out.strip().splitlines()[-1])
     return {
-        "later": statistics.median(epochs[1:]),
-        "first": epochs[0],
+        "later": statistics.median(epochs_s[1:]),
+        "first": epochs_s[0],
         "total": total,
         "rel_mae": result["metrics"]["rel_mae"],
     }

@@ -134,10 +134,18 @@ def test_a_job_on_jax_runs_in_a_jax_worker_and_stops_within_a_batch(workspace):
     assert standby.wait(timeout=60) == 0
 
 
-def test_the_cli_trains_on_jax_with_the_same_json(workspace):
-    jax = last_json(run_cli("train", *TINY_SAMPLE_FLAGS, *TINY_FLAGS, "--backend", "jax"))
-    tf = last_json(run_cli("train", *TINY_SAMPLE_FLAGS, *TINY_FLAGS))
+def test_the_cli_trains_on_jax_with_the_same_json(workspace, tmp_path):
+    csv = tmp_path / "aapl.csv"  # real prices, as a user's CSV
+    tiny_dataset().frame.to_csv(csv)
+    jax = last_json(run_cli("train", "--csv", csv, *TINY_FLAGS, "--backend", "jax"))
+    tf = last_json(run_cli("train", "--csv", csv, *TINY_FLAGS))
     assert set(jax) == set(tf) and jax["status"] == tf["status"] == "finished"
+    for part in ("metrics", "naive", "baselines", "intervals"):
+        assert set(jax[part]) == set(tf[part]), part
+    assert set(jax["by_step"][0]) == set(tf["by_step"][0])
+    assert jax["baselines"] == tf["baselines"]  # the same data: the same baselines, exactly
+    for run in (jax, tf):  # one epoch of a tiny model: near naive on both, neither broken
+        assert 0.8 < run["metrics"]["rel_mae"] < 1.25
     assert RunStore().get(jax["run_id"]).config.backend == "jax"
     assert RunStore().get(tf["run_id"]).config.backend == "tensorflow"
     bad = run_cli("train", *TINY_SAMPLE_FLAGS, "--backend", "torch")

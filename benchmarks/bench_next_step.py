@@ -1,0 +1,115 @@
+"""The next step after the backend, measured on both backends in one run: batch size
+(throughput against accuracy), steps_per_execution, and threads for a sweep's one-core trial.
+
+1. Batch size: the default job (`core.cli train --sample AAPL`, LSTM(64), window 60,
+   EPOCHS epochs, no early stopping) at batch 32, 128 and 512, with the default learning
+   rate and with it scaled by sqrt(batch / 32). Seconds per later epoch, windows per second,
+   test rel. MAE.
+2. steps_per_execution 1, 8 and 32 (Keras runs that many batches per call; batch callbacks
+   then come every that many batches): the plain Keras script, batch 32. Seconds per later
+   epoch, and the last losses (the same updates, so they should agree).
+3. Threads for a sweep's trial: the default job pinned to one core, with the sweep's
+   one-thread settings (core.raycluster.THREAD_ENV) and with the libraries' defaults; then two
+   such jobs at once on the two cores, as a 2-worker sweep runs them. As in a trial, the
+   one-thread settings also fit the baselines in place (LAGLENS_ONE_THREAD), not in a
+   process of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from benchmarks.bench_backends import BACKENDS, one_job
+from core.config import TrainConfig
+from core.data import load_dataset
+from core.raycluster import THREAD_ENV
+from core.windows import prepare_forecast
+
+EPOCHS = 6
+BATCHES = (32, 128, 512)
+STEPS = (1, 8, 32)
+SHORT = {"tensorflow": "TF", "jax": "JAX"}
+
+
+def train_windows() -> int:
+    """The default job's training windows (full AAPL sample, window 60)."""
+    dataset = load_dataset("sample", "AAPL")
+    return len(prepare_forecast(dataset.frame, TrainConfig()).target_rows("train"))
+
+
+def batch_sizes(workspace: str) -> None:
+    windows = train_windows()
+    print(f"1. batch size ({EPOCHS} epochs of the default job, {windows} training windows)")
+    print(f"{'':<6}{'batch':>6}{'lr':>9}{'s/epoch':>9}{'windows/s':>11}{'rel. MAE':>10}")
+    for backend in BACKENDS:
+        base = None
+        for batch in BATCHES:
+            rates = (1e-3,) if batch == 32 else (1e-3, 1e-3 * math.sqrt(batch / 32))
+            for rate in rates:
+                extra = ("--batch-size", str(batch), "--learning-rate", f"{rate:g}")
+                job = one_job(backend, workspace, extra, epochs=EPOCHS)
+                base = base or job["later"]
+                print(
+                    f"{SHORT[backend]:<6}{batch:>6}{rate:>9.4f}{job['later']:>7.2f} s"
+                    f"{windows / job['later']:>11.0f}{job['rel_mae']:>10.4f}"
+                    f"   epoch x{job['later'] / base:.2f} of batch 32"
+                )
+
+
+def plain(backend: str, steps: int) -> dict:
+    args = ["--epochs", str(EPOCHS), "--backend", backend, "--steps-per-execution", str(steps)]
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.plain_keras", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def steps_per_execution() -> None:
+    print(f"2. steps_per_execution (plain Keras script, batch 32, {EPOCHS} epochs)")
+    print(f"{'':<6}{'steps':>6}{'s/epoch':>9}{'loss':>10}{'val_loss':>10}")
+    for backend in BACKENDS:
+        base = None
+        for steps in STEPS:
+            run = plain(backend, steps)
+            later = statistics.median(run["epoch_seconds"][1:])
+            base = base or later
+            print(
+                f"{SHORT[backend]:<6}{steps:>6}{later:>7.2f} s{run['loss']:>10.5f}"
+                f"{run['val_loss']:>10.5f}   epoch x{later / base:.2f} of 1 step"
+            )
+
+
+def threads(workspace: str) -> None:
+    print("3. threads for a sweep's trial (default job, one core each)")
+    print(f"{'':<6}{'threads':<22}{'pinned, s/epoch':>16}{'two at once, trials/min':>25}")
+    for backend in BACKENDS:
+        for label, env in (("sweep's one-thread", THREAD_ENV), ("library defaults", {})):
+            alone = one_job(backend, workspace, env=env, cpus={0}, epochs=EPOCHS)
+            began = time.monotonic()
+            with ThreadPoolExecutor(2) as pool:
+                pair = [pool.submit(one_job, backend, workspace, env=env) for _ in range(2)]
+                [p.result() for p in pair]
+            per_minute = 2 / (time.monotonic() - began) * 60
+            print(f"{SHORT[backend]:<6}{label:<22}{alone['later']:>14.2f} s{per_minute:>25.2f}")
+
+
+def main() -> None:
+    print(__doc__.strip().splitlines()[0])
+    with tempfile.TemporaryDirectory() as workspace:
+        batch_sizes(workspace)
+        steps_per_execution()
+        threads(workspace)
+
+
+if __name__ == "__main__":
+    main()
