@@ -89,7 +89,8 @@ def main() -> None:
     print(
         f"2 workers on JAX: {jax:.2f} trials/min ({summary['finished']} finished), "
         f"JAX / TensorFlow = {jax / rows[2]:.2f}; a trial inside its task {per_trial:.2f} s "
-        "(each trial compiles its own model, which short trials do not win back)"
+        "(a fresh workspace: the first trial of each model shape compiles it, the others load "
+        "its programs from the workspace's jax-cache)"
     )
 
 

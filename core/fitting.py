@@ -8,18 +8,22 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from core.errors import UserError
 from core.runs import RunRecord
 from core.windows import ModelData
 
 BATCH_EVENT_INTERVAL_S = 0.25
+JAX_CACHE_BYTES = 256 * 2**20  # the oldest compiled programs go first beyond this
 
 
-def use_backend(name: str) -> None:
+def use_backend(name: str, workspace: Path | None = None) -> None:
     """Make Keras run on `name`. Keras reads its backend once, at its first import: before
     that, set it; after, a process on another backend cannot switch (the job manager and
-    the CLI start a process on the run's backend)."""
+    the CLI start a process on the run's backend). On JAX, compiled programs are kept in
+    `workspace`/jax-cache: a later run of the same shapes (another seed, a sweep's next
+    trial, the same job again) loads them instead of compiling (bench_backends)."""
     import os
     import sys
 
@@ -32,6 +36,12 @@ def use_backend(name: str) -> None:
             f"This process already runs Keras on {keras.config.backend()}; a run on {name} "
             "needs a process of its own."
         )
+    if name == "jax" and workspace is not None:
+        import jax
+
+        jax.config.update("jax_compilation_cache_dir", str(Path(workspace) / "jax-cache"))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        jax.config.update("jax_compilation_cache_max_size", JAX_CACHE_BYTES)
 
 
 def seed_everything(seed: int) -> None:

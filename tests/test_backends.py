@@ -49,7 +49,10 @@ data, store, out = tiny_dataset(), RunStore(), {"backend": keras.config.backend(
 for name, settings in models.items():
     config = tiny_config(backend="jax", early_stopping=True, patience=1, **settings)
     first = train_forecaster(data.frame, data.describe(), config, store)
+    cache = store.dir.parent / "jax-cache"
+    compiled = {p.name for p in cache.iterdir()}
     again = train_forecaster(data.frame, data.describe(), config, store)
+    compiled_again = {p.name for p in cache.iterdir()} - compiled
     saved = store.get(first["run_id"])
     loaded = repredict(first["run_id"], store)
     out[name] = {
@@ -60,6 +63,8 @@ for name, settings in models.items():
         "reload_gap": float(np.max(np.abs(loaded["predicted"] - saved.predictions["predicted"]))),
         "attention": "attention" in saved.arrays,
         "backend": saved.config.backend,
+        "cached_programs": len(compiled),
+        "compiled_again": len(compiled_again),
     }
 detector = train_anomaly_detector(
     data.frame, data.describe(), AnomalyConfig(epochs=2, units=8, backend="jax"), store
@@ -92,6 +97,8 @@ def test_every_model_trains_reproduces_and_reloads_on_jax(workspace):
         assert run["same_seed_same_run"], f"{name}: the same seed gave another run"
         assert run["reload_gap"] < 1e-4, name  # the saved .keras model predicts the same
         assert run["attention"] == (settings["model"] == "seq2seq_attention"), name
+        # The workspace keeps compiled programs: the same model again compiles nothing.
+        assert run["cached_programs"] > 0 and run["compiled_again"] == 0, name
     assert out["autoencoder"]["status"] == "finished" and out["autoencoder"]["ratio"] > 0
 
 
