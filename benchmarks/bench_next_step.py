@@ -36,6 +36,8 @@ EPOCHS = 6
 BATCHES = (32, 128, 512)
 STEPS = (1, 8, 32)
 SHORT = {"tensorflow": "TF", "jax": "JAX"}
+ROUNDS = 2  # this VM's speed drifts by up to 1.7x between minutes: alternate, take medians
+PINNED_ROUNDS = 3
 
 
 def train_windows() -> int:
@@ -44,23 +46,36 @@ def train_windows() -> int:
     return len(prepare_forecast(dataset.frame, TrainConfig()).target_rows("train"))
 
 
+def medians(jobs: list[dict]) -> dict:
+    return {key: statistics.median(job[key] for job in jobs) for key in jobs[0]}
+
+
 def batch_sizes(workspace: str) -> None:
     windows = train_windows()
-    print(f"1. batch size ({EPOCHS} epochs of the default job, {windows} training windows)")
+    print(
+        f"1. batch size ({EPOCHS} epochs of the default job, {windows} training windows; "
+        f"median of {ROUNDS} alternating rounds)"
+    )
     print(f"{'':<6}{'batch':>6}{'lr':>9}{'s/epoch':>9}{'windows/s':>11}{'rel. MAE':>10}")
+    settings = [
+        (batch, rate)
+        for batch in BATCHES
+        for rate in ((1e-3,) if batch == 32 else (1e-3, 1e-3 * math.sqrt(batch / 32)))
+    ]
     for backend in BACKENDS:
-        base = None
-        for batch in BATCHES:
-            rates = (1e-3,) if batch == 32 else (1e-3, 1e-3 * math.sqrt(batch / 32))
-            for rate in rates:
+        runs: dict[tuple, list[dict]] = {setting: [] for setting in settings}
+        for _ in range(ROUNDS):
+            for batch, rate in settings:
                 extra = ("--batch-size", str(batch), "--learning-rate", f"{rate:g}")
-                job = one_job(backend, workspace, extra, epochs=EPOCHS)
-                base = base or job["later"]
-                print(
-                    f"{SHORT[backend]:<6}{batch:>6}{rate:>9.4f}{job['later']:>7.2f} s"
-                    f"{windows / job['later']:>11.0f}{job['rel_mae']:>10.4f}"
-                    f"   epoch x{job['later'] / base:.2f} of batch 32"
-                )
+                runs[batch, rate].append(one_job(backend, workspace, extra, epochs=EPOCHS))
+        base = medians(runs[settings[0]])["later"]
+        for (batch, rate), jobs in runs.items():
+            job = medians(jobs)
+            print(
+                f"{SHORT[backend]:<6}{batch:>6}{rate:>9.4f}{job['later']:>7.2f} s"
+                f"{windows / job['later']:>11.0f}{job['rel_mae']:>10.4f}"
+                f"   epoch x{job['later'] / base:.2f} of batch 32"
+            )
 
 
 def plain(backend: str, steps: int) -> dict:
@@ -71,36 +86,60 @@ def plain(backend: str, steps: int) -> dict:
         text=True,
         check=True,
     ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    run = json.loads(out.strip().splitlines()[-1])
+    return {"later": statistics.median(run["epoch_seconds"][1:]), **run}
 
 
 def steps_per_execution() -> None:
-    print(f"2. steps_per_execution (plain Keras script, batch 32, {EPOCHS} epochs)")
+    print(
+        f"2. steps_per_execution (plain Keras script, batch 32, {EPOCHS} epochs; median of "
+        f"{ROUNDS} alternating rounds)"
+    )
     print(f"{'':<6}{'steps':>6}{'s/epoch':>9}{'loss':>10}{'val_loss':>10}")
     for backend in BACKENDS:
-        base = None
-        for steps in STEPS:
-            run = plain(backend, steps)
-            later = statistics.median(run["epoch_seconds"][1:])
-            base = base or later
+        runs: dict[int, list[dict]] = {steps: [] for steps in STEPS}
+        for _ in range(ROUNDS):
+            for steps in STEPS:
+                runs[steps].append(plain(backend, steps))
+        base = statistics.median(run["later"] for run in runs[STEPS[0]])
+        for steps, jobs in runs.items():
+            later = statistics.median(run["later"] for run in jobs)
             print(
-                f"{SHORT[backend]:<6}{steps:>6}{later:>7.2f} s{run['loss']:>10.5f}"
-                f"{run['val_loss']:>10.5f}   epoch x{later / base:.2f} of 1 step"
+                f"{SHORT[backend]:<6}{steps:>6}{later:>7.2f} s{jobs[0]['loss']:>10.5f}"
+                f"{jobs[0]['val_loss']:>10.5f}   epoch x{later / base:.2f} of 1 step"
             )
 
 
+def pair(backend: str, workspace: str, env: dict) -> float:
+    """Two default jobs at once on the two cores: trials per minute."""
+    began = time.monotonic()
+    with ThreadPoolExecutor(2) as pool:
+        for job in [pool.submit(one_job, backend, workspace, env=env) for _ in range(2)]:
+            job.result()
+    return 2 / (time.monotonic() - began) * 60
+
+
 def threads(workspace: str) -> None:
-    print("3. threads for a sweep's trial (default job, one core each)")
+    print(
+        f"3. threads for a sweep's trial (default job; medians of {PINNED_ROUNDS} alternating "
+        f"pinned runs and {ROUNDS} alternating pairs)"
+    )
     print(f"{'':<6}{'threads':<22}{'pinned, s/epoch':>16}{'two at once, trials/min':>25}")
+    options = {"sweep's one-thread": THREAD_ENV, "library defaults": {}}
     for backend in BACKENDS:
-        for label, env in (("sweep's one-thread", THREAD_ENV), ("library defaults", {})):
-            alone = one_job(backend, workspace, env=env, cpus={0}, epochs=EPOCHS)
-            began = time.monotonic()
-            with ThreadPoolExecutor(2) as pool:
-                pair = [pool.submit(one_job, backend, workspace, env=env) for _ in range(2)]
-                [p.result() for p in pair]
-            per_minute = 2 / (time.monotonic() - began) * 60
-            print(f"{SHORT[backend]:<6}{label:<22}{alone['later']:>14.2f} s{per_minute:>25.2f}")
+        alone: dict[str, list[float]] = {label: [] for label in options}
+        pairs: dict[str, list[float]] = {label: [] for label in options}
+        for _ in range(PINNED_ROUNDS):
+            for label, env in options.items():
+                alone[label].append(one_job(backend, workspace, env=env, cpus={0})["later"])
+        for _ in range(ROUNDS):
+            for label, env in options.items():
+                pairs[label].append(pair(backend, workspace, env))
+        for label in options:
+            print(
+                f"{SHORT[backend]:<6}{label:<22}{statistics.median(alone[label]):>14.2f} s"
+                f"{statistics.median(pairs[label]):>25.2f}"
+            )
 
 
 def main() -> None:
