@@ -58,7 +58,7 @@ def train_anomaly_detector(
 ) -> dict:
     """Train the autoencoder on the training part, score every day, save the run (a job
     passes its own id and name)."""
-    use_backend(config.backend, store.dir.parent)
+    use_backend(config.backend, store.root)
     from core.models import build_autoencoder
 
     started = time.monotonic()

@@ -20,20 +20,24 @@ MODELS = {"lstm": "LSTM", "seq2seq": "seq2seq", "seq2seq_attention": "seq2seq + 
 ATTENTIONS = {"luong": "Luong (dot product)", "bahdanau": "Bahdanau (additive)"}
 LOSSES = {"mse": "MSE", "huber": "Huber"}
 # Keras 3 runs the same models on either; only the worker process imports one.
-BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX (XLA-compiled, faster on a CPU)"}
+BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX"}
 BACKEND_ENV = "LAGLENS_BACKEND"  # the whole app's default backend
+
+
+def _chosen_backend() -> str:
+    return os.environ.get(BACKEND_ENV, "").strip().lower()
 
 
 def default_backend() -> str:
     """The backend runs use unless a run picks another: LAGLENS_BACKEND, else TensorFlow
     (also when LAGLENS_BACKEND names no backend; backend_problem() says so)."""
-    chosen = os.environ.get(BACKEND_ENV, "").strip().lower()
+    chosen = _chosen_backend()
     return chosen if chosen in BACKENDS else "tensorflow"
 
 
 def backend_problem() -> str:
     """What is wrong with LAGLENS_BACKEND, or ''."""
-    chosen = os.environ.get(BACKEND_ENV, "").strip().lower()
+    chosen = _chosen_backend()
     if chosen and chosen not in BACKENDS:
         return (
             f"{BACKEND_ENV}={chosen!r} is not a backend ({', '.join(BACKENDS)}); using TensorFlow."
@@ -135,7 +139,7 @@ _FIT_SETTINGS = {
     "restore_best": (True, "Restore the best weights when stopping early", "", {}),
     "seed": (0, "Seed", "One seed per run; the same seed reproduces it.", dict(lo=0, hi=2**31 - 1)),
     "backend": (
-        "tensorflow",
+        default_backend(),  # read once, when the settings are defined
         "Keras backend",
         "The same model on TensorFlow or JAX. JAX compiles the training step with XLA and "
         "trains about twice as fast per epoch on a CPU; a run reproduces on its own backend. "
@@ -148,8 +152,6 @@ _FIT_SETTINGS = {
 def fit_setting(name: str, default=None) -> Any:
     """A fresh field for one of the training loop's settings (optionally another default)."""
     value, label, help, limits = _FIT_SETTINGS[name]
-    if name == "backend":
-        value = default_backend()
     return setting(value if default is None else default, label, help, **limits)
 
 

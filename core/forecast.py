@@ -95,7 +95,7 @@ def train_forecaster(
     with Alongside(
         baseline_forecasts, data.levels, dates["train"][1], origin_dates(data), data.horizon
     ) as baselines:
-        use_backend(config.backend, store.dir.parent)
+        use_backend(config.backend, store.root)
         from core.models import build_forecaster
 
         started = time.monotonic()  # the run's seconds: after the import, as in the app

@@ -179,7 +179,8 @@ class Run:
 
 class RunStore:
     def __init__(self, root: str | Path | None = None) -> None:
-        self.dir = workspace_dir(root) / "runs"
+        self.root = workspace_dir(root)
+        self.dir = self.root / "runs"
         self.dir.mkdir(parents=True, exist_ok=True)
 
     @staticmethod
@@ -281,7 +282,7 @@ class RunStore:
                     "transform": TRANSFORM_LABELS[cfg.transform] if forecast else "",
                     "model": MODELS[cfg.model] if forecast else "LSTM autoencoder",
                     "status": run.status,
-                    "backend": BACKENDS[cfg.backend].split(" (")[0],
+                    "backend": BACKENDS[cfg.backend],
                     "verdict": run.record.verdict,
                     "rel. MAE": run.metrics.get("rel_mae"),
                     **dict(zip(("best baseline", "its rel. MAE"), best_baseline(run), strict=True)),
