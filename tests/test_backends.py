@@ -49,7 +49,7 @@ data, store, out = tiny_dataset(), RunStore(), {"backend": keras.config.backend(
 for name, settings in models.items():
     config = tiny_config(backend="jax", early_stopping=True, patience=1, **settings)
     first = train_forecaster(data.frame, data.describe(), config, store)
-    cache = store.dir.parent / "jax-cache"
+    cache = store.root / "jax-cache"
     compiled = {p.name for p in cache.iterdir()}
     again = train_forecaster(data.frame, data.describe(), config, store)
     compiled_again = {p.name for p in cache.iterdir()} - compiled
