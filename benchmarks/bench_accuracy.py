@@ -13,7 +13,7 @@
 3. A random walk: relative MAE about 1, best lag 1, never "beats naive".
 4. The AAPL sample: raw vs diff vs log return, univariate vs multivariate (MSFT, IBM, ^GSPC),
    naive persistence in the first row.
-All runs go through core.forecast.train_forecaster, the code the app's worker runs.
+All runs go through core.pipeline.forecast.train_forecaster, the code the app's worker runs.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import pandas as pd
 
 from core.config import TrainConfig
 from core.data import load_dataset
-from core.forecast import train_forecaster
-from core.runs import RunStore
+from core.pipeline.forecast import train_forecaster
+from core.store.runs import RunStore
 
 SIGMA = 1.0
 
@@ -53,7 +53,7 @@ def oracle_row(
     values: np.ndarray, phi1: float, phi2: float, test_index: pd.DatetimeIndex
 ) -> tuple[float, int]:
     """RMSE and best lag of the exact conditional mean on the same test days."""
-    from core.evaluation import best_lag, lag_diagnostic
+    from core.forecasting.evaluation import best_lag, lag_diagnostic
 
     y = pd.Series(
         values - 100, index=pd.bdate_range("2000-01-03", periods=len(values), name="date")

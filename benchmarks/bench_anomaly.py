@@ -16,11 +16,11 @@ import time
 import numpy as np
 import pandas as pd
 
-from core.anomaly import train_anomaly_detector
 from core.config import AnomalyConfig
 from core.data import load_dataset
-from core.detectors import compare_detectors
-from core.runs import RunStore
+from core.forecasting.detectors import compare_detectors
+from core.pipeline.anomaly import train_anomaly_detector
+from core.store.runs import RunStore
 
 VARIANTS = {
     "default (lr 1e-2, <= 60 epochs)": {},

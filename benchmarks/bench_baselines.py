@@ -7,7 +7,7 @@
    log-return LSTM, each beside naive, drift, ARIMA and ETS on the same test days (relative
    MAE, verdict), always-up's directional accuracy beside the model's, and the 90 % band's
    test coverage: rolling (the app's) beside split conformal on validation residuals only.
-All runs go through core.forecast.train_forecaster, the code the app's worker runs.
+All runs go through core.pipeline.forecast.train_forecaster, the code the app's worker runs.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import numpy as np
 
 from core.config import TrainConfig
 from core.data import load_dataset
-from core.forecast import train_forecaster
-from core.intervals import prediction_intervals
-from core.runs import RunStore
-from core.scoring import run_positions, score_run
+from core.forecasting.intervals import prediction_intervals
+from core.pipeline.forecast import train_forecaster
+from core.pipeline.scoring import run_positions, score_run
+from core.store.runs import RunStore
 
 
 def scoring_seconds(run) -> float:

@@ -20,15 +20,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.checkpoint import Checkpointer
 from core.config import TrainConfig
 from core.data import load_dataset
 from core.data.csvfile import read_price_csv
 from core.errors import UserError
-from core.forecast import train_forecaster
-from core.jobs import JobManager
-from core.jobstate import pid_alive
-from core.runs import RunStore
+from core.jobs.manager import JobManager
+from core.jobs.state import pid_alive
+from core.pipeline.forecast import train_forecaster
+from core.store.checkpoint import Checkpointer
+from core.store.runs import RunStore
 from core.workspace import read_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +87,7 @@ def killed_and_resumed(root: Path) -> dict:
 
 SERVER = """
 import sys, time
-from core.jobs import JobManager
+from core.jobs.manager import JobManager
 from benchmarks.bench_faults import DATA, CONFIG
 job = JobManager(sys.argv[1]).submit("forecast", DATA.frame, DATA.describe(), CONFIG.to_dict(), "s")
 print(job.id, flush=True)
@@ -106,28 +106,28 @@ def server_gone(root: Path) -> tuple[float, dict]:
     started = time.perf_counter()
     server.kill()
     server.wait()
-    wait_for(lambda: not pid_alive(worker, "core.worker"), step=0.01)
+    wait_for(lambda: not pid_alive(worker, "core.jobs.worker"), step=0.01)
     return time.perf_counter() - started, read_json(job_dir / "outcome.json")
 
 
 def listing_cost(root: Path, runs: int = 60) -> tuple[float, float]:
     """Seconds to list `runs` saved runs with and without the damage checks."""
-    import core.runs
+    import core.store.runs
 
     source = RunStore(root).runs()[0].path
     store = RunStore(root / "many")
     for i in range(runs):
         shutil.copytree(source, store.dir / f"20260101-0000{i:02d}-abcdef")
     timings = {}
-    for label, check in (("without", lambda path: ""), ("with", core.runs.run_damage)):
-        original, core.runs.run_damage = core.runs.run_damage, check
+    for label, check in (("without", lambda path: ""), ("with", core.store.runs.run_damage)):
+        original, core.store.runs.run_damage = core.store.runs.run_damage, check
         try:
             started = time.perf_counter()
             for _ in range(5):
                 assert len(store.runs()) == runs
             timings[label] = (time.perf_counter() - started) / 5
         finally:
-            core.runs.run_damage = original
+            core.store.runs.run_damage = original
     return timings["without"], timings["with"]
 
 

@@ -9,7 +9,7 @@
    then come every that many batches): the plain Keras script, batch 32. Seconds per later
    epoch, and the last losses (the same updates, so they should agree).
 3. Threads for a sweep's trial: the default job pinned to one core, with the sweep's
-   one-thread settings (core.raycluster.THREAD_ENV) and with the libraries' defaults; then two
+   one-thread settings (core.experiments.raycluster.THREAD_ENV) and with the libraries' defaults; then two
    such jobs at once on the two cores, as a 2-worker sweep runs them. As in a trial, the
    one-thread settings also fit the baselines in place (LAGLENS_ONE_THREAD), not in a
    process of their own.
@@ -29,8 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from benchmarks.bench_backends import BACKENDS, one_job
 from core.config import TrainConfig
 from core.data import load_dataset
-from core.raycluster import THREAD_ENV
-from core.windows import prepare_forecast
+from core.experiments.raycluster import THREAD_ENV
+from core.pipeline.prepare import prepare_forecast
 
 EPOCHS = 6
 BATCHES = (32, 128, 512)

@@ -1,6 +1,6 @@
 """Sweep throughput on Ray, 1 worker against 2 on the same grid (goal: ratio >= 1.6).
 
-Trials per minute and their ratio. Each trial is one CPU thread (core/sweeps.py).
+Trials per minute and their ratio. Each trial is one CPU thread (core/experiments/sweeps.py).
 The first run pins Ray to one core, to tell Ray's scaling from what a lone trial borrows.
 Grid: AAPL and MSFT samples x uni/multi x seeds 0, 1: 8 trials, LSTM(32), window 30,
 6 epochs, 2004-2013. All timings include starting Ray and its workers (TensorFlow's import).
@@ -13,8 +13,8 @@ import tempfile
 import time
 from dataclasses import replace
 
-from core.paired import sweep_summary
-from core.sweeps import SweepSpec, run_sweep
+from core.experiments.paired import sweep_summary
+from core.experiments.sweeps import SweepSpec, run_sweep
 
 SPEC = SweepSpec(
     datasets=["sample:AAPL", "sample:MSFT"],

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from core.config import TrainConfig
 from core.data import load_dataset
-from core.jobs import JobManager
+from core.jobs.manager import JobManager
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEATS = 3  # medians of alternating runs
@@ -65,7 +65,7 @@ def time_plain(start, window, units, epochs) -> tuple[float, float]:
 
 def time_cli(window, units, epochs, workspace) -> tuple[float, float]:
     """`python -m core.cli train` as a user runs it: the whole process, job run in-process
-    (its baselines in a process of their own, core/alongside.py)."""
+    (its baselines in a process of their own, core/pipeline/alongside.py)."""
     args = ["--sample", "AAPL", "--window", str(window), "--units", str(units)]
     args += ["--epochs", str(epochs), "--no-early-stopping", "--workspace", workspace]
     return run_measured([sys.executable, "-m", "core.cli", "train", *args])

@@ -24,12 +24,12 @@ import math
 import sys
 from pathlib import Path
 
-from core.config import AnomalyConfig, Settings, TrainConfig
+from core.config import MODELS, AnomalyConfig, Settings, TrainConfig
 from core.data import extra_column, load_dataset
 from core.errors import UserError
-from core.jobs import JobManager
-from core.runs import RunStore
-from core.windows import validate_config
+from core.jobs.manager import JobManager
+from core.pipeline.prepare import validate_config
+from core.store.runs import RunStore
 from core.workspace import workspace_dir
 
 
@@ -140,14 +140,14 @@ def cmd_train(args) -> dict:
     ]
     validate_config(config, dataset.frame)
     manager = JobManager(args.workspace, in_process=True)
-    from core.forecast import default_run_name
+    from core.pipeline.forecast import default_run_name
 
     label = config.name or default_run_name(config, dataset.describe())
     return _run_job(manager, "forecast", dataset, config.to_dict(), label)
 
 
 def cmd_anomalies(args) -> dict:
-    from core.anomaly import default_detector_name, top_anomalies
+    from core.pipeline.anomaly import default_detector_name, top_anomalies
 
     dataset = _dataset(args)
     config = settings_from_args(AnomalyConfig, args)
@@ -168,7 +168,7 @@ def cmd_anomalies(args) -> dict:
 
 
 def cmd_backtest(args) -> dict:
-    from core.backtest import backtest
+    from core.experiments.backtest import backtest
 
     dataset = _dataset(args, _split_list(args.with_))
     config = settings_from_args(TrainConfig, args)
@@ -191,8 +191,8 @@ SWEEP_GRID = ("transform", "model", "seed", "features", "name", "target")
 
 
 def cmd_sweep(args) -> dict:
-    from core.paired import sweep_summary
-    from core.sweeps import SweepSpec, load_trial_dataset, run_sweep
+    from core.experiments.paired import sweep_summary
+    from core.experiments.sweeps import SweepSpec, load_trial_dataset, run_sweep
 
     datasets = [f"sample:{t}" for t in _split_list(args.sample)]
     datasets += [f"csv:{Path(f).resolve()}" for f in _split_list(args.csv)]
@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--multi-features", default="close,volume", help="columns for multi")
     sweep.add_argument("--with", dest="with_", help="extra tickers for multi, comma-separated")
     sweep.add_argument("--transforms", default="raw", help="raw, diff, log_return")
-    sweep.add_argument("--models", default="lstm", help="lstm, seq2seq, seq2seq_attention")
+    sweep.add_argument("--models", default="lstm", help=", ".join(MODELS))
     sweep.add_argument("--seeds", default="0", help="comma-separated")
     sweep.add_argument("--folds", type=int, default=0, help=">= 2: each trial is a backtest")
     sweep.add_argument("--workers", type=int, default=2, help="trials at once (embedded Ray)")

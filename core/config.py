@@ -12,11 +12,12 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from core.errors import UserError
-from core.transforms import SCALERS, TRANSFORMS
+from core.forecasting.architectures import ARCHITECTURES
+from core.forecasting.transforms import SCALERS, TRANSFORMS
 
 TRANSFORM_LABELS = {key: t.label for key, t in TRANSFORMS.items()}
 SCALING_LABELS = {key: s.label for key, s in SCALERS.items()}
-MODELS = {"lstm": "LSTM", "seq2seq": "seq2seq", "seq2seq_attention": "seq2seq + attention"}
+MODELS = {key: a.label for key, a in ARCHITECTURES.items()}  # the architecture table's labels
 ATTENTIONS = {"luong": "Luong (dot product)", "bahdanau": "Bahdanau (additive)"}
 LOSSES = {"mse": "MSE", "huber": "Huber"}
 # Keras 3 runs the same models on either; only the worker process imports one.
@@ -46,8 +47,6 @@ def backend_problem() -> str:
 
 
 INTERVAL_LEVELS = {80: "80 %", 90: "90 %", 95: "95 %"}
-# The horizon a seq2seq model starts with on the Train page (the LSTM's is always 1).
-SEQ2SEQ_HORIZON = 5
 
 
 @dataclass(frozen=True)
@@ -122,9 +121,9 @@ class Settings:
                 )
 
 
-# The training loop's settings, shared by every kind of model (core/fitting.py reads them).
+# The training loop's settings, shared by every kind of model (core/pipeline/fitting.py reads them).
 _FIT_SETTINGS = {
-    "units": (64, "Units per layer", "LSTM units in each layer.", dict(lo=1, hi=1024, step=4)),
+    "units": (64, "Units per layer", "Units in each recurrent layer.", dict(lo=1, hi=1024, step=4)),
     "epochs": (20, "Epochs", "At most; early stopping may end sooner.", dict(lo=1, hi=1000)),
     "batch_size": (32, "Batch size", "", dict(lo=1, hi=1024)),
     "learning_rate": (1e-3, "Learning rate", "Adam's step size.", dict(lo=1e-7)),
@@ -186,7 +185,9 @@ class TrainConfig(Settings):
         1, "Horizon (days)", "Days predicted from each origin (seq2seq).", lo=1, hi=30
     )
     model: str = setting("lstm", "Architecture", choices=MODELS)
-    layers: int = setting(1, "LSTM layers", lo=1, hi=3)
+    layers: int = setting(
+        1, "Recurrent layers", "Stacked; each passes its whole sequence to the next.", lo=1, hi=3
+    )
     units: int = fit_setting("units")
     dropout: float = setting(0.0, "Dropout", lo=0.0, hi=0.9, step=0.05)
     attention: str = setting("luong", "Attention", choices=ATTENTIONS)
@@ -231,9 +232,11 @@ class TrainConfig(Settings):
             raise UserError(
                 f"The dataset has no column(s) {', '.join(missing)}. Columns: {', '.join(columns)}."
             )
-        if self.model == "lstm" and self.horizon != 1:
+        architecture = ARCHITECTURES[self.model]
+        if architecture.one_step and self.horizon != 1:
             raise UserError(
-                "The LSTM predicts one day ahead: set the horizon to 1, or pick a seq2seq model."
+                f"The {architecture.label} predicts one day ahead: set the horizon to 1, or "
+                "pick a seq2seq model."
             )
         if self.test_frac <= 1e-9:
             raise UserError("Train, validation and test must each get a share of the data.")

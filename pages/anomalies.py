@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from core import charts, fmt
-from core.anomaly import SCORE_EXPLANATION, default_detector_name, threshold_for
+from core import fmt
 from core.config import AnomalyConfig
-from core.detectors import compare_detectors, detector_sentence
 from core.errors import UserError
-from core.windows import validate_config
+from core.forecasting.detectors import compare_detectors, detector_sentence
+from core.pipeline.anomaly import SCORE_EXPLANATION, default_detector_name, threshold_for
+from core.pipeline.prepare import validate_config
+from core.present import charts
 from ui import manager, run_store, setting_input, show_error
 from ui.jobs import follow, live_job_panel
 

@@ -4,10 +4,11 @@ from datetime import date
 
 import streamlit as st
 
-from core import charts, fmt
+from core import fmt
 from core.data import SAMPLE_NAMES, list_samples, load_dataset
 from core.data.summary import stationarity_table, summarize_prices
 from core.errors import UserError
+from core.present import charts
 
 SOURCES = {"Bundled sample": "sample", "Yahoo Finance": "yahoo", "CSV upload": "csv"}
 

@@ -6,12 +6,14 @@ import os
 import pandas as pd
 import streamlit as st
 
-from core import charts, fmt, paired
+from core import fmt
 from core.config import MODELS, TRANSFORM_LABELS, TrainConfig
 from core.data import list_samples
 from core.errors import UserError
-from core.paired import QUESTIONS
-from core.sweeps import SweepSpec, SweepStore, launch_sweep
+from core.experiments import paired
+from core.experiments.paired import QUESTIONS
+from core.experiments.sweeps import SweepSpec, SweepStore, launch_sweep
+from core.present import charts
 from ui import setting_input, show_error
 
 st.title("Experiments")

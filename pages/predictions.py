@@ -3,9 +3,9 @@ beat the classical baselines?"""
 
 import streamlit as st
 
-from core import charts, fmt, report
+from core import fmt
 from core.config import INTERVAL_LEVELS, TrainConfig
-from core.evaluation import (
+from core.forecasting.evaluation import (
     LAGS,
     best_lag,
     change_skill,
@@ -13,6 +13,7 @@ from core.evaluation import (
     lag_sentence,
     shift_prediction,
 )
+from core.present import charts, report
 from ui import run_store
 from ui.predictions import compare_runs, downloads, future_section, multi_step_section
 

@@ -6,10 +6,11 @@ Labels, defaults and limits of every setting come from TrainConfig (core/config.
 import streamlit as st
 
 from core import fmt
-from core.config import SEQ2SEQ_HORIZON, TrainConfig
+from core.config import TrainConfig
 from core.errors import UserError
-from core.forecast import default_run_name
-from core.windows import validate_config
+from core.forecasting.architectures import ARCHITECTURES
+from core.pipeline.forecast import default_run_name
+from core.pipeline.prepare import validate_config
 from ui import damaged_runs, manager, run_store, setting_input, share_slider, show_error
 from ui.jobs import follow, live_job_panel
 
@@ -53,19 +54,24 @@ def data_settings() -> dict:
 def model_settings() -> dict:
     st.subheader("Model")
     model = setting_input(st, TrainConfig, "model")
+    architecture = ARCHITECTURES[model]
     c1, c2 = st.columns(2)
     settings = dict(model=model, window=setting_input(c1, TrainConfig, "window"))
-    if model == "lstm":
+    if architecture.one_step:
         settings["horizon"] = setting_input(
-            c2, TrainConfig, "horizon", disabled=True, help="The LSTM predicts one day ahead."
+            c2,
+            TrainConfig,
+            "horizon",
+            disabled=True,
+            help=f"The {architecture.label} predicts one day ahead.",
         )
-        settings["layers"] = setting_input(c1, TrainConfig, "layers")
     else:
-        settings["horizon"] = setting_input(c2, TrainConfig, "horizon", value=SEQ2SEQ_HORIZON)
+        horizon = architecture.default_horizon
+        settings["horizon"] = setting_input(c2, TrainConfig, "horizon", value=horizon)
     settings["units"] = setting_input(c2, TrainConfig, "units")
     settings["dropout"] = setting_input(c1, TrainConfig, "dropout")
-    if model == "seq2seq_attention":
-        settings["attention"] = setting_input(c2, TrainConfig, "attention")
+    for i, name in enumerate(architecture.settings):  # its own settings (layers, attention)
+        settings[name] = setting_input((c1, c2)[i % 2], TrainConfig, name)
     c1, c2, c3 = st.columns(3)
     settings["epochs"] = setting_input(c1, TrainConfig, "epochs")
     settings["batch_size"] = setting_input(c2, TrainConfig, "batch_size")

@@ -40,7 +40,7 @@ class Server(NamedTuple):
             try:
                 if os.getpgid(int(proc.name)) != self.pid:
                     continue
-                if "core.worker" in (proc / "cmdline").read_text():
+                if "core.jobs.worker" in (proc / "cmdline").read_text():
                     continue
                 maps = (proc / "maps").read_text()
             except (OSError, ProcessLookupError):

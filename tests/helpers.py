@@ -65,7 +65,7 @@ def last_json(out) -> dict:
 
 
 def pid_after(seconds: float) -> int:
-    """The process's id, after a pause (core.alongside's tests: where did it run)."""
+    """The process's id, after a pause (core.pipeline.alongside's tests: where did it run)."""
     import os
     import time
 

@@ -1,5 +1,5 @@
 """A run's baselines are fitted in a process of their own while its model trains
-(core/alongside.py): the same answers, its errors raised here, nothing left behind."""
+(core/pipeline/alongside.py): the same answers, its errors raised here, nothing left behind."""
 
 import operator
 import os
@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.alongside import Alongside
-from core.forecast import origin_dates, train_forecaster
-from core.runs import RunStore
-from core.scoring import baseline_forecasts, run_positions, score_run
-from core.windows import prepare_forecast
+from core.pipeline.alongside import Alongside
+from core.pipeline.forecast import origin_dates, train_forecaster
+from core.pipeline.prepare import prepare_forecast
+from core.pipeline.scoring import baseline_forecasts, run_positions, score_run
+from core.store.runs import RunStore
 from tests.helpers import pid_after, tiny_config, tiny_dataset
 
 
@@ -77,13 +77,13 @@ def test_a_runs_saved_scores_equal_scoring_it_again_in_place(workspace):
 
 def test_a_process_fits_the_baselines_of_one_data_and_split_once(monkeypatch):
     """A sweep's Ray worker runs many trials on the same data and split."""
-    import core.scoring
+    import core.pipeline.scoring
 
     fits = []
-    real = core.scoring.forecast_baselines
-    monkeypatch.setattr(core.scoring, "_FITTED", {})
+    real = core.pipeline.scoring.forecast_baselines
+    monkeypatch.setattr(core.pipeline.scoring, "_FITTED", {})
     monkeypatch.setattr(
-        core.scoring, "forecast_baselines", lambda *a: fits.append(a[1]) or real(*a)
+        core.pipeline.scoring, "forecast_baselines", lambda *a: fits.append(a[1]) or real(*a)
     )
     data = prepare_forecast(tiny_dataset().frame, tiny_config())
     train_end, origins = data.split_dates()["train"][1], origin_dates(data)

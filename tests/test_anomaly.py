@@ -7,7 +7,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.anomaly import (
+from core.config import AnomalyConfig
+from core.errors import UserError
+from core.forecasting.detectors import compare_detectors, detector_sentence, zscore_scores
+from core.pipeline.anomaly import (
     day_scores,
     recon_ratio,
     threshold_for,
@@ -15,11 +18,8 @@ from core.anomaly import (
     train_anomaly_detector,
     window_mean_errors,
 )
-from core.config import AnomalyConfig
-from core.detectors import compare_detectors, detector_sentence, zscore_scores
-from core.errors import UserError
-from core.runs import RunStore
-from core.windows import validate_config
+from core.pipeline.prepare import validate_config
+from core.store.runs import RunStore
 from tests.conftest import ROOT
 from tests.helpers import figure_of, last_json, run_cli, tiny_dataset
 

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from core.forecast import train_forecaster
-from core.jobs import JobManager
-from core.runs import RunStore
+from core.jobs.manager import JobManager
+from core.pipeline.forecast import train_forecaster
+from core.store.runs import RunStore
 from tests.conftest import ROOT
 from tests.helpers import (
     TINY_FLAGS,
@@ -37,10 +37,10 @@ MODELS = {
 JAX_SCRIPT = """
 import json, sys
 import numpy as np
-from core.anomaly import train_anomaly_detector
+from core.pipeline.anomaly import train_anomaly_detector
 from core.config import AnomalyConfig
-from core.forecast import repredict, train_forecaster
-from core.runs import RunStore
+from core.pipeline.forecast import repredict, train_forecaster
+from core.store.runs import RunStore
 from tests.helpers import tiny_config, tiny_dataset
 import keras
 
@@ -109,7 +109,7 @@ def test_a_tensorflow_run_loads_and_predicts_on_jax(workspace):
     )
     script = (
         "import json, sys, numpy as np\n"
-        "from core.forecast import repredict\nfrom core.runs import RunStore\n"
+        "from core.pipeline.forecast import repredict\nfrom core.store.runs import RunStore\n"
         "store = RunStore(); run = store.get(sys.argv[1])\n"
         "gap = np.max(np.abs(repredict(sys.argv[1], store)['predicted'] - run.predictions['predicted']))\n"
         "print(json.dumps({'gap': float(gap)}))\n"
@@ -174,7 +174,7 @@ def test_the_app_wide_default_comes_from_the_environment(value):
 
 
 def test_a_sweep_on_jax_runs_its_trials_on_jax(workspace):
-    from core.sweeps import SweepSpec, run_sweep
+    from core.experiments.sweeps import SweepSpec, run_sweep
 
     spec = SweepSpec(
         datasets=["sample:AAPL"],

@@ -4,10 +4,10 @@ models and saved with every run."""
 import numpy as np
 import pytest
 
-from core.baselines import BASELINES, Arima, Drift, Ets, Naive, forecast_baselines
-from core.evaluation import score_paths
-from core.forecast import train_forecaster
-from core.runs import RunStore
+from core.forecasting.baselines import BASELINES, Arima, Drift, Ets, Naive, forecast_baselines
+from core.forecasting.evaluation import score_paths
+from core.pipeline.forecast import train_forecaster
+from core.store.runs import RunStore
 from tests.helpers import last_json, run_cli, tiny_config, tiny_dataset
 
 

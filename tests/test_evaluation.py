@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import charts
 from core.data.summary import summarize_prices
-from core.evaluation import (
+from core.forecasting.evaluation import (
     best_lag,
     change_skill,
     forecast_metrics,
@@ -17,6 +16,7 @@ from core.evaluation import (
     naive_scale,
     shift_prediction,
 )
+from core.present import charts
 
 
 def test_forecast_metrics_by_hand():

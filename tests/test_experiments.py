@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.backtest import fold_bounds, fold_frames
-from core.paired import answers, trial_table
-from core.runs import RunStore
-from core.sweeps import SweepSpec, SweepStore, run_sweep
-from core.windows import prepare_forecast
+from core.experiments.backtest import fold_bounds, fold_frames
+from core.experiments.paired import answers, trial_table
+from core.experiments.sweeps import SweepSpec, SweepStore, run_sweep
+from core.pipeline.prepare import prepare_forecast
+from core.store.runs import RunStore
 from tests.conftest import ROOT
 from tests.helpers import TINY_FLAGS, TINY_SAMPLE_FLAGS, run_cli, tiny_config, tiny_dataset
 
@@ -148,7 +148,7 @@ def test_embedded_sweep_answers_records_failures_resumes_and_stops(workspace, tm
 
 def test_the_same_sweep_lands_on_both_nodes_of_a_loopback_cluster(workspace):
     cluster = subprocess.Popen(
-        [sys.executable, "-m", "core.raycluster", "--nodes", "2", "--cpus", "1"],
+        [sys.executable, "-m", "core.experiments.raycluster", "--nodes", "2", "--cpus", "1"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

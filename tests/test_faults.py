@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.checkpoint import read_checkpoint
 from core.data import PriceStore, load_prices, load_sample
 from core.data.csvfile import MAX_CSV_ROWS, read_price_csv
 from core.errors import UserError
-from core.jobs import MAX_ACTIVE, JobManager
-from core.jobstate import pid_alive
-from core.runs import RunStore
+from core.jobs.manager import MAX_ACTIVE, JobManager
+from core.jobs.state import pid_alive
+from core.store.checkpoint import read_checkpoint
+from core.store.runs import RunStore
 from core.workspace import read_json
 from tests.conftest import ROOT
 from tests.helpers import run_cli, tiny_config, tiny_dataset
@@ -105,7 +105,7 @@ def test_resumed_early_stopping_carries_on_where_it_was_cut(tmp_path):
     import keras
     import numpy as np
 
-    from core.checkpoint import Checkpointer
+    from core.store.checkpoint import Checkpointer
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     checkpoint = Checkpointer(tmp_path, 10)
@@ -138,7 +138,7 @@ def test_cli_resume_of_a_job_that_is_not_interrupted_exits_2(workspace):
 
 SERVER = """
 import sys, time
-from core.jobs import JobManager
+from core.jobs.manager import JobManager
 from tests.helpers import run_cli, tiny_config, tiny_dataset
 from ui import job_manager
 data = tiny_dataset()
@@ -165,7 +165,7 @@ def test_killed_server_leaves_a_resumable_job_and_no_orphan_worker(workspace):
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=10)
         # The worker notices within one batch, records why, and exits: no orphan keeps running.
-        wait_for(lambda: not pid_alive(worker["pid"], "core.worker"), timeout=30)
+        wait_for(lambda: not pid_alive(worker["pid"], "core.jobs.worker"), timeout=30)
     finally:
         server.kill()
     outcome = read_json(job_dir / "outcome.json")
@@ -329,7 +329,7 @@ def test_two_sessions_start_jobs_and_each_sees_its_own_and_the_queue(workspace):
 RACER = """
 import shutil, sys
 import pandas as pd
-from core.runs import RunRecord, RunStore
+from core.store.runs import RunRecord, RunStore
 store, tag = RunStore(sys.argv[1]), sys.argv[2]
 model_file = store.get(sys.argv[3]).path / "model.keras"
 class Model:  # saves a real model file, without TensorFlow in this racer
@@ -403,7 +403,7 @@ def test_the_queue_has_a_maximum_and_says_so(workspace):
 
 
 def test_a_resumed_job_estimates_its_time_left_from_its_own_epochs():
-    from core.jobstate import Job
+    from core.jobs.state import Job
 
     rows = [{"epoch": i + 1, "loss": 1.0, "val_loss": 1.0} for i in range(10)]
     job = Job("id", "forecast", "x", {}, status="running", started=time.time() - 10.0)

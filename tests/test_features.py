@@ -6,8 +6,9 @@ import pytest
 
 from core.config import TrainConfig
 from core.errors import UserError
-from core.transforms import make_transform
-from core.windows import prepare_forecast, split_bounds, validate_config
+from core.forecasting.transforms import make_transform
+from core.forecasting.windows import split_bounds
+from core.pipeline.prepare import prepare_forecast, validate_config
 from tests.helpers import tiny_config, tiny_dataset
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.intervals import conformal_quantile, half_widths, prediction_intervals
+from core.forecasting.intervals import conformal_quantile, half_widths, prediction_intervals
 
 
 def synthetic_run(n_val=500, n_test=1000, test_noise=1.0, horizon=1, seed=0):

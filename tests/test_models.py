@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from core.config import TrainConfig
-from core.models import build_autoencoder, build_forecaster
+from core.forecasting.architectures import build_autoencoder, build_forecaster
 
 
 @pytest.mark.parametrize("n_features", [1, 4])

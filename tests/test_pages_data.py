@@ -82,9 +82,9 @@ def test_sample_with_extra_tickers_builds_a_multivariate_dataset(app):
 
 
 def test_long_series_are_thinned_for_display_only_with_their_extremes_kept():
-    from core.charts import candlestick_with_volume, differencing_figure
-    from core.charts.common import DISPLAY_POINTS
     from core.data import load_dataset
+    from core.present.charts import candlestick_with_volume, differencing_figure
+    from core.present.charts.common import DISPLAY_POINTS
     from tests.helpers import values
 
     frame = load_dataset("sample", "AAPL").frame  # 3,270 days

@@ -3,9 +3,9 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.forecast import train_forecaster
-from core.report import shift_label
-from core.runs import RunStore
+from core.pipeline.forecast import train_forecaster
+from core.present.report import shift_label
+from core.store.runs import RunStore
 from tests.conftest import ROOT
 from tests.helpers import figure_of, tiny_config, tiny_dataset, values
 
@@ -164,7 +164,7 @@ def test_no_runs_says_what_to_do(workspace):
 
 
 def test_the_verdict_leads_and_the_lag_views_agree(two_runs):
-    from core.evaluation import VERDICTS
+    from core.forecasting.evaluation import VERDICTS
 
     run = RunStore().get(two_runs[0])
     at = open_page([two_runs[0]])

@@ -4,7 +4,7 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
-from core.runs import RunStore
+from core.store.runs import RunStore
 from tests.conftest import ROOT
 from tests.helpers import figure_of, tiny_dataset, values
 

@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import SEQ2SEQ_HORIZON, AnomalyConfig, TrainConfig
-from core.forecast import repredict
-from core.report import comparison_table
-from core.runs import RunStore
-from core.windows import prepare_anomaly, prepare_forecast
+from core.config import AnomalyConfig, TrainConfig
+from core.forecasting.architectures import SEQ2SEQ_HORIZON
+from core.pipeline.forecast import repredict
+from core.pipeline.prepare import prepare_anomaly, prepare_forecast
+from core.present.report import comparison_table
+from core.store.runs import RunStore
 from tests.conftest import ROOT
 from tests.helpers import tiny_config, tiny_dataset
 
@@ -48,7 +49,7 @@ def core_import_graph() -> dict[str, set[str]]:
 
 def test_core_has_no_import_cycle_even_inside_functions():
     graph = core_import_graph()
-    assert "core.worker" in graph and "core.forecast" in graph["core.worker"]
+    assert "core.jobs.worker" in graph and "core.pipeline.forecast" in graph["core.jobs.worker"]
     done, path = set(), []
 
     def visit(module):

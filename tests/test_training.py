@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from core.errors import UserError
-from core.forecast import repredict, train_forecaster
-from core.jobs import JobManager
-from core.runs import RunStore
+from core.jobs.manager import JobManager
+from core.pipeline.forecast import repredict, train_forecaster
+from core.store.runs import RunStore
 from tests.helpers import TINY_SAMPLE_FLAGS, run_cli, tiny_config, tiny_dataset
 
 

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from core.config import TrainConfig
-from core.evaluation import best_lag, diebold_mariano, lag_sentence, verdict
-from core.forecast import train_forecaster
-from core.runs import RunStore
-from core.windows import prepare_forecast
+from core.forecasting.evaluation import best_lag, diebold_mariano, lag_sentence, verdict
+from core.pipeline.forecast import train_forecaster
+from core.pipeline.prepare import prepare_forecast
+from core.store.runs import RunStore
 
 
 def price_frame(close, **extra) -> pd.DataFrame:

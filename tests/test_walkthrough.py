@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.runs import RunStore
+from core.store.runs import RunStore
 from tests.browser import chromium_page, streamlit_server
 
 NO_EXCEPTION = '[data-testid="stException"]'

@@ -8,8 +8,8 @@ import streamlit as st
 
 from core.config import Settings
 from core.errors import UserError
-from core.jobs import JobManager
-from core.runs import RunStore
+from core.jobs.manager import JobManager
+from core.store.runs import RunStore
 from core.workspace import workspace_dir
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import charts, fmt
+from core import fmt
 from core.errors import UserError
+from core.present import charts
 from ui import manager, show_error
 
 POLL_SECONDS = 1.0

@@ -1,6 +1,6 @@
 """The Predictions page's longer sections: the multi-step view, the forecast beyond the
 data, downloads, and the comparison of several runs. Streamlit calls only; the numbers
-come from core/report.py."""
+come from core/present/report.py."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from core import charts, report
-from core.evaluation import horizon_errors
+from core.forecasting.evaluation import horizon_errors
+from core.present import charts, report
 
 
 def multi_step_section(run, band: dict | None) -> None:

@@ -1,11 +1,11 @@
-"""The worker process: `python -m core.worker JOB_DIR` runs one job of <workspace>/jobs/.
+"""The worker process: `python -m core.jobs.worker JOB_DIR` runs one job of <workspace>/jobs/.
 
-It reports on stdout, one JSON event per line, which the job manager (core/jobs.py)
-reads; it keeps every finished epoch in the job folder (core/checkpoint.py) and writes
+It reports on stdout, one JSON event per line, which the job manager (core/jobs/manager.py)
+reads; it keeps every finished epoch in the job folder (core/store/checkpoint.py) and writes
 how the job ended to outcome.json, so that a server restart loses nothing. A worker never
 outlives its server: once its parent process is gone it records the job as interrupted
 and exits within one batch, keeping the epochs it finished (the new server lists the job
-as resumable). `python -m core.worker --standby` imports TensorFlow first and then waits
+as resumable). `python -m core.jobs.worker --standby` imports TensorFlow first and then waits
 on stdin for one job folder (the UI keeps one such warm worker).
 """
 
@@ -17,15 +17,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.checkpoint import Checkpointer, copy_checkpoint, read_checkpoint
 from core.config import CONFIGS
 from core.errors import UserError
-from core.jobstate import OUTCOME, SERVER_GONE, SPEC
+from core.jobs.state import OUTCOME, SERVER_GONE, SPEC
+from core.store.checkpoint import Checkpointer, copy_checkpoint, read_checkpoint
 from core.workspace import write_json
 
 EVENT_PREFIX = "@@laglens "
 EXIT_SERVER_GONE = 75
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _popen(args: list[str], log: Path, backend: str, **options) -> subprocess.Popen:
@@ -33,7 +33,7 @@ def _popen(args: list[str], log: Path, backend: str, **options) -> subprocess.Po
     env["KERAS_BACKEND"] = backend  # read by Keras at its import, in the worker only
     with open(log, "w") as stderr:
         return subprocess.Popen(
-            [sys.executable, "-m", "core.worker", *args],
+            [sys.executable, "-m", "core.jobs.worker", *args],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -52,7 +52,7 @@ def spawn_worker(job_dir: Path, backend: str) -> tuple[subprocess.Popen, Path]:
 
 def spawn_standby(jobs_dir: Path, backend: str) -> tuple[subprocess.Popen, Path]:
     """A warm worker: Keras and its backend imported, waiting on stdin for a job folder."""
-    from core.runs import RunStore
+    from core.store.runs import RunStore
 
     log = jobs_dir / f"standby-{RunStore.new_id()}.log"
     return _popen(["--standby"], log, backend, stdin=subprocess.PIPE), log
@@ -62,8 +62,8 @@ def job_kinds() -> dict:
     """What the worker runs for each kind (the settings class is core.config.CONFIGS[kind]).
     Each takes (frame, data description, settings, store, emit, should_stop, checkpoint,
     run_id, name) and returns the summary the CLI prints."""
-    from core.anomaly import train_anomaly_detector
-    from core.forecast import train_forecaster
+    from core.pipeline.anomaly import train_anomaly_detector
+    from core.pipeline.forecast import train_forecaster
 
     return {"forecast": train_forecaster, "anomaly": train_anomaly_detector}
 
@@ -104,7 +104,7 @@ def run_worker(job_dir: Path, emit=None) -> int:
     try:
         import pandas as pd
 
-        from core.runs import RunStore
+        from core.store.runs import RunStore
 
         frame = pd.read_parquet(job_dir / "dataset.parquet")
         config = CONFIGS[job["kind"]].from_dict(job["config"])

@@ -19,9 +19,9 @@ import pandas as pd
 
 from core.config import TrainConfig
 from core.errors import UserError
-from core.evaluation import skill_against_naive, verdict
-from core.forecast import train_forecaster
-from core.runs import Run, RunStore
+from core.forecasting.evaluation import skill_against_naive, verdict
+from core.pipeline.forecast import train_forecaster
+from core.store.runs import Run, RunStore
 
 
 def fold_bounds(rows: int, folds: int, val_frac: float, test_frac: float) -> list[list]:

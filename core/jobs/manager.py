@@ -1,8 +1,8 @@
-"""Background jobs: Job and JobManager (the worker process is core/worker.py).
+"""Background jobs: Job and JobManager (the worker process is core/jobs/worker.py).
 
 Design: the Streamlit process never imports TensorFlow. A process-wide JobManager (the
 page holds it in st.cache_resource) runs each job in a background thread that starts a
-worker subprocess (`python -m core.worker JOB_DIR`) and reads its events, one JSON line
+worker subprocess (`python -m core.jobs.worker JOB_DIR`) and reads its events, one JSON line
 each, into the job. Why a subprocess and not model.fit in a thread: Streamlit calls
 keras.backend.clear_session() after every script run once Keras is imported, which resets
 Keras' global state under a fit running in another thread, and every rerun then costs
@@ -13,7 +13,7 @@ Stop: the manager creates JOB_DIR/stop; the worker's callback checks it after ev
 and sets model.stop_training, so training ends within one batch and the run is saved as
 "stopped" with the weights so far.
 
-Faults: every job lives in a folder (core/jobstate.py). A worker that dies leaves its
+Faults: every job lives in a folder (core/jobs/state.py). A worker that dies leaves its
 finished epochs there and the job ends "interrupted", with one sentence on the likely
 cause; it can be saved as a run or resumed (`resume`). A manager that starts lists the
 newest job folders, including what a previous server left (`recover`).
@@ -30,10 +30,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.checkpoint import read_checkpoint
 from core.config import default_backend
 from core.errors import UserError
-from core.jobstate import (
+from core.jobs.state import (
     OUTCOME,
     PID,
     SPEC,
@@ -44,8 +43,9 @@ from core.jobstate import (
     snapshot,
     started_at,
 )
-from core.runs import RunStore
-from core.worker import EVENT_PREFIX, run_worker, spawn_standby, spawn_worker
+from core.jobs.worker import EVENT_PREFIX, run_worker, spawn_standby, spawn_worker
+from core.store.checkpoint import read_checkpoint
+from core.store.runs import RunStore
 from core.workspace import read_json, workspace_dir, write_json
 
 MAX_ACTIVE = 8  # queued + running jobs of one manager; one more is refused with this number

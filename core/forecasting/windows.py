@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.config import AnomalyConfig, TrainConfig
 from core.errors import UserError
-from core.transforms import Scaler, Transform, fit_scaler_on_train, make_transform
+from core.forecasting.transforms import Scaler, Transform, fit_scaler_on_train, make_transform
 
 SPLITS = ("train", "val", "test")
 # The autoencoder validates on the last 15 % of its training part.
@@ -213,27 +212,6 @@ def prepare(
     )
 
 
-def prepare_forecast(
-    frame: pd.DataFrame, config: TrainConfig, bounds: list[tuple[int, int]] | None = None
-) -> ModelData:
-    """The forecaster's data: the config's inputs, transform, scaling and split (or given
-    row bounds of train, validation and test: a backtest fold's)."""
-    config.validate(frame.columns)
-    data = prepare(
-        frame,
-        config.inputs,
-        config.transform,
-        config.scaling,
-        lambda rows: bounds or split_bounds(rows, config.train_frac, config.val_frac),
-        config.window,
-        config.horizon,
-        config.batch_size,
-        config.seed,
-    )
-    data.warnings = extrapolation_warnings(data)
-    return data
-
-
 # A fitted scaler is "asked to extrapolate" when later targets leave its training range by
 # more than this share of that range.
 EXTRAPOLATION_MARGIN = 0.10
@@ -266,34 +244,3 @@ def autoencoder_bounds(rows: int, train_frac: float) -> list[tuple[int, int]]:
     n_train = int(round(rows * train_frac))
     n_fit = int(round(n_train * (1 - AUTOENCODER_VAL_SHARE)))
     return [(0, n_fit), (n_fit, n_train), (n_train, rows)]
-
-
-def prepare_anomaly(frame: pd.DataFrame, config: AnomalyConfig) -> ModelData:
-    """The autoencoder's data: log returns (and log volume changes), standardized."""
-    config.validate(frame.columns)
-    train_days = int(round((len(frame) - 1) * config.train_frac))
-    if train_days < 3 * config.window:
-        raise UserError(
-            f"The training part has {train_days} day(s); the autoencoder needs at least "
-            f"{3 * config.window} (3 windows of {config.window}). Use a longer range or a "
-            "shorter window."
-        )
-    return prepare(
-        frame,
-        config.inputs,
-        "log_return",
-        "standard",
-        lambda rows: autoencoder_bounds(rows, config.train_frac),
-        config.window,
-        0,
-        config.batch_size,
-        config.seed,
-    )
-
-
-def validate_config(config: TrainConfig | AnomalyConfig, frame: pd.DataFrame) -> list[str]:
-    """Every check a run makes before training, without training (no TensorFlow). Raises
-    UserError for impossible settings; returns the warnings the run would carry."""
-    if isinstance(config, AnomalyConfig):
-        return prepare_anomaly(frame, config).warnings
-    return prepare_forecast(frame, config).warnings

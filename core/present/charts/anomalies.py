@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.charts.common import ACTUAL_COLOR, LEGEND_BELOW, NAIVE_COLOR, PALETTE, thin
+from core.present.charts.common import ACTUAL_COLOR, LEGEND_BELOW, NAIVE_COLOR, PALETTE, thin
 
 
 def anomaly_price_chart(

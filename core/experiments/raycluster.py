@@ -2,7 +2,7 @@
 and a cluster of several nodes, every node on 127.0.0.1, for trying `core.cli sweep
 --address` without a second machine:
 
-    python -m core.raycluster --nodes 2 --cpus 1
+    python -m core.experiments.raycluster --nodes 2 --cpus 1
 
 prints `address 127.0.0.1:PORT` and `pids ...`, keeps the cluster until Ctrl-C or SIGTERM,
 then stops the processes it started. It uses ray.cluster_utils.Cluster (Ray's own way to
@@ -19,9 +19,9 @@ import signal
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # One thread per trial for TensorFlow, XLA (JAX) and the BLAS libraries, and tf.data's own
-# pool (core/windows.py), set before the worker imports them.
+# pool (core/forecasting/windows.py), set before the worker imports them.
 ONE = "1"
 THREAD_ENV = {"TF_NUM_INTRAOP_THREADS": ONE, "TF_NUM_INTEROP_THREADS": ONE, "OMP_NUM_THREADS": ONE}
 THREAD_ENV |= {"OPENBLAS_NUM_THREADS": ONE, "LAGLENS_ONE_THREAD": ONE, "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -67,7 +67,9 @@ def node_pids(cluster) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.raycluster", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m core.experiments.raycluster", description=__doc__
+    )
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--cpus", type=int, default=1, help="CPUs per node")
     args = parser.parse_args(argv)

@@ -4,7 +4,7 @@ A run's baselines need no model, so they can be fitted while the model trains. N
 thread: Keras' fit loop and statsmodels' fitting both hold Python's lock for much of their
 time, and a thread beside fit slowed both (5 epochs of the default job: fit 6.7 -> 9.5 s,
 the baselines 2 -> 4.6 s). Keras at this size leaves the second core mostly idle; a
-process of its own runs there. `python -m core.alongside FILE` is that process: it reads a
+process of its own runs there. `python -m core.pipeline.alongside FILE` is that process: it reads a
 pickled (function, args) from FILE and writes the pickled answer to stdout.
 
 Where a process has one core to itself (a sweep's trial, LAGLENS_ONE_THREAD), the call
@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -42,7 +42,7 @@ class Alongside:
             with os.fdopen(handle, "wb") as out:
                 pickle.dump(self.call, out)
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "core.alongside", name],
+                [sys.executable, "-m", "core.pipeline.alongside", name],
                 cwd=ROOT,
                 env={**os.environ, **ONE_THREAD},
                 stdin=subprocess.DEVNULL,  # not a standby worker's job pipe

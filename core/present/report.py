@@ -1,6 +1,6 @@
 """What the Predictions page shows about saved forecast runs, computed from the run store.
 
-Pure metrics live in core/evaluation.py; this module reads saved runs and hands the page
+Pure metrics live in core/forecasting/evaluation.py; this module reads saved runs and hands the page
 ready series and tables, so the page only draws them.
 """
 
@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 
 from core import fmt
-from core.baselines import BASELINE_LABELS, BASELINES
-from core.charts import attention_ratio
 from core.config import MODELS, TRANSFORM_LABELS
-from core.evaluation import (
+from core.forecasting.baselines import BASELINE_LABELS, BASELINES
+from core.forecasting.evaluation import (
     METRIC_NAMES,
     best_lag,
     change_skill,
@@ -27,9 +26,10 @@ from core.evaluation import (
     shift_prediction,
     verdict_sentence,
 )
-from core.intervals import future_half_widths, prediction_intervals
-from core.runs import Run
-from core.scoring import run_positions
+from core.forecasting.intervals import future_half_widths, prediction_intervals
+from core.pipeline.scoring import run_positions
+from core.present.charts import attention_ratio
+from core.store.runs import Run
 
 NAIVE_ROW = "naive (tomorrow = today)"
 MASE_NOTE = (

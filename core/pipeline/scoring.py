@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.baselines import BASELINES, forecast_baselines
-from core.evaluation import horizon_errors, in_sample_scale, score_forecast, score_paths
-from core.intervals import prediction_intervals
+from core.forecasting.baselines import BASELINES, forecast_baselines
+from core.forecasting.evaluation import horizon_errors, in_sample_scale, score_forecast, score_paths
+from core.forecasting.intervals import prediction_intervals
 
 
 @dataclass
@@ -69,7 +69,7 @@ def baseline_forecasts(
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The part of scoring that needs no model: every baseline fit on the training part
     (up to `train_end_date`) and forecast from the test origins. A run starts it before its
-    model trains and runs it alongside (core/forecast.py); it also does scoring's slow
+    model trains and runs it alongside (core/pipeline/forecast.py); it also does scoring's slow
     import (statsmodels), so it is off the run's critical path too. Remembered per process
     (a sweep's Ray worker fits them once for all its trials on the same data and split)."""
     train_end = levels.index.get_loc(pd.Timestamp(train_end_date)) + 1

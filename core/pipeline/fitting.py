@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import UserError
-from core.runs import RunRecord
-from core.windows import ModelData
+from core.forecasting.windows import ModelData
+from core.store.runs import RunRecord
 
 BATCH_EVENT_INTERVAL_S = 0.25
 JAX_CACHE_BYTES = 256 * 2**20  # the oldest compiled programs go first beyond this
@@ -124,7 +124,7 @@ def fit_model(
     windows, with live progress, stop and NaN handling; the loop every job shares.
 
     `config` is any Settings with the training loop's fields (core.config.fit_setting).
-    `checkpoint` (core.checkpoint.Checkpointer) keeps every finished epoch on disk; if it
+    `checkpoint` (core.store.checkpoint.Checkpointer) keeps every finished epoch on disk; if it
     already holds epochs, training resumes after them; if its `train_more` is False, nothing
     is trained and the kept weights are taken as they are (an interrupted job saved as a
     run). Returns (history rows, status: finished, stopped by the user, or interrupted).

@@ -6,8 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts.common import NAIVE_COLOR, display_candles, thin
 from core.data.frames import log_returns
+from core.present.charts.common import NAIVE_COLOR, display_candles, thin
 
 
 def candlestick_with_volume(frame: pd.DataFrame, title: str = "") -> go.Figure:

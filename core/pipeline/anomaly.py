@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from core.config import AnomalyConfig
-from core.fitting import fit_model, record_of_fit, seed_everything, use_backend
-from core.runs import Run, RunStore
-from core.windows import prepare_anomaly
+from core.pipeline.fitting import fit_model, record_of_fit, seed_everything, use_backend
+from core.pipeline.prepare import prepare_anomaly
+from core.store.runs import Run, RunStore
 
 SCORE_EXPLANATION = (
     "A day's score is the squared reconstruction error of that day's values (log return"
@@ -59,7 +59,7 @@ def train_anomaly_detector(
     """Train the autoencoder on the training part, score every day, save the run (a job
     passes its own id and name)."""
     use_backend(config.backend, store.root)
-    from core.models import build_autoencoder
+    from core.forecasting.architectures import build_autoencoder
 
     started = time.monotonic()
     data = prepare_anomaly(frame, config)

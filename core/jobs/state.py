@@ -6,7 +6,7 @@ no job disappears with its process.
   manager that queued it;
 - dataset.parquet: the data it trains on;
 - worker.pid and worker.log: the worker process and its full log;
-- checkpoint.json and the weights files: every finished epoch (core/checkpoint.py);
+- checkpoint.json and the weights files: every finished epoch (core/store/checkpoint.py);
 - outcome.json: how the job ended, written by the worker (finished, stopped, failed, or
   interrupted when its server went away), or by the manager when the worker died.
 A job folder without outcome.json whose owning process is gone was cut short: the next
@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from core.checkpoint import read_checkpoint
+from core.store.checkpoint import read_checkpoint
 from core.workspace import read_json, write_json
 
 SPEC, OUTCOME, PID = "job.json", "outcome.json", "worker.pid"
@@ -203,7 +203,7 @@ def recover(jobs_dir: Path) -> list[dict]:
             ):
                 continue
             worker = read_json(folder / PID)
-            if worker and pid_alive(worker.get("pid"), "core.worker", worker.get("started")):
+            if worker and pid_alive(worker.get("pid"), "core.jobs.worker", worker.get("started")):
                 os.kill(worker["pid"], signal.SIGKILL)  # unseen work is worse than lost work
             outcome = {"status": "interrupted", "error": SERVER_GONE if worker else NEVER_STARTED}
             write_json(folder / OUTCOME, outcome)

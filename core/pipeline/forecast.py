@@ -11,13 +11,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from core.alongside import Alongside
 from core.config import MODELS, TRANSFORM_LABELS, TrainConfig
 from core.errors import UserError
-from core.fitting import fit_model, record_of_fit, seed_everything, use_backend
-from core.runs import RunStore
-from core.scoring import baseline_forecasts, score_run
-from core.windows import ModelData, prepare_forecast
+from core.forecasting.windows import ModelData
+from core.pipeline.alongside import Alongside
+from core.pipeline.fitting import fit_model, record_of_fit, seed_everything, use_backend
+from core.pipeline.prepare import prepare_forecast
+from core.pipeline.scoring import baseline_forecasts, score_run
+from core.store.runs import RunStore
 
 
 def predict_forecaster(data: ModelData, model, attention_model=None) -> tuple[pd.DataFrame, dict]:
@@ -86,17 +87,17 @@ def train_forecaster(
 ) -> dict:
     """Train one forecaster, save the run, return the summary the CLI prints. `bounds`
     fixes the split (a backtest fold); `tags` are kept with the run (sweep, fold);
-    `checkpoint` keeps each epoch on disk and resumes from it (core/checkpoint.py); a job
+    `checkpoint` keeps each epoch on disk and resumes from it (core/store/checkpoint.py); a job
     passes its own id and name, so the saved run has the id and name shown while it ran."""
     data = prepare_forecast(frame, config, bounds)
     dates = data.split_dates()
     # The baselines need no model: fitted in a process of their own while the model trains
-    # (core/alongside.py), they add almost nothing to the run's time.
+    # (core/pipeline/alongside.py), they add almost nothing to the run's time.
     with Alongside(
         baseline_forecasts, data.levels, dates["train"][1], origin_dates(data), data.horizon
     ) as baselines:
         use_backend(config.backend, store.root)
-        from core.models import build_forecaster
+        from core.forecasting.architectures import build_forecaster
 
         started = time.monotonic()  # the run's seconds: after the import, as in the app
         seed_everything(config.seed)

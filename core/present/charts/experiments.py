@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from core.charts.common import NAIVE_COLOR, PALETTE
+from core.present.charts.common import NAIVE_COLOR, PALETTE
 
 
 def paired_chart(points: list[dict], tried: str, reference: str, title: str = "") -> go.Figure:

@@ -22,10 +22,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.errors import UserError
-from core.raycluster import ray_env, start_ray
+from core.experiments.raycluster import ray_env, start_ray
 from core.workspace import workspace_dir, write_json
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 INPUTS = ("uni", "multi")
 
 
@@ -82,12 +82,14 @@ def trial_key(trial: dict) -> str:
 def trial_config(spec: SweepSpec, trial: dict, columns=None):
     """The TrainConfig of one trial. Multivariate: the spec's feature columns present in the
     data, plus the extra tickers' closes."""
-    from core.config import SEQ2SEQ_HORIZON, TrainConfig
+    from core.config import TrainConfig
     from core.data import extra_column
+    from core.forecasting.architectures import ARCHITECTURES
 
     settings = dict(spec.settings)
-    if trial["model"] != "lstm":
-        settings.setdefault("horizon", SEQ2SEQ_HORIZON)
+    architecture = ARCHITECTURES.get(trial["model"])  # an unknown key is refused by the config
+    if architecture is not None:
+        settings.setdefault("horizon", architecture.default_horizon)
     features = ["close"]
     if trial["inputs"] == "multi":
         features = [c for c in spec.multi_features if columns is None or c in columns]
@@ -124,9 +126,9 @@ def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str) -> dict:
     import ray
     import tensorflow as tf
 
-    from core.backtest import backtest
-    from core.forecast import train_forecaster
-    from core.runs import RunStore
+    from core.experiments.backtest import backtest
+    from core.pipeline.forecast import train_forecaster
+    from core.store.runs import RunStore
 
     try:  # one core per trial (only possible before TensorFlow's first op in this worker)
         tf.config.threading.set_intra_op_parallelism_threads(1)
@@ -267,7 +269,7 @@ def run_sweep(
 
 
 def launch_sweep(spec: SweepSpec, root=None, workers: int = 2, address: str | None = None) -> str:
-    """Save a new sweep and run it in its own process (`python -m core.sweeps ID`), so it
+    """Save a new sweep and run it in its own process (`python -m core.experiments.sweeps ID`), so it
     outlives the page that started it; the page follows sweep.json."""
     import subprocess
     import sys
@@ -276,7 +278,14 @@ def launch_sweep(spec: SweepSpec, root=None, workers: int = 2, address: str | No
     store = SweepStore(root)
     sweep = store.create(spec)
     log = open(store.path(sweep["id"]) / "sweep.log", "ab")  # noqa: SIM115 (the child keeps it)
-    command = [sys.executable, "-m", "core.sweeps", sweep["id"], "--workers", str(workers)]
+    command = [
+        sys.executable,
+        "-m",
+        "core.experiments.sweeps",
+        sweep["id"],
+        "--workers",
+        str(workers),
+    ]
     if address:
         command += ["--address", address]
     subprocess.Popen(
@@ -291,10 +300,10 @@ def launch_sweep(spec: SweepSpec, root=None, workers: int = 2, address: str | No
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run or resume a saved sweep: python -m core.sweeps ID [--workers N] [--address A]."""
+    """Run or resume a saved sweep: python -m core.experiments.sweeps ID [--workers N] [--address A]."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m core.sweeps")
+    parser = argparse.ArgumentParser(prog="python -m core.experiments.sweeps")
     parser.add_argument("sweep_id")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--address", default=None)

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.baselines import BASELINES
 from core.config import BACKENDS, CONFIGS, MODELS, TRANSFORM_LABELS
-from core.damage import META, run_damage
 from core.errors import UserError
+from core.forecasting.baselines import BASELINES
+from core.store.damage import META, run_damage
 from core.workspace import atomic_write_bytes, workspace_dir
 
 # What decides things first (the verdict and the errors against naive), then what the run
@@ -69,8 +69,8 @@ class RunRecord:
     split_dates: dict[str, list[str]] = field(default_factory=dict)  # split -> [first, last]
     metrics: dict = field(default_factory=dict)
     naive: dict = field(default_factory=dict)
-    verdict: str = ""  # forecast runs: one of core.evaluation.VERDICTS
-    baselines: dict = field(default_factory=dict)  # name -> metrics (core/scoring.py)
+    verdict: str = ""  # forecast runs: one of core.forecasting.evaluation.VERDICTS
+    baselines: dict = field(default_factory=dict)  # name -> metrics (core/pipeline/scoring.py)
     by_step: list[dict] = field(default_factory=list)  # errors by horizon step
     intervals: dict = field(default_factory=dict)  # the band's level, coverage, width
     warnings: list[str] = field(default_factory=list)
@@ -246,7 +246,7 @@ class RunStore:
         return [p for p in self.dir.iterdir() if p.is_dir() and _ID.match(p.name)]
 
     def damaged(self) -> list[tuple[str, str]]:
-        """(run id, why) for every damaged run folder (core/damage.py); runs() skips them."""
+        """(run id, why) for every damaged run folder (core/store/damage.py); runs() skips them."""
         found = [(p.name, run_damage(p)) for p in self._folders()]
         return sorted((pair for pair in found if pair[1]), reverse=True)
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core import fmt
-from core.evaluation import SIGNIFICANCE
+from core.forecasting.evaluation import SIGNIFICANCE
 
 FACTORS = ["dataset", "inputs", "transform", "model", "seed"]
 # name -> (factor, the tried level, the reference level, what the tried level is called)
@@ -69,7 +69,7 @@ def fold_table(sweep: dict) -> pd.DataFrame:
 
 def progress(sweep: dict) -> tuple[int, int]:
     """(trials ended: finished, failed or cancelled; trials in the grid)."""
-    from core.sweeps import SweepSpec
+    from core.experiments.sweeps import SweepSpec
 
     total = len(SweepSpec(**sweep["spec"]).trials())
     ended = sum(

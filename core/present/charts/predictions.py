@@ -7,8 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts.common import ACTUAL_COLOR, BAND_COLOR, LEGEND_BELOW, NAIVE_COLOR, PALETTE
-from core.evaluation import best_lag
+from core.forecasting.evaluation import best_lag
+from core.present.charts.common import ACTUAL_COLOR, BAND_COLOR, LEGEND_BELOW, NAIVE_COLOR, PALETTE
 
 
 def band_traces(lower: pd.Series, upper: pd.Series, name: str) -> list[go.Scatter]:
@@ -112,7 +112,7 @@ def predictions_chart(
 def lag_correlogram(diagnostic: pd.DataFrame) -> go.Figure:
     """Two views of one question, k > 0 = the actual price k days before: bars of
     corr(prediction's moves, actual moves k days before) and the RMSE against the actual k
-    days before. Both mark the one best lag (core.evaluation.best_lag)."""
+    days before. Both mark the one best lag (core.forecasting.evaluation.best_lag)."""
     corr = diagnostic["move_corr"]
     best = best_lag(diagnostic)
     colors = [PALETTE[1] if k == best else PALETTE[0] for k in diagnostic.index]

@@ -1,9 +1,9 @@
 """Plotly figure builders, one module per page: pure functions, data in, go.Figure out."""
 
-from core.charts.anomalies import anomaly_price_chart, anomaly_score_chart
-from core.charts.data import candlestick_with_volume, differencing_figure
-from core.charts.experiments import paired_chart
-from core.charts.predictions import (
+from core.present.charts.anomalies import anomaly_price_chart, anomaly_score_chart
+from core.present.charts.data import candlestick_with_volume, differencing_figure
+from core.present.charts.experiments import paired_chart
+from core.present.charts.predictions import (
     attention_heatmap,
     attention_ratio,
     change_scatter,
@@ -13,7 +13,7 @@ from core.charts.predictions import (
     lag_correlogram,
     predictions_chart,
 )
-from core.charts.train import loss_curves, loss_curves_side_by_side
+from core.present.charts.train import loss_curves, loss_curves_side_by_side
 
 __all__ = [
     "candlestick_with_volume",

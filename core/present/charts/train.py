@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts.common import LEGEND_BELOW, PALETTE
+from core.present.charts.common import LEGEND_BELOW, PALETTE
 
 
 def loss_curves(

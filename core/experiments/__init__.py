@@ -1,0 +1,2 @@
+"""Many runs answering one question: walk-forward backtests, sweeps on Ray, paired
+answers."""

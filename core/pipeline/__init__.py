@@ -1,0 +1,1 @@
+"""One run of each kind: prepare -> fit -> predict -> score -> save (the run-kind table)."""

@@ -1,0 +1,1 @@
+"""Every user-facing sentence, label and number table; charts (pure Plotly builders)."""
