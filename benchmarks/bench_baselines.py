@@ -19,9 +19,10 @@ import numpy as np
 
 from core.config import TrainConfig
 from core.data import load_dataset
+from core.forecasting.evaluation import run_positions
 from core.forecasting.intervals import prediction_intervals
 from core.pipeline.forecast import train_forecaster
-from core.pipeline.scoring import run_positions, score_run
+from core.pipeline.scoring import score_run
 from core.store.runs import RunStore
 
 

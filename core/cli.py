@@ -140,14 +140,15 @@ def cmd_train(args) -> dict:
     ]
     validate_config(config, dataset.frame)
     manager = JobManager(args.workspace, in_process=True)
-    from core.pipeline.forecast import default_run_name
+    from core.present.labels import default_run_name
 
     label = config.name or default_run_name(config, dataset.describe())
     return _run_job(manager, "forecast", dataset, config.to_dict(), label)
 
 
 def cmd_anomalies(args) -> dict:
-    from core.pipeline.anomaly import default_detector_name, top_anomalies
+    from core.pipeline.anomaly import top_anomalies
+    from core.present.labels import default_detector_name
 
     dataset = _dataset(args)
     config = settings_from_args(AnomalyConfig, args)
@@ -238,7 +239,9 @@ def _int(text: str, flag: str) -> int:
 
 
 def cmd_runs(args) -> None:
-    table = RunStore(args.workspace).table(kind=None if args.all else "forecast")
+    from core.present.labels import runs_table
+
+    table = runs_table(RunStore(args.workspace).runs(None if args.all else "forecast"))
     if table.empty:
         print(f"No runs yet in {workspace_dir(args.workspace) / 'runs'}.")
         return

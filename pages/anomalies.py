@@ -5,10 +5,12 @@ import streamlit as st
 from core import fmt
 from core.config import AnomalyConfig
 from core.errors import UserError
-from core.forecasting.detectors import compare_detectors, detector_sentence
-from core.pipeline.anomaly import SCORE_EXPLANATION, default_detector_name, threshold_for
+from core.forecasting.detectors import compare_detectors
+from core.pipeline.anomaly import threshold_for
 from core.pipeline.prepare import validate_config
 from core.present import charts
+from core.present.labels import default_detector_name
+from core.present.sentences import SCORE_EXPLANATION, detector_sentence
 from ui import manager, run_store, setting_input, show_error
 from ui.jobs import follow, live_job_panel
 

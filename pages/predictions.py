@@ -10,10 +10,10 @@ from core.forecasting.evaluation import (
     best_lag,
     change_skill,
     lag_diagnostic,
-    lag_sentence,
     shift_prediction,
 )
 from core.present import charts, report
+from core.present.sentences import lag_sentence
 from ui import run_store
 from ui.predictions import compare_runs, downloads, future_section, multi_step_section
 

@@ -9,8 +9,8 @@ from core import fmt
 from core.config import TrainConfig
 from core.errors import UserError
 from core.forecasting.architectures import ARCHITECTURES
-from core.pipeline.forecast import default_run_name
 from core.pipeline.prepare import validate_config
+from core.present.labels import default_run_name, runs_table
 from ui import damaged_runs, manager, run_store, setting_input, share_slider, show_error
 from ui.jobs import follow, live_job_panel
 
@@ -128,7 +128,7 @@ live_job_panel("forecast")
 st.subheader("Saved runs")
 store = run_store()
 damaged_runs(store)
-table = store.table()
+table = runs_table(store.runs("forecast"))
 if table.empty:
     st.caption("No saved runs yet.")
     st.stop()

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.forecasting.evaluation import run_positions
 from core.pipeline.alongside import Alongside
 from core.pipeline.forecast import origin_dates, train_forecaster
 from core.pipeline.prepare import prepare_forecast
-from core.pipeline.scoring import baseline_forecasts, run_positions, score_run
+from core.pipeline.scoring import baseline_forecasts, score_run
 from core.store.runs import RunStore
 from tests.helpers import pid_after, tiny_config, tiny_dataset
 

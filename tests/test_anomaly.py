@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import AnomalyConfig
 from core.errors import UserError
-from core.forecasting.detectors import compare_detectors, detector_sentence, zscore_scores
+from core.forecasting.detectors import compare_detectors, zscore_scores
 from core.pipeline.anomaly import (
     day_scores,
     recon_ratio,
@@ -19,6 +19,7 @@ from core.pipeline.anomaly import (
     window_mean_errors,
 )
 from core.pipeline.prepare import validate_config
+from core.present.sentences import detector_sentence
 from core.store.runs import RunStore
 from tests.conftest import ROOT
 from tests.helpers import figure_of, last_json, run_cli, tiny_dataset

@@ -15,6 +15,7 @@ import pytest
 
 from core.jobs.manager import JobManager
 from core.pipeline.forecast import train_forecaster
+from core.present.labels import runs_table
 from core.store.runs import RunStore
 from tests.conftest import ROOT
 from tests.helpers import (
@@ -136,7 +137,7 @@ def test_a_job_on_jax_runs_in_a_jax_worker_and_stops_within_a_batch(workspace):
     assert job.status == "stopped"
     run = RunStore().get(job.run_id)
     assert run.config.backend == "jax" and run.status == "stopped"
-    assert RunStore().table().loc[0, "backend"] == "JAX"
+    assert runs_table(RunStore().runs("forecast")).loc[0, "backend"] == "JAX"
     standby.stdin.close()  # as when the server exits
     assert standby.wait(timeout=60) == 0
 

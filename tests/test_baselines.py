@@ -7,6 +7,7 @@ import pytest
 from core.forecasting.baselines import BASELINES, Arima, Drift, Ets, Naive, forecast_baselines
 from core.forecasting.evaluation import score_paths
 from core.pipeline.forecast import train_forecaster
+from core.present.labels import runs_table
 from core.store.runs import RunStore
 from tests.helpers import last_json, run_cli, tiny_config, tiny_dataset
 
@@ -120,7 +121,7 @@ def test_a_run_saves_every_baseline_scored_on_its_test_days(workspace):
     assert step1["naive_mae"] == pytest.approx(run.naive["mae"])
     assert run.record.baselines["always_up"]["verdict"] == ""  # direction only
     assert run.record.intervals["level"] == 90 and 0 < run.record.intervals["coverage"] <= 1
-    table = RunStore().table()
+    table = runs_table(RunStore().runs("forecast"))
     best = min(s["rel_mae"] for n, s in run.record.baselines.items() if n != "always_up")
     assert table.loc[0, "its rel. MAE"] == pytest.approx(best)
 

@@ -11,12 +11,12 @@ from core.forecasting.evaluation import (
     forecast_metrics,
     horizon_errors,
     lag_diagnostic,
-    lag_sentence,
     metrics_table,
     naive_scale,
     shift_prediction,
 )
 from core.present import charts
+from core.present.sentences import lag_sentence
 
 
 def test_forecast_metrics_by_hand():

@@ -10,6 +10,7 @@ import pytest
 from core.errors import UserError
 from core.jobs.manager import JobManager
 from core.pipeline.forecast import repredict, train_forecaster
+from core.present.labels import runs_table
 from core.store.runs import RunStore
 from tests.helpers import TINY_SAMPLE_FLAGS, run_cli, tiny_config, tiny_dataset
 
@@ -198,7 +199,7 @@ def test_run_store_rename_delete_and_half_written_runs(workspace):
     assert [r.id for r in store.runs()] == [result["run_id"]]
     store.rename(result["run_id"], "my best run")
     assert RunStore().get(result["run_id"]).name == "my best run"  # survives a new store (restart)
-    assert RunStore().table().loc[0, "name"] == "my best run"
+    assert runs_table(RunStore().runs("forecast")).loc[0, "name"] == "my best run"
     store.delete(result["run_id"])
     assert store.runs() == [] and not (store.dir / result["run_id"]).exists()
     with pytest.raises(UserError):

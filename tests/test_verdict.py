@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 
 from core.config import TrainConfig
-from core.forecasting.evaluation import best_lag, diebold_mariano, lag_sentence, verdict
+from core.forecasting.evaluation import best_lag, diebold_mariano, verdict
 from core.pipeline.forecast import train_forecaster
 from core.pipeline.prepare import prepare_forecast
+from core.present.sentences import lag_sentence
 from core.store.runs import RunStore
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core import fmt
-
 VALUE_COLUMNS = ("log_return", "volume_change")
 LEARNED_BELOW = 0.9  # reconstruction ratio under which the autoencoder learned structure
 AGREE_FROM = 0.7  # share of top days in common from which the two lists agree
@@ -48,37 +46,3 @@ def compare_detectors(scores: pd.DataFrame, threshold: float, window: int) -> di
         "chance": n * n / max(len(both), 1),
         "zscore": z,
     }
-
-
-def detector_sentence(comparison: dict, ratio: float | None) -> str:
-    """What the autoencoder adds on this series, in one sentence (with the numbers)."""
-    n, common = comparison["n"], len(comparison["common"])
-    if n == 0:
-        return "The autoencoder flags no day at this threshold, so there is nothing to compare."
-    share = common / n
-    overlap = (
-        f"{common} of its {fmt.count(n, 'flagged day')} are also among the rolling z-score's top "
-        f"{n} ({fmt.pct(share, 0)}; two random lists would share about "
-        f"{fmt.num(comparison['chance'], 1)})"
-    )
-    if ratio is None or not np.isfinite(ratio):
-        return (
-            f"{overlap[0].upper() + overlap[1:]}. How much it learned was not measured: the run "
-            "predates the check; train it again to see."
-        )
-    learned = ratio < LEARNED_BELOW
-    how = f"its reconstruction error is {fmt.num(ratio, 2)} x that of predicting each window's mean"
-    only = len(comparison["only_ae"])
-    if not learned and share >= AGREE_FROM:
-        return f"It adds nothing on this series: {how}, so it learned little, and {overlap}."
-    if not learned:
-        return (
-            f"It learned little ({how}), so the {only} day(s) only it flags reflect how it "
-            f"fails to reconstruct noise rather than structure; {overlap}. Trust the z-score."
-        )
-    if share >= AGREE_FROM:
-        return f"It adds little on this series: {how}, but {overlap}."
-    return (
-        f"It learned some structure ({how}) and flags {only} day(s) the z-score does not "
-        f"(marked on the chart): those are what it adds. {overlap[0].upper() + overlap[1:]}."
-    )

@@ -12,8 +12,6 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from core import fmt
-
 METRIC_NAMES = ["rel_mae", "rmse", "mae", "mape", "mase", "directional_accuracy"]
 LAGS = list(range(-5, 6))
 # Shifted RMSEs within this share of the lowest are a tie (noise, not a different lag).
@@ -233,26 +231,6 @@ def verdict(rel_mae: float, dm_stat: float, dm_pvalue: float, lag: int) -> str:
     return "echoes yesterday" if lag == 1 else "no better than naive"
 
 
-def verdict_sentence(metrics: dict) -> str:
-    """The verdict in one plain sentence, with the numbers behind it."""
-    v, rel, p, lag = (metrics[k] for k in ("verdict", "rel_mae", "dm_pvalue", "best_lag"))
-    numbers = f"relative MAE {fmt.num(rel)}, Diebold-Mariano {fmt.p_is(p)}, best lag {lag}"
-    change = f"{abs(rel - 1):.1%} {'smaller' if rel < 1 else 'larger'}"
-    if v == "beats naive":
-        return f"Beats naive: its errors are {change} than naive's, and the test says it is not luck ({numbers})."
-    if v == "worse than naive":
-        return (
-            f"Worse than naive: its errors are {change} than naive's, significantly so ({numbers})."
-        )
-    if v == "echoes yesterday":
-        return (
-            "Echoes yesterday: it lines up best with the previous day's price and is not "
-            f"significantly better than 'tomorrow = today' ({numbers}). It looks accurate on a "
-            "price chart because yesterday's price is."
-        )
-    return f"No better than naive: no significant difference from 'tomorrow = today' ({numbers})."
-
-
 def horizon_errors(actual_paths: np.ndarray, forecast_paths: np.ndarray) -> pd.DataFrame:
     """RMSE and MAE by horizon step for multi-step forecasts (origins x steps)."""
     err = np.asarray(forecast_paths, float) - np.asarray(actual_paths, float)
@@ -305,32 +283,13 @@ def score_forecast(
     return metrics, naive, run_verdict
 
 
-def lag_sentence(lag: int, diagnostic: pd.DataFrame) -> str:
-    """One plain sentence on what the lag diagnostic says, for the one best lag."""
-    rmse0, rmse_best = diagnostic.loc[0, "rmse"], diagnostic.loc[lag, "rmse"]
-    rmse = diagnostic["rmse"]
-    if rmse.max() <= rmse.min() * (1 + LAG_TIE_TOLERANCE):
-        return (
-            f"The prediction lines up with no day in particular: its RMSE against the actual "
-            f"price is within {LAG_TIE_TOLERANCE:.0%} for every k from {rmse.index.min()} to "
-            f"{rmse.index.max()} (about {rmse0:.3f}). It tracks neither today's price nor "
-            "yesterday's; typically it stays near a level it learned in training."
-        )
-    if lag == 0:
-        return (
-            f"The prediction is closest to the same day's actual price (RMSE {rmse0:.3f} at k = 0): "
-            "it is not simply yesterday's price. The verdict above says whether it adds skill."
-        )
-    if lag == 1:
-        return (
-            f"The prediction is closest to the actual price of the day before (RMSE {rmse_best:.3f} "
-            f"at k = 1 vs {rmse0:.3f} at k = 0), and its day-to-day moves follow the market's "
-            "moves of the day before: the model mostly echoes yesterday's price. (A very "
-            "smooth forecast of a noisy series can do this too; the verdict tells.)"
-        )
-    if lag > 0:
-        return (
-            f"The prediction lines up best with the actual price {lag} days before (k = {lag}): "
-            "it trails the market."
-        )
-    return f"The prediction lines up best with the actual price {-lag} day(s) later (k = {lag})."
+def origin_positions(levels: pd.Series, origin_dates) -> np.ndarray:
+    """Positions in the target series of forecast origins (their last known day)."""
+    return levels.index.get_indexer(pd.to_datetime(np.asarray(origin_dates)))
+
+
+def run_positions(levels: pd.Series, arrays: dict) -> dict[str, np.ndarray]:
+    return {
+        "val": origin_positions(levels, arrays["val_origin_dates"]),
+        "test": origin_positions(levels, arrays["origin_dates"]),
+    }

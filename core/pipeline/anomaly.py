@@ -18,13 +18,8 @@ import pandas as pd
 from core.config import AnomalyConfig
 from core.pipeline.fitting import fit_model, record_of_fit, seed_everything, use_backend
 from core.pipeline.prepare import prepare_anomaly
+from core.present.labels import default_detector_name
 from core.store.runs import Run, RunStore
-
-SCORE_EXPLANATION = (
-    "A day's score is the squared reconstruction error of that day's values (log return"
-    "{volume}, standardized), averaged over every {window}-day window that contains the day. "
-    "Days scoring above the {percentile:g}th percentile of the training days' scores are anomalous."
-)
 
 
 def day_scores(window_errors: np.ndarray) -> np.ndarray:
@@ -132,10 +127,6 @@ def recon_ratio(errors: np.ndarray, mean_error: np.ndarray) -> float:
     if len(mean_error) == 0:
         return float("nan")
     return float(np.mean(errors) / max(float(np.mean(mean_error)), 1e-12))
-
-
-def default_detector_name(config: AnomalyConfig, data_desc: dict) -> str:
-    return f"{data_desc.get('ticker', '?')} autoencoder, window {config.window}"
 
 
 def top_anomalies(run: Run, percentile: float | None = None, limit: int = 20) -> pd.DataFrame:

@@ -11,13 +11,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from core.config import MODELS, TRANSFORM_LABELS, TrainConfig
+from core.config import TrainConfig
 from core.errors import UserError
 from core.forecasting.windows import ModelData
 from core.pipeline.alongside import Alongside
 from core.pipeline.fitting import fit_model, record_of_fit, seed_everything, use_backend
 from core.pipeline.prepare import prepare_forecast
 from core.pipeline.scoring import baseline_forecasts, score_run
+from core.present.labels import default_run_name
 from core.store.runs import RunStore
 
 
@@ -147,16 +148,6 @@ def train_forecaster(
         "by_step": scores.by_step,
         "intervals": {k: scores.intervals[k] for k in ("level", "coverage", "mean_width")},
     }
-
-
-def default_run_name(config: TrainConfig, data_desc: dict) -> str:
-    """'AAPL LSTM, first difference, univariate, window 60' (the job manager numbers
-    repeats)."""
-    inputs = "multivariate" if config.multivariate else "univariate"
-    return (
-        f"{data_desc.get('ticker', '?')} {MODELS[config.model]}, "
-        f"{TRANSFORM_LABELS[config.transform]}, {inputs}, window {config.window}"
-    )
 
 
 def repredict(run_id: str, store: RunStore) -> pd.DataFrame:

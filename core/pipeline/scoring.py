@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 
 from core.forecasting.baselines import BASELINES, forecast_baselines
-from core.forecasting.evaluation import horizon_errors, in_sample_scale, score_forecast, score_paths
+from core.forecasting.evaluation import (
+    horizon_errors,
+    in_sample_scale,
+    origin_positions,
+    run_positions,
+    score_forecast,
+    score_paths,
+)
 from core.forecasting.intervals import prediction_intervals
 
 
@@ -26,18 +33,6 @@ class RunScores:
     baselines: dict[str, dict]  # name -> metrics, verdict and what was fitted
     by_step: list[dict]  # one row per horizon step
     intervals: dict  # level, method, coverage, mean_width, ... (no band arrays)
-
-
-def origin_positions(levels: pd.Series, origin_dates) -> np.ndarray:
-    """Positions in the target series of forecast origins (their last known day)."""
-    return levels.index.get_indexer(pd.to_datetime(np.asarray(origin_dates)))
-
-
-def run_positions(levels: pd.Series, arrays: dict) -> dict[str, np.ndarray]:
-    return {
-        "val": origin_positions(levels, arrays["val_origin_dates"]),
-        "test": origin_positions(levels, arrays["origin_dates"]),
-    }
 
 
 def by_step_rows(

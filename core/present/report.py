@@ -22,13 +22,13 @@ from core.forecasting.evaluation import (
     lag_diagnostic,
     metrics_table,
     relative_mae,
+    run_positions,
     score_forecast,
     shift_prediction,
-    verdict_sentence,
 )
 from core.forecasting.intervals import future_half_widths, prediction_intervals
-from core.pipeline.scoring import run_positions
 from core.present.charts import attention_ratio
+from core.present.sentences import verdict_sentence
 from core.store.runs import Run
 
 NAIVE_ROW = "naive (tomorrow = today)"

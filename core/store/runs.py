@@ -21,31 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.config import BACKENDS, CONFIGS, MODELS, TRANSFORM_LABELS
+from core.config import CONFIGS
 from core.errors import UserError
-from core.forecasting.baselines import BASELINES
 from core.store.damage import META, run_damage
 from core.workspace import atomic_write_bytes, workspace_dir
 
-# What decides things first (the verdict and the errors against naive), then what the run
-# was, then when; the id last.
-TABLE_COLUMNS = [
-    "name",
-    "verdict",
-    "rel. MAE",
-    "best baseline",
-    "its rel. MAE",
-    "MASE",
-    "test RMSE",
-    "model",
-    "transform",
-    "inputs",
-    "ticker",
-    "status",
-    "backend",
-    "saved",
-    "id",
-]
 _ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 
 
@@ -264,34 +244,6 @@ class RunStore:
                 found.append(run)
         return sorted(found, key=lambda r: r.record.created, reverse=True)
 
-    def table(self, kind: str | None = "forecast") -> pd.DataFrame:
-        """One row per run (TABLE_COLUMNS), newest first; model and transform by label."""
-        rows = []
-        for run in self.runs(kind):
-            forecast = run.kind == "forecast"
-            cfg = run.config
-            rows.append(
-                {
-                    "id": run.id,
-                    "name": run.name,
-                    "saved": run.record.created[:16].replace("T", " "),
-                    "ticker": run.record.data.get("ticker", ""),
-                    "inputs": ("multivariate" if cfg.multivariate else "univariate")
-                    if forecast
-                    else "",
-                    "transform": TRANSFORM_LABELS[cfg.transform] if forecast else "",
-                    "model": MODELS[cfg.model] if forecast else "LSTM autoencoder",
-                    "status": run.status,
-                    "backend": BACKENDS[cfg.backend],
-                    "verdict": run.record.verdict,
-                    "rel. MAE": run.metrics.get("rel_mae"),
-                    **dict(zip(("best baseline", "its rel. MAE"), best_baseline(run), strict=True)),
-                    "test RMSE": run.metrics.get("rmse"),
-                    "MASE": run.metrics.get("mase"),
-                }
-            )
-        return pd.DataFrame(rows, columns=TABLE_COLUMNS)
-
     def names(self) -> set[str]:
         """The names of every listed run (each kind)."""
         return {run.name for run in self.runs()}
@@ -312,20 +264,6 @@ class RunStore:
         trash = self.dir / f".trash-{run_id}"
         os.rename(path, trash)  # gone from listings at once, even if the removal is cut short
         shutil.rmtree(trash, ignore_errors=True)
-
-
-def best_baseline(run: Run) -> tuple[str, float | None]:
-    """The baseline with the lowest relative MAE on the run's test days (naive's is 1), by
-    its short name; ("", None) for runs saved before baselines."""
-    scored = {
-        name: scores["rel_mae"]
-        for name, scores in run.record.baselines.items()
-        if name in BASELINES and not BASELINES[name].direction_only
-    }
-    if not scored:
-        return "", None
-    name = min(scored, key=scored.get)
-    return BASELINES[name].label.split(" (")[0], scored[name]
 
 
 def _dump(record: RunRecord) -> str:

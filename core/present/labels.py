@@ -1,0 +1,89 @@
+"""Labels: a run's default name, and the saved-runs table as people read it. The store
+returns runs; the words and the columns are chosen here."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.config import BACKENDS, MODELS, TRANSFORM_LABELS, AnomalyConfig, TrainConfig
+from core.forecasting.baselines import BASELINES
+from core.store.runs import Run
+
+
+def default_run_name(config: TrainConfig, data_desc: dict) -> str:
+    """'AAPL LSTM, first difference, univariate, window 60' (the job manager numbers
+    repeats)."""
+    inputs = "multivariate" if config.multivariate else "univariate"
+    return (
+        f"{data_desc.get('ticker', '?')} {MODELS[config.model]}, "
+        f"{TRANSFORM_LABELS[config.transform]}, {inputs}, window {config.window}"
+    )
+
+
+def default_detector_name(config: AnomalyConfig, data_desc: dict) -> str:
+    return f"{data_desc.get('ticker', '?')} autoencoder, window {config.window}"
+
+
+# What decides things first (the verdict and the errors against naive), then what the run
+# was, then when; the id last.
+TABLE_COLUMNS = [
+    "name",
+    "verdict",
+    "rel. MAE",
+    "best baseline",
+    "its rel. MAE",
+    "MASE",
+    "test RMSE",
+    "model",
+    "transform",
+    "inputs",
+    "ticker",
+    "status",
+    "backend",
+    "saved",
+    "id",
+]
+
+
+def best_baseline(run: Run) -> tuple[str, float | None]:
+    """The baseline with the lowest relative MAE on the run's test days (naive's is 1), by
+    its short name; ("", None) for runs saved before baselines."""
+    scored = {
+        name: scores["rel_mae"]
+        for name, scores in run.record.baselines.items()
+        if name in BASELINES and not BASELINES[name].direction_only
+    }
+    if not scored:
+        return "", None
+    name = min(scored, key=scored.get)
+    return BASELINES[name].label.split(" (")[0], scored[name]
+
+
+def runs_table(runs: list[Run]) -> pd.DataFrame:
+    """One row per run (TABLE_COLUMNS), in the order given (the store lists newest first);
+    model and transform by label."""
+    rows = []
+    for run in runs:
+        forecast = run.kind == "forecast"
+        cfg = run.config
+        rows.append(
+            {
+                "id": run.id,
+                "name": run.name,
+                "saved": run.record.created[:16].replace("T", " "),
+                "ticker": run.record.data.get("ticker", ""),
+                "inputs": ("multivariate" if cfg.multivariate else "univariate")
+                if forecast
+                else "",
+                "transform": TRANSFORM_LABELS[cfg.transform] if forecast else "",
+                "model": MODELS[cfg.model] if forecast else "LSTM autoencoder",
+                "status": run.status,
+                "backend": BACKENDS[cfg.backend],
+                "verdict": run.record.verdict,
+                "rel. MAE": run.metrics.get("rel_mae"),
+                **dict(zip(("best baseline", "its rel. MAE"), best_baseline(run), strict=True)),
+                "test RMSE": run.metrics.get("rmse"),
+                "MASE": run.metrics.get("mase"),
+            }
+        )
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)

@@ -1,0 +1,103 @@
+"""The sentences a user reads beside a result: the verdict, the lag diagnostic, what the
+anomaly detector adds. The maths returns numbers and keys; the words are written here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core import fmt
+from core.forecasting.detectors import AGREE_FROM, LEARNED_BELOW
+from core.forecasting.evaluation import LAG_TIE_TOLERANCE
+
+
+def verdict_sentence(metrics: dict) -> str:
+    """The verdict in one plain sentence, with the numbers behind it."""
+    v, rel, p, lag = (metrics[k] for k in ("verdict", "rel_mae", "dm_pvalue", "best_lag"))
+    numbers = f"relative MAE {fmt.num(rel)}, Diebold-Mariano {fmt.p_is(p)}, best lag {lag}"
+    change = f"{abs(rel - 1):.1%} {'smaller' if rel < 1 else 'larger'}"
+    if v == "beats naive":
+        return f"Beats naive: its errors are {change} than naive's, and the test says it is not luck ({numbers})."
+    if v == "worse than naive":
+        return (
+            f"Worse than naive: its errors are {change} than naive's, significantly so ({numbers})."
+        )
+    if v == "echoes yesterday":
+        return (
+            "Echoes yesterday: it lines up best with the previous day's price and is not "
+            f"significantly better than 'tomorrow = today' ({numbers}). It looks accurate on a "
+            "price chart because yesterday's price is."
+        )
+    return f"No better than naive: no significant difference from 'tomorrow = today' ({numbers})."
+
+
+def lag_sentence(lag: int, diagnostic: pd.DataFrame) -> str:
+    """One plain sentence on what the lag diagnostic says, for the one best lag."""
+    rmse0, rmse_best = diagnostic.loc[0, "rmse"], diagnostic.loc[lag, "rmse"]
+    rmse = diagnostic["rmse"]
+    if rmse.max() <= rmse.min() * (1 + LAG_TIE_TOLERANCE):
+        return (
+            f"The prediction lines up with no day in particular: its RMSE against the actual "
+            f"price is within {LAG_TIE_TOLERANCE:.0%} for every k from {rmse.index.min()} to "
+            f"{rmse.index.max()} (about {rmse0:.3f}). It tracks neither today's price nor "
+            "yesterday's; typically it stays near a level it learned in training."
+        )
+    if lag == 0:
+        return (
+            f"The prediction is closest to the same day's actual price (RMSE {rmse0:.3f} at k = 0): "
+            "it is not simply yesterday's price. The verdict above says whether it adds skill."
+        )
+    if lag == 1:
+        return (
+            f"The prediction is closest to the actual price of the day before (RMSE {rmse_best:.3f} "
+            f"at k = 1 vs {rmse0:.3f} at k = 0), and its day-to-day moves follow the market's "
+            "moves of the day before: the model mostly echoes yesterday's price. (A very "
+            "smooth forecast of a noisy series can do this too; the verdict tells.)"
+        )
+    if lag > 0:
+        return (
+            f"The prediction lines up best with the actual price {lag} days before (k = {lag}): "
+            "it trails the market."
+        )
+    return f"The prediction lines up best with the actual price {-lag} day(s) later (k = {lag})."
+
+
+def detector_sentence(comparison: dict, ratio: float | None) -> str:
+    """What the autoencoder adds on this series, in one sentence (with the numbers)."""
+    n, common = comparison["n"], len(comparison["common"])
+    if n == 0:
+        return "The autoencoder flags no day at this threshold, so there is nothing to compare."
+    share = common / n
+    overlap = (
+        f"{common} of its {fmt.count(n, 'flagged day')} are also among the rolling z-score's top "
+        f"{n} ({fmt.pct(share, 0)}; two random lists would share about "
+        f"{fmt.num(comparison['chance'], 1)})"
+    )
+    if ratio is None or not np.isfinite(ratio):
+        return (
+            f"{overlap[0].upper() + overlap[1:]}. How much it learned was not measured: the run "
+            "predates the check; train it again to see."
+        )
+    learned = ratio < LEARNED_BELOW
+    how = f"its reconstruction error is {fmt.num(ratio, 2)} x that of predicting each window's mean"
+    only = len(comparison["only_ae"])
+    if not learned and share >= AGREE_FROM:
+        return f"It adds nothing on this series: {how}, so it learned little, and {overlap}."
+    if not learned:
+        return (
+            f"It learned little ({how}), so the {only} day(s) only it flags reflect how it "
+            f"fails to reconstruct noise rather than structure; {overlap}. Trust the z-score."
+        )
+    if share >= AGREE_FROM:
+        return f"It adds little on this series: {how}, but {overlap}."
+    return (
+        f"It learned some structure ({how}) and flags {only} day(s) the z-score does not "
+        f"(marked on the chart): those are what it adds. {overlap[0].upper() + overlap[1:]}."
+    )
+
+
+SCORE_EXPLANATION = (
+    "A day's score is the squared reconstruction error of that day's values (log return"
+    "{volume}, standardized), averaged over every {window}-day window that contains the day. "
+    "Days scoring above the {percentile:g}th percentile of the training days' scores are anomalous."
+)
