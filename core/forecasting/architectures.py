@@ -57,6 +57,10 @@ def build_lstm(config, n_features: int):
     return _stacked("LSTM", config, n_features)
 
 
+def build_gru(config, n_features: int):
+    return _stacked("GRU", config, n_features)
+
+
 def _encoder(inputs, units: int, dropout: float, return_sequences: bool):
     from keras import layers
 
@@ -115,6 +119,7 @@ ARCHITECTURES: dict[str, Architecture] = {
     a.key: a
     for a in (
         Architecture("lstm", "LSTM", True, ("layers",), build_lstm),
+        Architecture("gru", "GRU", True, ("layers",), build_gru),
         Architecture("seq2seq", "seq2seq", False, (), build_seq2seq),
         Architecture(
             "seq2seq_attention",
