@@ -30,6 +30,7 @@ from tests.test_training import _standby
 
 MODELS = {
     "lstm, 2 layers": dict(model="lstm", layers=2),
+    "gru, 2 layers": dict(model="gru", layers=2),
     "seq2seq": dict(model="seq2seq", horizon=3),
     "seq2seq + Luong": dict(model="seq2seq_attention", horizon=3, attention="luong"),
     "seq2seq + Bahdanau": dict(model="seq2seq_attention", horizon=3, attention="bahdanau"),

@@ -13,6 +13,7 @@ from core.forecasting.architectures import build_autoencoder, build_forecaster
     [
         ("lstm", 1, {"layers": 1}),
         ("lstm", 1, {"layers": 3, "dropout": 0.1}),
+        ("gru", 1, {"layers": 2}),
         ("seq2seq", 5, {}),
         ("seq2seq_attention", 7, {"attention": "luong"}),
         ("seq2seq_attention", 3, {"attention": "bahdanau"}),
