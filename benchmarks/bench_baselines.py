@@ -28,10 +28,10 @@ from core.store.runs import RunStore
 
 def scoring_seconds(run) -> float:
     """Time score_run again on the run's own saved predictions (baselines dropped)."""
-    arrays = {k: v for k, v in run.arrays.items() if not k.startswith("baseline_")}
+    paths = run.paths.with_baselines({})
     levels = run.dataset[run.config.target].astype(float)
     started = time.perf_counter()
-    score_run(levels, run.predictions, arrays, run.train_dates, run.config.interval_level)
+    score_run(levels, run.predictions, paths, run.train_dates, run.config.interval_level)
     return time.perf_counter() - started
 
 
@@ -67,7 +67,7 @@ def ranking(store: RunStore) -> None:
             run = store.get(result["run_id"])
             b = run.record.baselines
             levels = run.dataset["close"].astype(float)
-            split = prediction_intervals(run.arrays, run_positions(levels, run.arrays), 90, "split")
+            split = prediction_intervals(run.paths, run_positions(levels, run.paths), 90, "split")
             m = run.metrics
             print(
                 f"{ticker:<8} {transform:<10} {m['rel_mae']:>7.4f} {b['drift']['rel_mae']:>7.4f}"

@@ -64,12 +64,12 @@ def killed_and_resumed(root: Path) -> dict:
     manager = JobManager(root)
     started = time.perf_counter()
     whole = manager.wait(
-        manager.submit("forecast", DATA.frame, DATA.describe(), CONFIG.to_dict(), "whole").id
+        manager.submit("forecast", DATA.frame, DATA.describe(), CONFIG, "whole").id
     )
     uninterrupted = time.perf_counter() - started
 
     started = time.perf_counter()
-    job = manager.submit("forecast", DATA.frame, DATA.describe(), CONFIG.to_dict(), "killed")
+    job = manager.submit("forecast", DATA.frame, DATA.describe(), CONFIG, "killed")
     job_dir = manager.jobs_dir / job.id
     wait_for(lambda: kept(job_dir) >= KILL_AT)
     os.kill(read_json(job_dir / "worker.pid")["pid"], signal.SIGKILL)
@@ -89,7 +89,7 @@ SERVER = """
 import sys, time
 from core.jobs.manager import JobManager
 from benchmarks.bench_faults import DATA, CONFIG
-job = JobManager(sys.argv[1]).submit("forecast", DATA.frame, DATA.describe(), CONFIG.to_dict(), "s")
+job = JobManager(sys.argv[1]).submit("forecast", DATA.frame, DATA.describe(), CONFIG, "s")
 print(job.id, flush=True)
 time.sleep(600)
 """

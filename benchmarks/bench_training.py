@@ -33,7 +33,7 @@ def time_app(start, window, units, epochs, workspace) -> tuple[float, dict]:
     config = TrainConfig(window=window, units=units, epochs=epochs, early_stopping=False, seed=0)
     manager = JobManager(workspace)
     began = time.monotonic()
-    job = manager.submit("forecast", dataset.frame, dataset.describe(), config.to_dict(), "bench")
+    job = manager.submit("forecast", dataset.frame, dataset.describe(), config, "bench")
     job = manager.wait(job.id)
     elapsed = time.monotonic() - began
     if job.status != "finished":
@@ -79,9 +79,7 @@ def time_to_first_batch(workspace: str, warm: bool) -> float:
     if warm:
         time.sleep(15)  # the standby imports TensorFlow while the user is still on the Data page
     began = time.monotonic()
-    job = manager.submit(
-        "forecast", dataset.frame, dataset.describe(), config.to_dict(), "first batch"
-    )
+    job = manager.submit("forecast", dataset.frame, dataset.describe(), config, "first batch")
     while not manager.get(job.id).batch_losses:
         time.sleep(0.02)
     elapsed = time.monotonic() - began

@@ -28,7 +28,7 @@ from core.config import MODELS, AnomalyConfig, Settings, TrainConfig
 from core.data import extra_column, load_dataset
 from core.errors import UserError
 from core.jobs.manager import JobManager
-from core.pipeline.prepare import validate_config
+from core.pipeline.kinds import validate_config
 from core.store.runs import RunStore
 from core.workspace import workspace_dir
 
@@ -57,7 +57,7 @@ def _split_list(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
-def _run_job(manager: JobManager, kind: str, dataset, config: dict, label: str) -> dict:
+def _run_job(manager: JobManager, kind: str, dataset, config: Settings, label: str) -> dict:
     return _follow(manager, manager.submit(kind, dataset.frame, dataset.describe(), config, label))
 
 
@@ -143,7 +143,7 @@ def cmd_train(args) -> dict:
     from core.present.labels import default_run_name
 
     label = config.name or default_run_name(config, dataset.describe())
-    return _run_job(manager, "forecast", dataset, config.to_dict(), label)
+    return _run_job(manager, "forecast", dataset, config, label)
 
 
 def cmd_anomalies(args) -> dict:
@@ -155,7 +155,7 @@ def cmd_anomalies(args) -> dict:
     validate_config(config, dataset.frame)
     manager = JobManager(args.workspace, in_process=True)
     label = default_detector_name(config, dataset.describe())
-    result = _run_job(manager, "anomaly", dataset, config.to_dict(), label)
+    result = _run_job(manager, "anomaly", dataset, config, label)
     run = RunStore(args.workspace).get(result["run_id"])
     top = top_anomalies(run, config.percentile, limit=args.top)
     return {

@@ -79,8 +79,6 @@ class Settings:
     @classmethod
     def from_dict(cls, data: dict):
         known = {f.name for f in fields(cls)}
-        if "backend" in known:  # runs saved before the setting existed trained on TensorFlow
-            data = {"backend": "tensorflow", **data}
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def __getitem__(self, name: str):

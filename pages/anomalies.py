@@ -5,9 +5,8 @@ import streamlit as st
 from core import fmt
 from core.config import AnomalyConfig
 from core.errors import UserError
-from core.forecasting.detectors import compare_detectors
-from core.pipeline.anomaly import threshold_for
-from core.pipeline.prepare import validate_config
+from core.forecasting.detectors import compare_detectors, threshold_for
+from core.pipeline.kinds import validate_config
 from core.present import charts
 from core.present.labels import default_detector_name
 from core.present.sentences import SCORE_EXPLANATION, detector_sentence
@@ -47,7 +46,7 @@ if st.button("Train autoencoder", type="primary", icon=":material/play_arrow:"):
             "anomaly",
             dataset.frame,
             dataset.describe(),
-            config.to_dict(),
+            config,
             default_detector_name(config, dataset.describe()),
         )
         follow("anomaly", job.id)

@@ -120,9 +120,9 @@ def one_run(run) -> None:
     if run.config.transform != "raw":
         st.caption(report.CHANGES_NOTE)
 
-    if run.config.horizon > 1 and "forecast_paths" in run.arrays:
+    if run.config.horizon > 1:
         multi_step_section(run, band)
-    if "future" in run.arrays:
+    if run.paths.future is not None:
         future_section(run, actual, level)
     export = run.predictions
     if band is not None:

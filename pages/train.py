@@ -9,7 +9,7 @@ from core import fmt
 from core.config import TrainConfig
 from core.errors import UserError
 from core.forecasting.architectures import ARCHITECTURES
-from core.pipeline.prepare import validate_config
+from core.pipeline.kinds import validate_config
 from core.present.labels import default_run_name, runs_table
 from ui import damaged_runs, manager, run_store, setting_input, share_slider, show_error
 from ui.jobs import follow, live_job_panel
@@ -109,7 +109,7 @@ def configure_and_start() -> None:
         try:
             validate_config(config, frame)
             label = config.name or default_run_name(config, dataset.describe())
-            job = manager().submit("forecast", frame, dataset.describe(), config.to_dict(), label)
+            job = manager().submit("forecast", frame, dataset.describe(), config, label)
             follow("forecast", job.id)
         except UserError as exc:
             show_error(exc)

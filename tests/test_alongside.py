@@ -66,14 +66,14 @@ def test_a_runs_saved_scores_equal_scoring_it_again_in_place(workspace):
     ds = tiny_dataset()
     config = tiny_config(model="seq2seq", horizon=2)
     run = RunStore().get(train_forecaster(ds.frame, ds.describe(), config, RunStore())["run_id"])
-    arrays = {k: v for k, v in run.arrays.items() if not k.startswith("baseline_")}
+    paths = run.paths.with_baselines({})
     levels = prepare_forecast(run.dataset, run.config).levels
-    assert len(run_positions(levels, arrays)["test"]) == len(run.predictions)
-    again = score_run(levels, run.predictions, arrays, run.train_dates, config.interval_level)
+    assert len(run_positions(levels, paths)["test"]) == len(run.predictions)
+    again = score_run(levels, run.predictions, paths, run.train_dates, config.interval_level)
     np.testing.assert_equal(again.baselines, run.record.baselines)  # NaN equals NaN here
     assert again.metrics == pytest.approx(run.metrics)
     for name in again.baselines:
-        np.testing.assert_array_equal(arrays[f"baseline_{name}"], run.arrays[f"baseline_{name}"])
+        np.testing.assert_array_equal(again.paths.baselines[name], run.paths.baselines[name])
 
 
 def test_a_process_fits_the_baselines_of_one_data_and_split_once(monkeypatch):

@@ -9,16 +9,16 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import AnomalyConfig
 from core.errors import UserError
-from core.forecasting.detectors import compare_detectors, zscore_scores
-from core.pipeline.anomaly import (
+from core.forecasting.detectors import (
+    compare_detectors,
     day_scores,
     recon_ratio,
     threshold_for,
-    top_anomalies,
-    train_anomaly_detector,
     window_mean_errors,
+    zscore_scores,
 )
-from core.pipeline.prepare import validate_config
+from core.pipeline.anomaly import top_anomalies, train_anomaly_detector
+from core.pipeline.kinds import validate_config
 from core.present.sentences import detector_sentence
 from core.store.runs import RunStore
 from tests.conftest import ROOT
@@ -59,7 +59,7 @@ def test_default_settings_find_injected_shocks(workspace):
     assert false_rate <= 0.01, f"flagged {false_rate:.2%} of ordinary days"
     run = RunStore().get(result["run_id"])
     assert 0 < run.metrics["recon_ratio_train"] < 2 and 0 < run.metrics["recon_ratio_test"] < 2
-    assert len(run.arrays["window_mean_error"]) == len(run.arrays["window_error"])
+    assert len(run.window_errors.window_mean_error) == len(run.window_errors.window_error)
 
 
 def test_the_zscore_detector_ranks_the_planted_shocks_first_and_uses_only_the_past():

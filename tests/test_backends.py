@@ -63,7 +63,7 @@ for name, settings in models.items():
             np.array_equal(saved.predictions["predicted"], store.get(again["run_id"]).predictions["predicted"])
         ),
         "reload_gap": float(np.max(np.abs(loaded["predicted"] - saved.predictions["predicted"]))),
-        "attention": "attention" in saved.arrays,
+        "attention": saved.paths.attention is not None,
         "backend": saved.config.backend,
         "cached_programs": len(compiled),
         "compiled_again": len(compiled_again),
@@ -123,7 +123,7 @@ def test_a_job_on_jax_runs_in_a_jax_worker_and_stops_within_a_batch(workspace):
     data = tiny_dataset()
     manager = JobManager(warm_worker=True)  # its warm worker runs the default, TensorFlow
     standby = _standby(manager)
-    config = tiny_config(epochs=500, backend="jax").to_dict()
+    config = tiny_config(epochs=500, backend="jax")
     job = manager.submit("forecast", data.frame, data.describe(), config, "on jax")
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

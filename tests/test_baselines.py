@@ -112,7 +112,7 @@ def test_a_run_saves_every_baseline_scored_on_its_test_days(workspace):
         assert {"rmse", "mae", "mase", "directional_accuracy", "rel_mae", "dm_pvalue"} <= set(
             scores
         )
-        assert run.arrays[f"baseline_{name}"].shape == run.arrays["forecast_paths"].shape
+        assert run.paths.baselines[name].shape == run.paths.forecast_paths.shape
     naive = run.record.baselines["naive"]
     assert naive["rel_mae"] == 1.0 and naive["mae"] == pytest.approx(run.naive["mae"])
     assert [row["step"] for row in run.record.by_step] == [1, 2, 3]

@@ -62,9 +62,7 @@ def no_half_written_runs(workspace: Path) -> bool:
 def test_killed_worker_keeps_its_epochs_and_the_job_resumes(workspace):
     data = tiny_dataset()
     manager = JobManager()
-    job = manager.submit(
-        "forecast", data.frame, data.describe(), tiny_config(**SLOW).to_dict(), "x"
-    )
+    job = manager.submit("forecast", data.frame, data.describe(), tiny_config(**SLOW), "x")
     job_dir = manager.jobs_dir / job.id
     wait_for(lambda: kept_epochs(job_dir) >= 2)
     os.kill(read_json(job_dir / "worker.pid")["pid"], signal.SIGKILL)  # as the OOM killer does
@@ -144,7 +142,7 @@ from ui import job_manager
 data = tiny_dataset()
 manager = JobManager(sys.argv[1])
 job = manager.submit("forecast", data.frame, data.describe(),
-                     tiny_config(epochs=40).to_dict(), "cut short")
+                     tiny_config(epochs=40), "cut short")
 print(job.id, flush=True)
 time.sleep(600)
 """
@@ -388,7 +386,7 @@ def test_a_million_row_csv_is_refused_quickly_with_the_limit(tmp_path):
 def test_the_queue_has_a_maximum_and_says_so(workspace):
     data = tiny_dataset()
     manager = JobManager(max_parallel=0)  # nothing starts: only the queue is under test
-    config = tiny_config(epochs=1).to_dict()
+    config = tiny_config(epochs=1)
     jobs = [
         manager.submit("forecast", data.frame, data.describe(), config, f"j{i}")
         for i in range(MAX_ACTIVE)

@@ -8,7 +8,8 @@ from core.config import TrainConfig
 from core.errors import UserError
 from core.forecasting.transforms import make_transform
 from core.forecasting.windows import split_bounds
-from core.pipeline.prepare import prepare_forecast, validate_config
+from core.pipeline.kinds import validate_config
+from core.pipeline.prepare import prepare_forecast
 from tests.helpers import tiny_config, tiny_dataset
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from core.forecasting.intervals import conformal_quantile, half_widths, prediction_intervals
+from core.forecasting.paths import ForecastPaths
 
 
 def synthetic_run(n_val=500, n_test=1000, test_noise=1.0, horizon=1, seed=0):
@@ -18,13 +19,15 @@ def synthetic_run(n_val=500, n_test=1000, test_noise=1.0, horizon=1, seed=0):
     actual = levels[origins[:, None] + steps]
     forecast = np.repeat(levels[origins][:, None], horizon, axis=1)  # the mean path
     val, test = slice(0, n_val), slice(n_val, None)
-    arrays = {
-        "val_forecast_paths": forecast[val],
-        "val_actual_paths": actual[val],
-        "forecast_paths": forecast[test],
-        "actual_paths": actual[test],
-    }
-    return arrays, {"val": origins[val], "test": origins[test]}
+    paths = ForecastPaths(
+        origin_dates=origins[test],
+        forecast_paths=forecast[test],
+        actual_paths=actual[test],
+        val_origin_dates=origins[val],
+        val_forecast_paths=forecast[val],
+        val_actual_paths=actual[val],
+    )
+    return paths, {"val": origins[val], "test": origins[test]}
 
 
 def test_conformal_quantile_takes_the_finite_sample_rank():

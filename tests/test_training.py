@@ -82,7 +82,7 @@ def test_background_job_emits_epochs_stops_and_reloads_identically(workspace):
     data = tiny_dataset()
     manager = JobManager()
     job = manager.submit(
-        "forecast", data.frame, data.describe(), tiny_config(epochs=500).to_dict(), "stop me"
+        "forecast", data.frame, data.describe(), tiny_config(epochs=500), "stop me"
     )
     for _ in range(600):
         job = manager.get(job.id)
@@ -103,15 +103,9 @@ def test_background_job_emits_epochs_stops_and_reloads_identically(workspace):
 def test_jobs_queue_one_at_a_time_and_a_queued_job_can_be_cancelled(workspace):
     data = tiny_dataset()
     manager = JobManager(max_parallel=1)
-    first = manager.submit(
-        "forecast", data.frame, data.describe(), tiny_config(epochs=1).to_dict(), "a"
-    )
-    second = manager.submit(
-        "forecast", data.frame, data.describe(), tiny_config(epochs=1).to_dict(), "b"
-    )
-    third = manager.submit(
-        "forecast", data.frame, data.describe(), tiny_config(epochs=1).to_dict(), "a"
-    )
+    first = manager.submit("forecast", data.frame, data.describe(), tiny_config(epochs=1), "a")
+    second = manager.submit("forecast", data.frame, data.describe(), tiny_config(epochs=1), "b")
+    third = manager.submit("forecast", data.frame, data.describe(), tiny_config(epochs=1), "a")
     assert [j.status for j in manager.jobs()] == ["running", "queued", "queued"]
     assert third.label == "a (2)"  # a name no waiting job has
     manager.stop(third.id)
@@ -120,9 +114,7 @@ def test_jobs_queue_one_at_a_time_and_a_queued_job_can_be_cancelled(workspace):
     assert manager.get(third.id).status == "cancelled"
     runs = {run.id: run.name for run in RunStore().runs()}
     assert runs == {first.id: "a", second.id: "b"}  # one id from submit to saved run
-    again = manager.submit(
-        "forecast", data.frame, data.describe(), tiny_config(epochs=1).to_dict(), "a"
-    )
+    again = manager.submit("forecast", data.frame, data.describe(), tiny_config(epochs=1), "a")
     assert again.label == "a (2)"  # nor any saved run
     manager.stop(again.id)
     manager.wait(again.id, timeout=120)
@@ -131,7 +123,7 @@ def test_jobs_queue_one_at_a_time_and_a_queued_job_can_be_cancelled(workspace):
 def test_worker_failure_is_reported_not_lost(workspace):
     data = tiny_dataset()
     manager = JobManager()
-    bad = tiny_config().to_dict() | {"window": 10_000}
+    bad = tiny_config(window=10_000)
     job = manager.wait(
         manager.submit("forecast", data.frame, data.describe(), bad, "bad").id, timeout=120
     )
@@ -218,13 +210,13 @@ def test_warm_worker_runs_jobs_and_is_replaced_after_each(workspace):
     data = tiny_dataset()
     manager = JobManager(warm_worker=True)
     first = _standby(manager)
-    job = manager.submit("forecast", data.frame, data.describe(), tiny_config().to_dict(), "w")
+    job = manager.submit("forecast", data.frame, data.describe(), tiny_config(), "w")
     job = manager.wait(job.id, timeout=180)
     assert job.status == "finished" and job.result["epochs_run"] == 2
     assert first.wait(timeout=30) == 0  # the standby ran the job and exited
     second = _standby(manager)
     assert second is not first and second.poll() is None  # a fresh one waits for the next job
-    job2 = manager.submit("forecast", data.frame, data.describe(), tiny_config().to_dict(), "w2")
+    job2 = manager.submit("forecast", data.frame, data.describe(), tiny_config(), "w2")
     assert manager.wait(job2.id, timeout=180).status == "finished"
     third = _standby(manager)
     third.stdin.close()  # as when the server exits: the standby ends by itself

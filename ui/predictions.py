@@ -15,9 +15,9 @@ from core.present import charts, report
 
 def multi_step_section(run, band: dict | None) -> None:
     """A seq2seq run: one origin's H-day path with its band, errors by step, attention."""
-    arrays, horizon = run.arrays, run.config.horizon
+    paths, horizon = run.paths, run.config.horizon
     st.subheader(f"Multi-step: {horizon}-day forecasts")
-    origins = list(arrays["origin_dates"])
+    origins = list(paths.origin_dates)
     origin = st.select_slider(
         "Forecast origin (last known day)", origins, value=origins[len(origins) // 2]
     )
@@ -38,7 +38,7 @@ def multi_step_section(run, band: dict | None) -> None:
         ),
         key="horizon_chart",
     )
-    errors = horizon_errors(arrays["actual_paths"], arrays["forecast_paths"])
+    errors = horizon_errors(paths.actual_paths, paths.forecast_paths)
     st.plotly_chart(
         charts.horizon_error_chart(errors, report.naive_horizon_errors(run)), key="horizon_errors"
     )

@@ -98,10 +98,14 @@ def fold_summary(k: int, run: Run) -> dict:
 
 
 def pooled_paths(runs: list[Run]) -> dict[str, np.ndarray]:
-    """Every fold's test paths, end to end: actual, model, naive and each baseline."""
-    names = [k for k in runs[0].arrays if k.startswith("baseline_")]
-    keys = ["actual_paths", "forecast_paths", *names]
-    return {key: np.concatenate([run.arrays[key] for run in runs]) for key in keys}
+    """Every fold's test paths, end to end: actual, model, naive and each baseline (as
+    baseline_NAME)."""
+    arrays = [
+        {"actual_paths": r.paths.actual_paths, "forecast_paths": r.paths.forecast_paths}
+        | {f"baseline_{name}": p for name, p in r.paths.baselines.items()}
+        for r in runs
+    ]
+    return {key: np.concatenate([a[key] for a in arrays]) for key in arrays[0]}
 
 
 def pooled_scores(runs: list[Run]) -> dict:

@@ -46,3 +46,35 @@ def compare_detectors(scores: pd.DataFrame, threshold: float, window: int) -> di
         "chance": n * n / max(len(both), 1),
         "zscore": z,
     }
+
+
+def day_scores(window_errors: np.ndarray) -> np.ndarray:
+    """(windows, W, features) squared errors -> one score per day, averaged over the windows
+    containing the day and over features."""
+    n_windows, window, _ = window_errors.shape
+    per_position = window_errors.mean(axis=2)
+    total = np.zeros(n_windows + window - 1)
+    count = np.zeros_like(total)
+    for j in range(window):
+        total[j : j + n_windows] += per_position[:, j]
+        count[j : j + n_windows] += 1
+    return total / count
+
+
+def threshold_for(scores: pd.DataFrame, percentile: float) -> float:
+    """The percentile of the training days' scores."""
+    return float(np.percentile(scores.loc[scores["split"] == "train", "score"], percentile))
+
+
+def window_mean_errors(windows: np.ndarray) -> np.ndarray:
+    """The trivial reconstruction's error per window: every day of a window replaced by the
+    window's own mean (per feature), squared error averaged over days and features."""
+    return ((windows - windows.mean(axis=1, keepdims=True)) ** 2).mean(axis=(1, 2))
+
+
+def recon_ratio(errors: np.ndarray, mean_error: np.ndarray) -> float:
+    """The autoencoder's mean reconstruction error over the trivial one's: below 1 means it
+    learned structure beyond each window's mean; about 1, that it learned nothing."""
+    if len(mean_error) == 0:
+        return float("nan")
+    return float(np.mean(errors) / max(float(np.mean(mean_error)), 1e-12))

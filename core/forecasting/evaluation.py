@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from core.forecasting.paths import ForecastPaths
+
 METRIC_NAMES = ["rel_mae", "rmse", "mae", "mape", "mase", "directional_accuracy"]
 LAGS = list(range(-5, 6))
 # Shifted RMSEs within this share of the lowest are a tie (noise, not a different lag).
@@ -266,14 +268,17 @@ def score_paths(
 
 
 def score_forecast(
-    levels: pd.Series, predictions: pd.DataFrame, arrays: dict, train_dates: tuple[str, str]
+    levels: pd.Series,
+    predictions: pd.DataFrame,
+    paths: ForecastPaths,
+    train_dates: tuple[str, str],
 ) -> tuple[dict, dict, str]:
     """Metrics of the model and of naive persistence on the same test days, and the model's
     verdict against naive (relative MAE and the DM test over every step of every path)."""
     scale = in_sample_scale(levels, train_dates)
     prev = predictions["naive"].to_numpy()
     metrics = score_paths(
-        levels, predictions.index, arrays["actual_paths"], arrays["forecast_paths"], prev, scale
+        levels, predictions.index, paths.actual_paths, paths.forecast_paths, prev, scale
     )
     run_verdict = metrics.pop("verdict")
     y = predictions["actual"].to_numpy()
@@ -288,8 +293,9 @@ def origin_positions(levels: pd.Series, origin_dates) -> np.ndarray:
     return levels.index.get_indexer(pd.to_datetime(np.asarray(origin_dates)))
 
 
-def run_positions(levels: pd.Series, arrays: dict) -> dict[str, np.ndarray]:
+def run_positions(levels: pd.Series, paths: ForecastPaths) -> dict[str, np.ndarray]:
+    """Where a run's validation and test origins sit in its target series."""
     return {
-        "val": origin_positions(levels, arrays["val_origin_dates"]),
-        "test": origin_positions(levels, arrays["origin_dates"]),
+        "val": origin_positions(levels, paths.val_origin_dates),
+        "test": origin_positions(levels, paths.origin_dates),
     }

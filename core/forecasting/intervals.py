@@ -20,6 +20,8 @@ import math
 
 import numpy as np
 
+from core.forecasting.paths import ForecastPaths
+
 METHODS = {"rolling": "rolling window of recent residuals", "split": "validation residuals only"}
 # About three months of trading days: long enough for a 95 % quantile, short enough to follow
 # a change in volatility.
@@ -76,21 +78,20 @@ def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.nda
 
 
 def prediction_intervals(
-    arrays: dict[str, np.ndarray],
+    paths: ForecastPaths,
     positions: dict[str, np.ndarray],
     level: int,
     method: str = "rolling",
 ) -> dict:
     """The band of a run's test forecasts at `level` %, and how it did on the test days.
 
-    `arrays` holds the run's validation and test paths (forecast_paths, actual_paths,
-    val_forecast_paths, val_actual_paths); `positions` the origins' positions in the target
+    `paths` holds the run's validation and test paths; `positions` the origins' positions in the target
     series ({"val": ..., "test": ...}). Test residuals join the calibration set only once
     known. Returns lower/upper (origins x H), coverage and mean width overall and by step.
     """
-    forecast, actual = arrays["forecast_paths"], arrays["actual_paths"]
+    forecast, actual = paths.forecast_paths, paths.actual_paths
     residuals = np.concatenate(
-        [arrays["val_forecast_paths"] - arrays["val_actual_paths"], forecast - actual]
+        [paths.val_forecast_paths - paths.val_actual_paths, forecast - actual]
     )
     origins = np.concatenate([positions["val"], positions["test"]])
     width = half_widths(
@@ -115,13 +116,13 @@ def prediction_intervals(
     }
 
 
-def future_half_widths(arrays: dict[str, np.ndarray], level: int) -> np.ndarray:
+def future_half_widths(paths: ForecastPaths, level: int) -> np.ndarray:
     """Half-widths for the forecast beyond the data: the last ROLLING_WINDOW residuals of
     each step (all known by then)."""
     residuals = np.concatenate(
         [
-            arrays["val_forecast_paths"] - arrays["val_actual_paths"],
-            arrays["forecast_paths"] - arrays["actual_paths"],
+            paths.val_forecast_paths - paths.val_actual_paths,
+            paths.forecast_paths - paths.actual_paths,
         ]
     )
     scores = np.abs(residuals[-ROLLING_WINDOW:])

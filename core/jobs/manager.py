@@ -30,13 +30,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.config import default_backend
+from core.config import CONFIGS, Settings, default_backend
 from core.errors import UserError
 from core.jobs.state import (
     OUTCOME,
     PID,
     SPEC,
     Job,
+    JobSpec,
+    Resume,
     death_message,
     owner,
     recover,
@@ -108,14 +110,17 @@ class JobManager:
         kind: str,
         frame: pd.DataFrame,
         data_desc: dict,
-        config: dict,
+        settings: Settings,
         label: str,
-        resume: dict | None = None,
+        resume: Resume | None = None,
     ) -> Job:
-        """Queue a job; it starts as soon as a slot is free. `label` becomes the saved run's
-        name, numbered ("... (2)") if a saved run or a waiting job has it; the job's id
-        becomes the run's id. `resume`: {from: job id, mode: resume | save} carries on from
-        an interrupted job's kept epochs."""
+        """Queue a job; it starts as soon as a slot is free. `settings` are the kind's
+        settings dataclass (core.config.CONFIGS[kind]), kept as it is in job.json. `label`
+        becomes the saved run's name, numbered ("... (2)") if a saved run or a waiting job
+        has it; the job's id becomes the run's id. `resume` carries on from an interrupted
+        job's kept epochs."""
+        if not isinstance(settings, CONFIGS[kind]):
+            raise TypeError(f"a {kind} job takes {CONFIGS[kind].__name__}, not {type(settings)}")
         with self._lock:
             active = sum(j.active for j in self._jobs.values())
         if active >= MAX_ACTIVE:
@@ -130,20 +135,11 @@ class JobManager:
         job_dir = self.jobs_dir / job_id
         job_dir.mkdir(parents=True)
         frame.to_parquet(job_dir / "dataset.parquet")
-        spec = {
-            "kind": kind,
-            "config": config,
-            "data": data_desc,
-            "workspace": str(self.root),
-            "label": label,
-            "created": time.time(),
-            "owner": owner(),
-            "resume": resume,
-        }
-        write_json(job_dir / SPEC, spec)
-        epochs = int(config.get("epochs", 0))
-        job = Job(job_id, kind, label, config, total_epochs=epochs, created=spec["created"])
-        job.resumed_from = (resume or {}).get("from", "")
+        spec = JobSpec(kind, settings, data_desc, str(self.root), label, owner=owner())
+        spec.resume = resume
+        spec.write(job_dir)
+        job = Job(job_id, kind, label, settings, total_epochs=settings.epochs, created=spec.created)
+        job.resumed_from = resume.from_job if resume else ""
         with self._lock:
             self._jobs[job_id] = job
             self._order.append(job_id)
@@ -161,11 +157,11 @@ class JobManager:
             raise UserError(f"Job {job_id} is not an interrupted job that can be resumed.")
         if mode == "save" and not read_checkpoint(self.jobs_dir / job_id):
             raise UserError(f"Job {job_id} kept no finished epoch; there is nothing to save.")
-        spec = read_json(self.jobs_dir / job_id / SPEC) or {}
+        spec = JobSpec.read(self.jobs_dir / job_id)
         frame = pd.read_parquet(self.jobs_dir / job_id / "dataset.parquet")
         label = f"{source.label} ({'saved' if mode == 'save' else 'resumed'})"
         new = self.submit(
-            source.kind, frame, spec["data"], source.config, label, {"from": job_id, "mode": mode}
+            source.kind, frame, spec.data, source.settings, label, Resume(job_id, mode)
         )
         if mode == "resume":
             with self._lock:
@@ -193,7 +189,7 @@ class JobManager:
         folder = self.jobs_dir / str(job_id)
         if not RunStore.is_id(job_id) or not (folder / SPEC).is_file():
             return None
-        spec, outcome = read_json(folder / SPEC), read_json(folder / OUTCOME)
+        spec, outcome = JobSpec.read(folder), read_json(folder / OUTCOME)
         if spec is None or outcome is None:
             return None
         kept = read_checkpoint(folder) or {}
@@ -286,7 +282,7 @@ class JobManager:
 
     def _run_in_worker(self, job_id: str, job_dir: Path) -> tuple[int, Path]:
         """A worker process on the job's backend; its events as they come; (exit code, log)."""
-        backend = self.get(job_id).config.get("backend") or "tensorflow"
+        backend = self.get(job_id).settings.backend
         proc, stderr_path = self._start_worker(job_dir, backend)
         write_json(job_dir / PID, {"pid": proc.pid, "started": started_at(proc.pid)})
         with self._lock:

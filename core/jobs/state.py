@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from core.config import CONFIGS, Settings
 from core.store.checkpoint import read_checkpoint
 from core.workspace import read_json, write_json
 
@@ -33,6 +34,71 @@ SERVER_GONE = (
 )
 NEVER_STARTED = "The server stopped before this job left the queue."
 ACTIVE = ("queued", "running")
+RESUME_MODES = ("resume", "save")  # train the rest of the epochs, or save the kept ones
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A job that carries on from an interrupted one's kept epochs."""
+
+    from_job: str
+    mode: str  # one of RESUME_MODES
+
+    def to_dict(self) -> dict:
+        return {"from": self.from_job, "mode": self.mode}
+
+
+@dataclass
+class JobSpec:
+    """What job.json holds: what to run. The manager writes it, the worker and a restarted
+    server read it; the settings stay their dataclass from the page to the saved run."""
+
+    kind: str  # a key of core.config.CONFIGS
+    settings: Settings
+    data: dict  # Dataset.describe()
+    workspace: str
+    label: str
+    created: float = field(default_factory=time.time)
+    owner: dict | None = None  # the process that queued it (None: from before jobs kept state)
+    resume: Resume | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "config": self.settings.to_dict(),
+            "data": self.data,
+            "workspace": self.workspace,
+            "label": self.label,
+            "created": self.created,
+            "owner": self.owner,
+            "resume": self.resume.to_dict() if self.resume else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> JobSpec:
+        resume = data.get("resume")
+        return cls(
+            kind=data["kind"],
+            settings=CONFIGS[data["kind"]].from_dict(data["config"]),
+            data=data.get("data", {}),
+            workspace=data.get("workspace", ""),
+            label=data.get("label", ""),
+            created=data.get("created", 0.0),
+            owner=data.get("owner"),
+            resume=Resume(resume["from"], resume["mode"]) if resume else None,
+        )
+
+    def write(self, job_dir: Path) -> None:
+        write_json(job_dir / SPEC, self.to_dict())
+
+    @classmethod
+    def read(cls, job_dir: Path) -> JobSpec | None:
+        """The job's spec, or None when job.json is missing or unreadable."""
+        data = read_json(job_dir / SPEC)
+        try:
+            return cls.from_dict(data) if data is not None else None
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
 
 
 @dataclass
@@ -42,7 +108,7 @@ class Job:
     id: str
     kind: str
     label: str
-    config: dict
+    settings: Settings
     # queued, running, finished, stopped, failed, cancelled, interrupted, resumed (by a job)
     status: str = "queued"
     created: float = field(default_factory=time.time)
@@ -72,20 +138,21 @@ class Job:
     @classmethod
     def from_disk(cls, found: dict) -> Job:
         """A job a previous process left on disk (an entry of `recover`), as it ended."""
-        spec, outcome = found["spec"], found["outcome"]
+        spec: JobSpec = found["spec"]
+        outcome = found["outcome"]
         return cls(
             found["id"],
-            spec["kind"],
-            spec.get("label", found["id"]),
-            spec["config"],
+            spec.kind,
+            spec.label or found["id"],
+            spec.settings,
             status=outcome.get("status", "failed"),
-            created=spec.get("created", 0.0),
-            ended=spec.get("created", 0.0),
-            total_epochs=int(spec["config"].get("epochs", 0)),
+            created=spec.created,
+            ended=spec.created,
+            total_epochs=spec.settings.epochs,
             history=list((found["checkpoint"] or {}).get("history", [])),
             result=outcome.get("result", {}),
             error=outcome.get("error", ""),
-            resumed_from=(spec.get("resume") or {}).get("from", ""),
+            resumed_from=spec.resume.from_job if spec.resume else "",
         )
 
     @property
@@ -126,7 +193,7 @@ def snapshot(job: Job) -> Job:
         batch_losses=list(job.batch_losses),
         epoch_times=list(job.epoch_times),
         result=dict(job.result),
-        config=dict(job.config),
+        settings=replace(job.settings),
     )
 
 
@@ -192,12 +259,12 @@ def recover(jobs_dir: Path) -> list[dict]:
     ]
     found = []
     for folder in folders:
-        spec = read_json(folder / SPEC)
-        if spec is None or "owner" not in spec:
+        spec = JobSpec.read(folder)
+        if spec is None or spec.owner is None:
             continue  # unreadable, or from before jobs kept their state (nothing to recover)
         outcome = read_json(folder / OUTCOME)
         if outcome is None:
-            boss = spec.get("owner") or {}
+            boss = spec.owner
             if boss.get("pid") != os.getpid() and pid_alive(
                 boss.get("pid"), "", boss.get("started")
             ):

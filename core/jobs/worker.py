@@ -17,9 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.config import CONFIGS
 from core.errors import UserError
-from core.jobs.state import OUTCOME, SERVER_GONE, SPEC
+from core.jobs.state import OUTCOME, SERVER_GONE, SPEC, JobSpec
 from core.store.checkpoint import Checkpointer, copy_checkpoint, read_checkpoint
 from core.workspace import write_json
 
@@ -58,32 +57,22 @@ def spawn_standby(jobs_dir: Path, backend: str) -> tuple[subprocess.Popen, Path]
     return _popen(["--standby"], log, backend, stdin=subprocess.PIPE), log
 
 
-def job_kinds() -> dict:
-    """What the worker runs for each kind (the settings class is core.config.CONFIGS[kind]).
-    Each takes (frame, data description, settings, store, emit, should_stop, checkpoint,
-    run_id, name) and returns the summary the CLI prints."""
-    from core.pipeline.anomaly import train_anomaly_detector
-    from core.pipeline.forecast import train_forecaster
-
-    return {"forecast": train_forecaster, "anomaly": train_anomaly_detector}
-
-
-def checkpointer_for(job_dir: Path, job: dict, epochs: int) -> Checkpointer:
+def checkpointer_for(job_dir: Path, spec: JobSpec) -> Checkpointer:
     """A fresh checkpoint, or the kept one of the job this one resumes or saves."""
-    resume = job.get("resume")
-    if not resume:
+    resume, epochs = spec.resume, spec.settings.epochs
+    if resume is None:
         return Checkpointer(job_dir, epochs)
-    copy_checkpoint(job_dir.parent / resume["from"], job_dir)
+    copy_checkpoint(job_dir.parent / resume.from_job, job_dir)
     state = read_checkpoint(job_dir)
-    if resume["mode"] == "save" and state is None:
-        raise UserError(f"Job {resume['from']} kept no finished epoch; there is nothing to save.")
-    return Checkpointer(job_dir, epochs, state, train_more=resume["mode"] != "save")
+    if resume.mode == "save" and state is None:
+        raise UserError(f"Job {resume.from_job} kept no finished epoch; there is nothing to save.")
+    return Checkpointer(job_dir, epochs, state, train_more=resume.mode != "save")
 
 
 def run_worker(job_dir: Path, emit=None) -> int:
     """Run one job and report each event to `emit` (default: stdout, for the job manager
     of another process); the return value is the process's exit code."""
-    job = json.loads((job_dir / SPEC).read_text())
+    spec = JobSpec.read(job_dir)
     stop_flag, parent = job_dir / "stop", os.getppid()
 
     def to_stdout(event: dict) -> None:
@@ -104,24 +93,24 @@ def run_worker(job_dir: Path, emit=None) -> int:
     try:
         import pandas as pd
 
+        from core.pipeline.kinds import RUN_KINDS
+        from core.pipeline.runner import RunRequest, run
         from core.store.runs import RunStore
 
-        frame = pd.read_parquet(job_dir / "dataset.parquet")
-        config = CONFIGS[job["kind"]].from_dict(job["config"])
-        checkpoint = checkpointer_for(job_dir, job, config.epochs)
-        train = job_kinds()[job["kind"]]
-        store = RunStore(job["workspace"])
-        result = train(
-            frame,
-            job["data"],
-            config,
-            store,
+        if spec is None:
+            raise UserError(f"{job_dir / SPEC} is missing or unreadable.")
+        request = RunRequest(
+            pd.read_parquet(job_dir / "dataset.parquet"),
+            spec.data,
+            spec.settings,
+            RunStore(spec.workspace),
             emit,
             should_stop,
-            checkpoint=checkpoint,
+            checkpoint=checkpointer_for(job_dir, spec),
             run_id=job_dir.name,  # one id from submit to saved run
-            name=job.get("label", ""),
+            name=spec.label,
         )
+        result = run(RUN_KINDS[spec.kind], request)
     except UserError as exc:
         return _failed(job_dir, emit, str(exc), 2)
     except Exception as exc:  # noqa: BLE001 - reported to the page, never lost

@@ -61,11 +61,3 @@ def prepare_anomaly(frame: pd.DataFrame, config: AnomalyConfig) -> ModelData:
         config.batch_size,
         config.seed,
     )
-
-
-def validate_config(config: TrainConfig | AnomalyConfig, frame: pd.DataFrame) -> list[str]:
-    """Every check a run makes before training, without training (no TensorFlow). Raises
-    UserError for impossible settings; returns the warnings the run would carry."""
-    if isinstance(config, AnomalyConfig):
-        return prepare_anomaly(frame, config).warnings
-    return prepare_forecast(frame, config).warnings

@@ -23,6 +23,7 @@ from core.forecasting.evaluation import (
     score_paths,
 )
 from core.forecasting.intervals import prediction_intervals
+from core.forecasting.paths import ForecastPaths
 
 
 @dataclass
@@ -33,6 +34,7 @@ class RunScores:
     baselines: dict[str, dict]  # name -> metrics, verdict and what was fitted
     by_step: list[dict]  # one row per horizon step
     intervals: dict  # level, method, coverage, mean_width, ... (no band arrays)
+    paths: ForecastPaths  # the run's paths with every baseline's beside them
 
 
 def by_step_rows(
@@ -87,35 +89,34 @@ _FITTED: dict[str, tuple[dict, dict]] = {}  # baseline_forecasts' answers, oldes
 def score_run(
     levels: pd.Series,
     predictions: pd.DataFrame,
-    arrays: dict,
+    paths: ForecastPaths,
     train_dates: tuple[str, str],
     level: int,
     baselines: tuple[dict, dict] | None = None,
 ) -> RunScores:
     """Score the model and every baseline the same way, and calibrate the model's band.
     `baselines` is baseline_forecasts' answer for the same run, if it was computed already;
-    otherwise it is computed here. Adds each baseline's paths to `arrays` as baseline_NAME."""
-    positions = run_positions(levels, arrays)
-    actual = arrays["actual_paths"]
-    paths, fitted = baselines or baseline_forecasts(
-        levels, train_dates[1], arrays["origin_dates"], actual.shape[1]
+    otherwise it is computed here. The scores carry the paths with the baselines' added."""
+    positions = run_positions(levels, paths)
+    actual = paths.actual_paths
+    baseline_paths, fitted = baselines or baseline_forecasts(
+        levels, train_dates[1], paths.origin_dates, actual.shape[1]
     )
-    arrays.update({f"baseline_{name}": p for name, p in paths.items()})
-    metrics, naive, verdict = score_forecast(levels, predictions, arrays, train_dates)
+    paths = paths.with_baselines(baseline_paths)
+    metrics, naive, verdict = score_forecast(levels, predictions, paths, train_dates)
     scale = in_sample_scale(levels, train_dates)
     previous = predictions["naive"].to_numpy()
-    baselines = {
+    scored = {
         name: {
             **score_paths(levels, predictions.index, actual, p, previous, scale),
             "fitted": fitted[name],
         }
-        for name, p in paths.items()
+        for name, p in baseline_paths.items()
     }
-    for name, scores in baselines.items():
+    for name, scores in scored.items():
         if BASELINES[name].direction_only:  # its price errors are naive's by design
             scores.update(rel_mae=1.0, dm_stat=float("nan"), dm_pvalue=float("nan"), verdict="")
-    intervals = interval_summary(prediction_intervals(arrays, positions, level))
-    forecasts = {"model": arrays["forecast_paths"], **paths}
-    return RunScores(
-        metrics, naive, verdict, baselines, by_step_rows(actual, forecasts, intervals), intervals
-    )
+    intervals = interval_summary(prediction_intervals(paths, positions, level))
+    forecasts = {"model": paths.forecast_paths, **baseline_paths}
+    by_step = by_step_rows(actual, forecasts, intervals)
+    return RunScores(metrics, naive, verdict, scored, by_step, intervals, paths)

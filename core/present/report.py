@@ -23,7 +23,6 @@ from core.forecasting.evaluation import (
     metrics_table,
     relative_mae,
     run_positions,
-    score_forecast,
     shift_prediction,
 )
 from core.forecasting.intervals import future_half_widths, prediction_intervals
@@ -140,13 +139,9 @@ def shifted_metrics(run: Run, k: int = 0) -> pd.DataFrame:
 
 
 def run_metrics(run: Run) -> tuple[dict, str]:
-    """(metrics, verdict). Runs saved before verdicts existed are scored now, from their
-    saved predictions, the same way."""
-    metrics, verdict = run.metrics, run.record.verdict
-    if not verdict:
-        levels = run_series(run)[0]
-        metrics, _, verdict = score_forecast(levels, run.predictions, run.arrays, run.train_dates)
-    return metrics, verdict
+    """(metrics, verdict) as saved (runs saved before verdicts are scored when read:
+    core/store/migrate.py)."""
+    return run.metrics, run.record.verdict
 
 
 def verdict_of(run: Run) -> tuple[str, str]:
@@ -179,19 +174,19 @@ def baseline_lines(run: Run) -> dict[str, pd.Series]:
     line; a direction-only baseline draws no price line)."""
     index = run.predictions.index
     return {
-        cls.label: pd.Series(run.arrays[f"baseline_{name}"][:, 0], index=index)
+        cls.label: pd.Series(run.paths.baselines[name][:, 0], index=index)
         for name, cls in BASELINES.items()
-        if name != "naive" and not cls.direction_only and f"baseline_{name}" in run.arrays
+        if name != "naive" and not cls.direction_only and name in run.paths.baselines
     }
 
 
 def run_band(run: Run, level: int) -> dict | None:
     """The model's conformal band at `level` % on the test days, with its coverage; None
     for runs saved before intervals existed (no validation forecasts kept)."""
-    if "val_forecast_paths" not in run.arrays:
+    if not run.paths.has_validation:
         return None
     levels = run_series(run)[0]
-    return prediction_intervals(run.arrays, run_positions(levels, run.arrays), level)
+    return prediction_intervals(run.paths, run_positions(levels, run.paths), level)
 
 
 def band_series(band: dict, step: int = 0, row: int | None = None, index=None):
@@ -211,10 +206,10 @@ def band_caption(band: dict) -> str:
 
 
 def future_band(run: Run, level: int) -> tuple[pd.Series, pd.Series] | None:
-    if "val_forecast_paths" not in run.arrays:
+    if not run.paths.has_validation:
         return None
     future = future_forecast(run)
-    width = future_half_widths(run.arrays, level)
+    width = future_half_widths(run.paths, level)
     return future - width, future + width
 
 
@@ -243,10 +238,9 @@ def attention_note(weights) -> str:
 
 def naive_horizon_errors(run: Run) -> pd.DataFrame:
     """Naive's errors by horizon step from the same origins (every step = the origin's price)."""
-    arrays = run.arrays
+    actual = run.paths.actual_paths
     origin_price = run.predictions["naive"].to_numpy()[:, None]
-    naive_paths = np.repeat(origin_price, arrays["actual_paths"].shape[1], axis=1)
-    return horizon_errors(arrays["actual_paths"], naive_paths)
+    return horizon_errors(actual, np.repeat(origin_price, actual.shape[1], axis=1))
 
 
 def labelled(table: pd.DataFrame) -> pd.DataFrame:
@@ -299,24 +293,24 @@ def same_test_days(runs: list[Run]) -> bool:
 
 
 def origin_view(run: Run, origin: str) -> dict:
-    """For a multi-step run and one forecast origin (a date in arrays['origin_dates']): the
+    """For a multi-step run and one forecast origin (a date of its paths' origin_dates): the
     recent history, the forecast and actual paths on their dates, and the input dates."""
-    arrays = run.arrays
+    paths = run.paths
     levels = run_series(run)[0]
     horizon, window = run.config.horizon, run.config.window
-    i = list(arrays["origin_dates"]).index(origin)
+    i = list(paths.origin_dates).index(origin)
     at = levels.index.get_loc(pd.Timestamp(origin))
     target_dates = levels.index[at + 1 : at + 1 + horizon]
     return {
         "history": levels.iloc[max(at + 1 - 3 * horizon, 0) : at + 1],
-        "forecast": pd.Series(arrays["forecast_paths"][i], index=target_dates),
-        "actual": pd.Series(arrays["actual_paths"][i], index=target_dates),
+        "forecast": pd.Series(paths.forecast_paths[i], index=target_dates),
+        "actual": pd.Series(paths.actual_paths[i], index=target_dates),
         "input_dates": [str(d.date()) for d in levels.index[at + 1 - window : at + 1]],
-        "attention": arrays["attention"][i] if "attention" in arrays else None,
+        "attention": paths.attention[i] if paths.attention is not None else None,
     }
 
 
 def future_forecast(run: Run) -> pd.Series:
     """The forecast beyond the data's last date, on business days."""
-    arrays = run.arrays
-    return pd.Series(arrays["future"], index=pd.to_datetime(arrays["future_dates"]))
+    paths = run.paths
+    return pd.Series(paths.future, index=pd.to_datetime(paths.future_dates))

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from core.store.migrate import table_files
+
 META = "run.json"
-# The parts every run of a kind needs (an anomaly run's table had an older name).
+# The tables every run of a kind needs (each under any name a version gave it).
 NEEDS = {
-    "forecast": (("predictions.parquet",), ("dataset.parquet",)),
-    "anomaly": (("scores.parquet", "predictions.parquet"), ("dataset.parquet",)),
+    "forecast": (table_files("predictions"), ("dataset.parquet",)),
+    "anomaly": (table_files("scores"), ("dataset.parquet",)),
 }
 
 

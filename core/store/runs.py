@@ -23,7 +23,9 @@ import pandas as pd
 
 from core.config import CONFIGS
 from core.errors import UserError
+from core.forecasting.paths import ForecastPaths, WindowErrors
 from core.store.damage import META, run_damage
+from core.store.migrate import SCHEMA_VERSION, table_path, upgrade, write_back
 from core.workspace import atomic_write_bytes, workspace_dir
 
 _ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
@@ -57,6 +59,7 @@ class RunRecord:
     threshold: float | None = None  # anomaly runs
     tags: dict = field(default_factory=dict)  # e.g. {"sweep": id, "backtest": id, "fold": k}
     id: str = ""
+    schema: int = SCHEMA_VERSION  # run.json's shape (core/store/migrate.py)
 
     @property
     def epochs_run(self) -> int:
@@ -67,13 +70,10 @@ class RunRecord:
 
     @classmethod
     def from_dict(cls, data: dict) -> RunRecord:
-        """Also reads runs saved before this type existed (unknown keys are ignored; an
-        anomaly run's `train_end` becomes its training split)."""
+        """run.json in the current shape (older ones pass through migrate.upgrade first);
+        keys this version does not know are ignored."""
         known = {f.name for f in fields(cls)}
-        record = cls(**{k: v for k, v in data.items() if k in known})
-        if not record.split_dates and data.get("train_end"):
-            record.split_dates = {"train": [data["data"].get("start", ""), data["train_end"]]}
-        return record
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass
@@ -131,17 +131,26 @@ class Run:
 
     @cached_property
     def scores(self) -> pd.DataFrame:
-        """An anomaly run's day scores (older runs kept them as predictions.parquet)."""
-        path = self.path / "scores.parquet"
-        return pd.read_parquet(path if path.exists() else self.path / "predictions.parquet")
+        """An anomaly run's day scores."""
+        return pd.read_parquet(table_path(self.path, "scores"))
 
     @cached_property
-    def arrays(self) -> dict[str, np.ndarray]:
+    def _arrays(self) -> dict[str, np.ndarray]:
         path = self.path / "arrays.npz"
         if not path.exists():
             return {}
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
+
+    @cached_property
+    def paths(self) -> ForecastPaths:
+        """A forecast run's paths from every origin, and its baselines' beside them."""
+        return ForecastPaths.from_arrays(self._arrays)
+
+    @cached_property
+    def window_errors(self) -> WindowErrors | None:
+        """An anomaly run's errors per window (None: saved before they were kept)."""
+        return WindowErrors.from_arrays(self._arrays)
 
     @cached_property
     def dataset(self) -> pd.DataFrame:
@@ -182,11 +191,11 @@ class RunStore:
         record: RunRecord,
         tables: dict[str, pd.DataFrame],
         dataset: pd.DataFrame,
-        arrays: dict[str, np.ndarray] | None = None,
+        artifacts: ForecastPaths | WindowErrors | None = None,
         model=None,
     ) -> Run:
         """Write every part into a hidden temp directory, then rename it into place.
-        `tables` become NAME.parquet (predictions, scores)."""
+        `tables` become NAME.parquet (predictions, scores), `artifacts` arrays.npz."""
         record.id = record.id or self.new_id()
         run_id = record.id
         final = self._path(run_id)
@@ -199,9 +208,9 @@ class RunStore:
             for table_name, table in tables.items():
                 table.to_parquet(tmp / f"{table_name}.parquet")
             dataset.to_parquet(tmp / "dataset.parquet")
-            if arrays:
+            if artifacts is not None:
                 buffer = io.BytesIO()
-                np.savez_compressed(buffer, **arrays)
+                np.savez_compressed(buffer, **artifacts.to_arrays())
                 (tmp / "arrays.npz").write_bytes(buffer.getvalue())
             (tmp / META).write_text(_dump(record))
             for child in tmp.iterdir():
@@ -216,9 +225,13 @@ class RunStore:
     def get(self, run_id: str) -> Run:
         path = self._path(run_id)
         try:
-            record = RunRecord.from_dict(json.loads((path / META).read_text()))
+            saved = json.loads((path / META).read_text())
+            data = upgrade(saved, path)
+            record = RunRecord.from_dict(data)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise UserError(f"Run {run_id} does not exist or is unreadable.") from exc
+        if data is not saved:
+            write_back(path / META, data)
         return Run(run_id, path, record)
 
     def _folders(self) -> list[Path]:

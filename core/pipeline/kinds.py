@@ -1,0 +1,25 @@
+"""The run-kind table: every kind of run LagLens makes, each an entry of core/pipeline/
+runner.py's RunKind. The worker runs a job through its kind's entry; adding a kind of run
+(a spread target, say) is one module with its steps and one entry here."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.config import Settings
+from core.pipeline.anomaly import ANOMALY
+from core.pipeline.forecast import FORECAST
+from core.pipeline.runner import RunKind
+
+RUN_KINDS: dict[str, RunKind] = {kind.key: kind for kind in (FORECAST, ANOMALY)}
+
+
+def kind_of(settings: Settings) -> RunKind:
+    """The entry whose settings class `settings` is."""
+    return next(k for k in RUN_KINDS.values() if type(settings) is k.settings)
+
+
+def validate_config(settings: Settings, frame: pd.DataFrame) -> list[str]:
+    """Every check a run makes before training, without training (no TensorFlow). Raises
+    UserError for impossible settings; returns the warnings the run would carry."""
+    return kind_of(settings).prepare(frame, settings, None).warnings
