@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core import fmt
-from core.forecasting.evaluation import SIGNIFICANCE
+from core.present.sentences import answer_sentence
 
 FACTORS = ["dataset", "inputs", "transform", "model", "seed"]
 # name -> (factor, the tried level, the reference level, what the tried level is called)
@@ -21,8 +20,6 @@ QUESTIONS = {
     "diff_vs_raw": ("transform", "diff", "raw", "Differencing"),
     "log_return_vs_raw": ("transform", "log_return", "raw", "Log returns"),
 }
-# Below this many pairs even a unanimous result cannot reach p < 0.05 (two-sided Wilcoxon).
-MIN_PAIRS = 6
 
 
 def trial_table(sweep: dict) -> pd.DataFrame:
@@ -121,25 +118,6 @@ def paired_answer(table: pd.DataFrame, factor: str, tried: str, reference: str, 
     }
     answer["sentence"] = answer_sentence(answer, label)
     return answer
-
-
-def answer_sentence(answer: dict, label: str) -> str:
-    n, better, med, p = (answer[k] for k in ("pairs", "tried_better", "median_change", "pvalue"))
-    significant = p < SIGNIFICANCE
-    if significant:
-        verb = "helped" if med < 0 else "hurt"
-    else:
-        verb = "did not clearly help" if med < 0 else "did not help"
-    text = (
-        f"{label} {verb}: better in {better} of {n} pair{'s' if n != 1 else ''}, median change "
-        f"{fmt.signed_pct(med)} relative MAE, {fmt.p_is(p)} (Wilcoxon signed-rank)."
-    )
-    if n < MIN_PAIRS:
-        text += (
-            f" With {n} pair{'s' if n != 1 else ''} no test can reach p < 0.05: one run is an "
-            "anecdote. Add seeds or datasets."
-        )
-    return text
 
 
 def answers(table: pd.DataFrame) -> dict:

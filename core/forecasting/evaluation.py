@@ -299,3 +299,7 @@ def run_positions(levels: pd.Series, paths: ForecastPaths) -> dict[str, np.ndarr
         "val": origin_positions(levels, paths.val_origin_dates),
         "test": origin_positions(levels, paths.origin_dates),
     }
+
+
+# Below this many pairs even a unanimous result cannot reach p < 0.05 (two-sided Wilcoxon).
+MIN_PAIRS = 6

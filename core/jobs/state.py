@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core.config import CONFIGS, Settings
+from core.present.sentences import kept_sentence
 from core.store.checkpoint import read_checkpoint
 from core.workspace import read_json, write_json
 
@@ -238,15 +239,6 @@ def death_message(code: int, log: Path) -> str:
     else:
         cause = f"ended unexpectedly (exit code {code})"
     return f"The training process {cause}; its full log is {log}."
-
-
-def kept_sentence(epochs: int, total: int) -> str:
-    if not epochs:
-        return "No epoch had finished, so nothing was kept; Resume starts it again."
-    return (
-        f"{epochs} of {total} epochs are kept: save them as a run (marked interrupted) "
-        "or resume training from them with the same settings."
-    )
 
 
 def recover(jobs_dir: Path) -> list[dict]:

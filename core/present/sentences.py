@@ -8,7 +8,7 @@ import pandas as pd
 
 from core import fmt
 from core.forecasting.detectors import AGREE_FROM, LEARNED_BELOW
-from core.forecasting.evaluation import LAG_TIE_TOLERANCE
+from core.forecasting.evaluation import LAG_TIE_TOLERANCE, MIN_PAIRS, SIGNIFICANCE
 
 
 def verdict_sentence(metrics: dict) -> str:
@@ -101,3 +101,31 @@ SCORE_EXPLANATION = (
     "{volume}, standardized), averaged over every {window}-day window that contains the day. "
     "Days scoring above the {percentile:g}th percentile of the training days' scores are anomalous."
 )
+
+
+def answer_sentence(answer: dict, label: str) -> str:
+    n, better, med, p = (answer[k] for k in ("pairs", "tried_better", "median_change", "pvalue"))
+    significant = p < SIGNIFICANCE
+    if significant:
+        verb = "helped" if med < 0 else "hurt"
+    else:
+        verb = "did not clearly help" if med < 0 else "did not help"
+    text = (
+        f"{label} {verb}: better in {better} of {n} pair{'s' if n != 1 else ''}, median change "
+        f"{fmt.signed_pct(med)} relative MAE, {fmt.p_is(p)} (Wilcoxon signed-rank)."
+    )
+    if n < MIN_PAIRS:
+        text += (
+            f" With {n} pair{'s' if n != 1 else ''} no test can reach p < 0.05: one run is an "
+            "anecdote. Add seeds or datasets."
+        )
+    return text
+
+
+def kept_sentence(epochs: int, total: int) -> str:
+    if not epochs:
+        return "No epoch had finished, so nothing was kept; Resume starts it again."
+    return (
+        f"{epochs} of {total} epochs are kept: save them as a run (marked interrupted) "
+        "or resume training from them with the same settings."
+    )
