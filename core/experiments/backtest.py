@@ -72,7 +72,7 @@ def backtest(
             data_desc,
             replace(config, name=f"{base} fold {k}/{folds}"),
             store,
-            emit,
+            emit=emit,
             bounds=bounds,
             tags={**(tags or {}), "backtest": backtest_id, "fold": k},
         )

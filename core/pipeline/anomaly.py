@@ -75,10 +75,6 @@ def _finish(data: ModelData, model, _extra, _alongside, config: AnomalyConfig) -
 
 def _summary(record: RunRecord) -> dict:
     return {
-        "run_id": record.id,
-        "status": record.status,
-        "epochs_run": record.epochs_run,
-        "seconds": round(record.seconds, 2),
         "threshold": record.threshold,
         **record.metrics,
     }

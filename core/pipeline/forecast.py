@@ -107,10 +107,6 @@ def _finish(data: ModelData, model, attention_model, baselines, config: TrainCon
 
 def _summary(record: RunRecord) -> dict:
     return {
-        "run_id": record.id,
-        "status": record.status,
-        "epochs_run": record.epochs_run,
-        "seconds": round(record.seconds, 2),
         "verdict": record.verdict,
         "warnings": record.warnings,
         "metrics": record.metrics,

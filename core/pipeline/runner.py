@@ -68,7 +68,7 @@ class RunKind:
     build: Callable[[Any, ModelData], tuple[Any, Any]]  # -> (model, what else it built)
     finish: Callable[..., Outcome]  # (data, model, extra, alongside's answer, settings)
     default_name: Callable[[Any, dict], str]  # (settings, data description)
-    summary: Callable[[RunRecord], dict]  # what the CLI prints and a job reports
+    summary: Callable[[RunRecord], dict]  # its results for the CLI's JSON and the job
     # Work that needs no model, as (function, *args) from the prepared data: run in a
     # process of its own while the model trains (core/pipeline/alongside.py).
     alongside: Callable[[ModelData], tuple] | None = None
@@ -79,7 +79,7 @@ class RunKind:
 
 
 def run(kind: RunKind, request: RunRequest) -> dict:
-    """Make one run of `kind` and save it; its summary."""
+    """Make one run of `kind` and save it; its summary (what the CLI prints)."""
     settings, store = request.settings, request.store
     data = kind.prepare(request.frame, settings, request.bounds)
     side = Alongside(*kind.alongside(data)) if kind.alongside else nullcontext()
@@ -111,4 +111,10 @@ def run(kind: RunKind, request: RunRequest) -> dict:
         **outcome.fields,
     )
     store.save(record, outcome.tables, request.frame, outcome.artifacts, model=model)
-    return kind.summary(record)
+    return {
+        "run_id": record.id,
+        "status": record.status,
+        "epochs_run": record.epochs_run,
+        "seconds": round(record.seconds, 2),
+        **kind.summary(record),
+    }
