@@ -3,6 +3,8 @@
 python -m core.cli train (--sample T | --csv PATH | --ticker T) [--with A,B] [--features ...]
        [a flag for every TrainConfig field: --model, --transform, --train-frac, ...]
 python -m core.cli train --resume JOB_ID [--save-kept]   (an interrupted job)
+python -m core.cli compare (--sample T | --csv PATH | --ticker T) --with A,B [--n-seeds N]
+       [TrainConfig flags]   (univariate against multivariate, N seeds each)
 python -m core.cli runs [--workspace DIR]
 python -m core.cli anomalies (--sample T | --csv PATH | --ticker T) [every AnomalyConfig field]
 python -m core.cli backtest (--sample T | --csv PATH | --ticker T) --folds K [TrainConfig flags]
@@ -11,7 +13,7 @@ python -m core.cli sweep [--sample A,B] [--csv F,G] [--ticker T,U] --inputs uni,
        [--address HOST:PORT] [--sweep-id ID (resume)] [TrainConfig flags: --epochs, ...]
 
 The settings flags are generated from the dataclasses in core/config.py, with their
-choices, defaults and limits. `train` and `anomalies` print one JSON object as their last
+choices, defaults and limits. `train`, `compare` and `anomalies` print one JSON object as their last
 stdout line; progress goes to stderr. Bad input prints the message (no traceback) and
 exits 2.
 """
@@ -24,7 +26,7 @@ import math
 import sys
 from pathlib import Path
 
-from core.config import MODELS, AnomalyConfig, Settings, TrainConfig
+from core.config import MODELS, AnomalyConfig, CompareConfig, Settings, TrainConfig
 from core.data import extra_column, load_dataset
 from core.errors import UserError
 from core.jobs.manager import JobManager
@@ -144,6 +146,26 @@ def cmd_train(args) -> dict:
 
     label = config.name or default_run_name(config, dataset.describe())
     return _run_job(manager, "forecast", dataset, config, label)
+
+
+def cmd_compare(args) -> dict:
+    """Univariate against multivariate over N seeds each, trained one after another; the
+    comparison with its head-to-head test."""
+    from core.experiments.pairs import set_runs, submit_pair_set
+    from core.present.compare import compare_runs, comparison_summary
+
+    dataset = _dataset(args, _split_list(args.with_))
+    config = settings_from_args(TrainConfig, args)
+    config.features = list(config.features) + [
+        extra_column(t) for t in dataset.extras if extra_column(t) not in config.features
+    ]
+    compare = settings_from_args(CompareConfig, args)
+    manager = JobManager(args.workspace, in_process=True)
+    set_id, jobs = submit_pair_set(manager, dataset.frame, dataset.describe(), config, compare)
+    for i, job in enumerate(jobs, start=1):
+        print(f"run {i}/{len(jobs)}: {job.label}", file=sys.stderr)
+        _follow(manager, job)
+    return comparison_summary(set_id, compare_runs(set_runs(RunStore(args.workspace), set_id)))
 
 
 def cmd_anomalies(args) -> dict:
@@ -267,6 +289,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--with", dest="with_", help="extra tickers, comma-separated (multivariate)")
     add_settings(train, TrainConfig)
 
+    pair = sub.add_parser(
+        "compare",
+        help="train univariate and multivariate over N seeds and test one against the other",
+    )
+    _add_source(pair)
+    pair.add_argument("--with", dest="with_", help="extra tickers, comma-separated")
+    add_settings(pair, TrainConfig)
+    add_settings(pair, CompareConfig)
+
     runs = sub.add_parser("runs", help="list saved runs")
     runs.add_argument("--workspace", default=None)
     runs.add_argument("--all", action="store_true", help="include anomaly-detector runs")
@@ -323,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         commands = {
             "train": cmd_train,
+            "compare": cmd_compare,
             "anomalies": cmd_anomalies,
             "backtest": cmd_backtest,
             "sweep": cmd_sweep,

@@ -286,4 +286,20 @@ class AnomalyConfig(Settings):
             raise UserError(f"The dataset has no column(s) {', '.join(missing)}.")
 
 
+@dataclass
+class CompareConfig(Settings):
+    """Trains these settings twice, with and without the extra inputs, on the same split and
+    test days, each over several seeds; the Predictions page then tests one against the
+    other."""
+
+    n_seeds: int = setting(
+        3,
+        "Seeds per side",
+        "Each side trains with seeds seed, seed + 1, ...; the head-to-head test compares the "
+        "seed-averaged forecasts, so one lucky seed cannot decide it.",
+        lo=1,
+        hi=10,
+    )
+
+
 CONFIGS: dict[str, type[Settings]] = {"forecast": TrainConfig, "anomaly": AnomalyConfig}

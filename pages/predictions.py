@@ -25,10 +25,13 @@ if not runs:
     st.info("No saved runs yet. Train a model on the Train page first.")
     st.stop()
 
+newest = next(iter(runs.values()))
+in_set = newest.record.tags.get("compare")  # the newest run's compare set: all its runs
+default = [i for i, r in runs.items() if in_set and r.record.tags.get("compare") == in_set]
 chosen = st.multiselect(
     "Runs",
     list(runs),
-    default=list(runs)[:1],
+    default=default or list(runs)[:1],
     format_func=lambda i: f"{runs[i].name} ({runs[i].status}, {fmt.when(runs[i].record.created)})",
     help="Pick one run to inspect it, or several to compare them.",
 )

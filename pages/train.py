@@ -6,13 +6,14 @@ Labels, defaults and limits of every setting come from TrainConfig (core/config.
 import streamlit as st
 
 from core import fmt
-from core.config import TrainConfig
+from core.config import CompareConfig, TrainConfig
 from core.errors import UserError
+from core.experiments.pairs import submit_pair_set
 from core.forecasting.architectures import ARCHITECTURES
 from core.pipeline.kinds import validate_config
 from core.present.labels import default_run_name, runs_table
 from ui import damaged_runs, manager, run_store, setting_input, share_slider, show_error
-from ui.jobs import follow, live_job_panel
+from ui.jobs import live_job_panel, start_jobs
 
 st.title("Train")
 dataset = st.session_state.get("dataset")
@@ -26,7 +27,7 @@ st.caption(
 )
 
 
-def data_settings() -> dict:
+def data_settings() -> tuple[dict, CompareConfig | None]:
     st.subheader("Data")
     columns = list(frame.columns)
     target = st.selectbox("Target column", columns, index=columns.index("close"))
@@ -34,10 +35,12 @@ def data_settings() -> dict:
         "Multivariate: add other columns as inputs",
         help="Univariate = the target's own history only. Multivariate = plus the columns below.",
     )
-    features = [target]
+    features, compare = [target], None
     if multivariate:
         others = [c for c in columns if c != target]
         features += st.multiselect("Extra input columns", others, default=others)
+        if st.toggle("Compare univariate vs multivariate", help=CompareConfig.__doc__):
+            compare = CompareConfig(n_seeds=setting_input(st, CompareConfig, "n_seeds"))
     settings = dict(
         target=target,
         features=features,
@@ -48,7 +51,7 @@ def data_settings() -> dict:
     )
     test_pct = round(100 * (1 - settings["train_frac"] - settings["val_frac"]))
     st.caption(f"Test share: {test_pct}% (chronological: train, then validation, then test)")
-    return settings
+    return settings, compare
 
 
 def model_settings() -> dict:
@@ -95,7 +98,7 @@ def configure_and_start() -> None:
     """Settings and Start. A fragment: changing a setting reruns only this part."""
     left, right = st.columns(2)
     with left:
-        settings = data_settings()
+        settings, compare = data_settings()
     with right:
         settings |= model_settings()
     config = TrainConfig(**settings)
@@ -105,19 +108,21 @@ def configure_and_start() -> None:
         warnings = []  # Start shows the error
     for warning in warnings:
         st.warning(warning, icon=":material/warning:")
-    if st.button("Start training", type="primary", icon=":material/play_arrow:"):
-        try:
+    desc = dataset.describe()
+    if compare is not None:
+        runs = 2 * compare.n_seeds
+        if st.button(f"Train the set ({runs} runs)", type="primary", icon=":material/play_arrow:"):
+            start_jobs(
+                "forecast", lambda: submit_pair_set(manager(), frame, desc, config, compare)[1]
+            )
+    elif st.button("Start training", type="primary", icon=":material/play_arrow:"):
+
+        def one_job() -> list:
             validate_config(config, frame)
-            label = config.name or default_run_name(config, dataset.describe())
-            job = manager().submit("forecast", frame, dataset.describe(), config, label)
-            follow("forecast", job.id)
-        except UserError as exc:
-            show_error(exc)
-            return
-        except Exception as exc:  # noqa: BLE001
-            show_error(exc, "Could not start training")
-            return
-        st.rerun(scope="app")  # the live panel below starts polling
+            label = config.name or default_run_name(config, desc)
+            return [manager().submit("forecast", frame, desc, config, label)]
+
+        start_jobs("forecast", one_job)
 
 
 configure_and_start()

@@ -21,6 +21,22 @@ def follow(kind: str, job_id: str) -> None:
     st.session_state.setdefault(MINE, set()).add(job_id)
 
 
+def start_jobs(kind: str, submit) -> None:
+    """Queue jobs with `submit()` (it returns them), follow the first, and let the live
+    panel start polling; a refusal is shown with its hint and nothing else happens."""
+    try:
+        jobs = submit()
+    except UserError as exc:
+        show_error(exc)
+        return
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc, "Could not start training")
+        return
+    for job in reversed(jobs):  # every one is this session's; the panel shows the first
+        follow(kind, job.id)
+    st.rerun(scope="app")
+
+
 def ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 

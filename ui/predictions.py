@@ -9,8 +9,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from core.forecasting.evaluation import horizon_errors
-from core.present import charts, report
+from core.forecasting.compare import ROLLING_DAYS
+from core.forecasting.evaluation import horizon_errors, lag_diagnostic
+from core.present import charts, compare, report
 
 
 def multi_step_section(run, band: dict | None) -> None:
@@ -80,24 +81,50 @@ def downloads(run, export: pd.DataFrame, table: Callable[[], pd.DataFrame]) -> N
 
 
 def compare_runs(selected) -> None:
+    """Two or more runs on the same test days: the head-to-head sentence first, then the
+    charts that show the difference (skill, rolling relative MAE), the lags side by side,
+    a price close-up, each seed's test, and the loss curves."""
+    comparison = compare.compare_runs(selected)
     for run in selected:
         st.caption(f"**{run.name}**: {report.describe_run(run)}")
-    first = selected[0]
-    series = {run.name: run.predictions["predicted"] for run in selected}
-    chart = charts.predictions_chart(
-        first.predictions["actual"],
-        series,
-        first.predictions["naive"],
-        title="Test period: runs compared",
-    )
-    st.plotly_chart(chart, key="compare_chart")
-    comparison = report.comparison_table(selected)
-    st.dataframe(report.shown(comparison), width="stretch", key="compare_table")
+    if comparison.problem:
+        st.warning(comparison.problem, icon=":material/block:")
+        return
+    answer = comparison.head_to_head or {}
+    box = {"tried": st.success, "reference": st.error}.get(answer.get("better"), st.info)
+    box(comparison.sentence, icon=":material/compare_arrows:")
     if not report.same_test_days(selected):
         st.warning(
-            "These runs have different test periods; naive is shown for the first run's days."
+            f"These runs have different test periods: they are compared on the "
+            f"{comparison.common_days} test days they share."
         )
+    table = report.comparison_table(selected)
+    st.dataframe(report.shown(table), width="stretch", key="compare_table")
     st.caption(report.MASE_NOTE)
+    names = {run.id: run.name for run in selected}
+    c1, c2 = st.columns(2)
+    skill = {names[i]: s for i, s in comparison.skill.items()}
+    c1.plotly_chart(charts.skill_curves(skill), key="compare_skill")
+    rolling = {names[i]: s for i, s in comparison.rolling.items()}
+    c2.plotly_chart(charts.rolling_rel_mae_chart(rolling, ROLLING_DAYS), key="compare_rolling")
+    st.caption(compare.SKILL_NOTE)
+    diagnostics = {
+        run.name: lag_diagnostic(report.run_series(run)[0], run.predictions["predicted"])
+        for run in selected
+    }
+    st.plotly_chart(charts.correlograms_side_by_side(diagnostics), key="compare_lags")
+    predicted = {names[i]: s for i, s in comparison.predicted.items()}
+    chart = charts.price_close_up(comparison.actual, comparison.naive, predicted)
+    st.plotly_chart(chart, key="compare_chart")
+    if answer.get("seeds", 0) > 1:
+        st.dataframe(
+            report.shown(compare.seed_table(comparison)), width="stretch", key="compare_seeds"
+        )
+        tried, reference = (side.label for side in comparison.sides)
+        st.caption(
+            f"MAE ratio = {tried}'s MAE / {reference}'s, on the same days; below 1: "
+            f"{tried} was more accurate. Seed pair i trained both sides with the same seed."
+        )
     st.subheader("Loss curves")
     histories = {run.name: run.history for run in selected}
     st.plotly_chart(charts.loss_curves_side_by_side(histories), key="compare_loss")
@@ -108,7 +135,7 @@ def compare_runs(selected) -> None:
     )
     st.download_button(
         "Download comparison (CSV)",
-        lambda: comparison.to_csv().encode(),
+        lambda: table.to_csv().encode(),
         "comparison.csv",
         "text/csv",
     )

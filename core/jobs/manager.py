@@ -50,7 +50,9 @@ from core.store.checkpoint import read_checkpoint
 from core.store.runs import RunStore
 from core.workspace import read_json, workspace_dir, write_json
 
-MAX_ACTIVE = 8  # queued + running jobs of one manager; one more is refused with this number
+# Queued + running jobs of one manager; one more is refused with this number. A compare set
+# of 10 seeds per side is 20 jobs.
+MAX_ACTIVE = 24
 
 
 # ============================================================ the job manager (no TensorFlow)
@@ -113,12 +115,13 @@ class JobManager:
         settings: Settings,
         label: str,
         resume: Resume | None = None,
+        tags: dict | None = None,
     ) -> Job:
         """Queue a job; it starts as soon as a slot is free. `settings` are the kind's
         settings dataclass (core.config.CONFIGS[kind]), kept as it is in job.json. `label`
         becomes the saved run's name, numbered ("... (2)") if a saved run or a waiting job
         has it; the job's id becomes the run's id. `resume` carries on from an interrupted
-        job's kept epochs."""
+        job's kept epochs. `tags` are kept with the saved run."""
         if not isinstance(settings, CONFIGS[kind]):
             raise TypeError(f"a {kind} job takes {CONFIGS[kind].__name__}, not {type(settings)}")
         with self._lock:
@@ -136,7 +139,7 @@ class JobManager:
         job_dir.mkdir(parents=True)
         frame.to_parquet(job_dir / "dataset.parquet")
         spec = JobSpec(kind, settings, data_desc, str(self.root), label, owner=owner())
-        spec.resume = resume
+        spec.resume, spec.tags = resume, dict(tags or {})
         spec.write(job_dir)
         job = Job(job_id, kind, label, settings, total_epochs=settings.epochs, created=spec.created)
         job.resumed_from = resume.from_job if resume else ""
@@ -145,6 +148,11 @@ class JobManager:
             self._order.append(job_id)
             self._start_ready_jobs()
         return self.get(job_id)
+
+    def room(self) -> int:
+        """How many more jobs the queue takes now."""
+        with self._lock:
+            return MAX_ACTIVE - sum(j.active for j in self._jobs.values())
 
     def resume(self, job_id: str, mode: str = "resume") -> Job:
         """Queue a job that resumes an interrupted one (the rest of its epochs, the same
@@ -161,7 +169,7 @@ class JobManager:
         frame = pd.read_parquet(self.jobs_dir / job_id / "dataset.parquet")
         label = f"{source.label} ({'saved' if mode == 'save' else 'resumed'})"
         new = self.submit(
-            source.kind, frame, spec.data, source.settings, label, Resume(job_id, mode)
+            source.kind, frame, spec.data, source.settings, label, Resume(job_id, mode), spec.tags
         )
         if mode == "resume":
             with self._lock:

@@ -62,6 +62,7 @@ class JobSpec:
     created: float = field(default_factory=time.time)
     owner: dict | None = None  # the process that queued it (None: from before jobs kept state)
     resume: Resume | None = None
+    tags: dict = field(default_factory=dict)  # kept with the saved run (a compare set's side)
 
     def to_dict(self) -> dict:
         return {
@@ -73,6 +74,7 @@ class JobSpec:
             "created": self.created,
             "owner": self.owner,
             "resume": self.resume.to_dict() if self.resume else None,
+            "tags": self.tags,
         }
 
     @classmethod
@@ -87,6 +89,7 @@ class JobSpec:
             created=data.get("created", 0.0),
             owner=data.get("owner"),
             resume=Resume(resume["from"], resume["mode"]) if resume else None,
+            tags=data.get("tags") or {},
         )
 
     def write(self, job_dir: Path) -> None:

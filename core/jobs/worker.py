@@ -107,6 +107,7 @@ def run_worker(job_dir: Path, emit=None) -> int:
             emit,
             should_stop,
             checkpoint=checkpointer_for(job_dir, spec),
+            tags=spec.tags,
             run_id=job_dir.name,  # one id from submit to saved run
             name=spec.label,
         )

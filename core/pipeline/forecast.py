@@ -6,6 +6,8 @@ Runs in the worker process (Keras is imported inside the functions that need it)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -15,7 +17,7 @@ from core.forecasting.paths import ForecastPaths
 from core.forecasting.windows import ModelData
 from core.pipeline.prepare import prepare_forecast
 from core.pipeline.runner import Outcome, RunKind, RunRequest, run
-from core.pipeline.scoring import baseline_forecasts, score_run
+from core.pipeline.scoring import BASELINE_CACHE, baseline_forecasts, score_run
 from core.present.labels import default_run_name
 from core.store.runs import RunRecord, RunStore
 
@@ -78,11 +80,13 @@ def _build(config: TrainConfig, data: ModelData):
     return build_forecaster(config, data.values.shape[1])
 
 
-def _baselines(data: ModelData) -> tuple:
+def _baselines(data: ModelData, workspace: Path) -> tuple:
     """The baselines need no model: fitted in a process of their own while the model
-    trains, they add almost nothing to the run's time."""
+    trains, they add almost nothing to the run's time; kept in the workspace's cache, so
+    another run on the same data and split (a compare set's next member) reads them."""
     train_end = data.split_dates()["train"][1]
-    return (baseline_forecasts, data.levels, train_end, origin_dates(data), data.horizon)
+    cache = workspace / BASELINE_CACHE
+    return (baseline_forecasts, data.levels, train_end, origin_dates(data), data.horizon, cache)
 
 
 def _finish(data: ModelData, model, attention_model, baselines, config: TrainConfig) -> Outcome:

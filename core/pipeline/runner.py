@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -71,7 +72,7 @@ class RunKind:
     summary: Callable[[RunRecord], dict]  # its results for the CLI's JSON and the job
     # Work that needs no model, as (function, *args) from the prepared data: run in a
     # process of its own while the model trains (core/pipeline/alongside.py).
-    alongside: Callable[[ModelData], tuple] | None = None
+    alongside: Callable[[ModelData, Path], tuple] | None = None  # (data, workspace)
 
     @property
     def settings(self) -> type[Settings]:
@@ -82,7 +83,7 @@ def run(kind: RunKind, request: RunRequest) -> dict:
     """Make one run of `kind` and save it; its summary (what the CLI prints)."""
     settings, store = request.settings, request.store
     data = kind.prepare(request.frame, settings, request.bounds)
-    side = Alongside(*kind.alongside(data)) if kind.alongside else nullcontext()
+    side = Alongside(*kind.alongside(data, store.root)) if kind.alongside else nullcontext()
     with side:
         use_backend(settings.backend, store.root)
         started = time.monotonic()  # the run's seconds: after the import, as in the app

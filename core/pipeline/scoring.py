@@ -8,7 +8,10 @@ saved and kept with it, so showing it again costs nothing.
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,6 +27,9 @@ from core.forecasting.evaluation import (
 )
 from core.forecasting.intervals import prediction_intervals
 from core.forecasting.paths import ForecastPaths
+from core.workspace import atomic_write_bytes
+
+BASELINE_CACHE = "cache/baselines"  # under the workspace: baseline answers by data and split
 
 
 @dataclass
@@ -62,13 +68,19 @@ def interval_summary(intervals: dict) -> dict:
 
 
 def baseline_forecasts(
-    levels: pd.Series, train_end_date: str, origin_dates, horizon: int
+    levels: pd.Series,
+    train_end_date: str,
+    origin_dates,
+    horizon: int,
+    cache_dir: str | Path | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The part of scoring that needs no model: every baseline fit on the training part
     (up to `train_end_date`) and forecast from the test origins. A run starts it before its
     model trains and runs it alongside (core/pipeline/forecast.py); it also does scoring's slow
     import (statsmodels), so it is off the run's critical path too. Remembered per process
-    (a sweep's Ray worker fits them once for all its trials on the same data and split)."""
+    (a sweep's Ray worker fits them once for all its trials on the same data and split) and,
+    with `cache_dir`, on disk (the members of a compare set, each in its own worker, fit
+    them once)."""
     train_end = levels.index.get_loc(pd.Timestamp(train_end_date)) + 1
     origins = origin_positions(levels, origin_dates)
     values = levels.to_numpy(float)
@@ -78,12 +90,43 @@ def baseline_forecasts(
     if key not in _FITTED:
         if len(_FITTED) >= 16:
             _FITTED.pop(next(iter(_FITTED)))
-        _FITTED[key] = forecast_baselines(values, train_end, origins, horizon)
+        kept = _read_cached(cache_dir, key)
+        _FITTED[key] = kept or forecast_baselines(values, train_end, origins, horizon)
+        if kept is None:
+            _write_cached(cache_dir, key, _FITTED[key])
     paths, fitted = _FITTED[key]
     return {name: p.copy() for name, p in paths.items()}, dict(fitted)
 
 
 _FITTED: dict[str, tuple[dict, dict]] = {}  # baseline_forecasts' answers, oldest first
+
+
+def _read_cached(cache_dir, key: str) -> tuple[dict, dict] | None:
+    """A baseline answer kept on disk, or None (none kept, or unreadable)."""
+    if cache_dir is None:
+        return None
+    path = Path(cache_dir) / f"{key}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            fitted = json.loads(str(data["fitted"]))
+            return {name: data[f"path_{name}"] for name in fitted}, fitted
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _write_cached(cache_dir, key: str, answer: tuple[dict, dict]) -> None:
+    """Keep a baseline answer on disk (atomically; a failed write only costs a refit)."""
+    if cache_dir is None:
+        return
+    paths, fitted = answer
+    buffer = io.BytesIO()
+    arrays = {f"path_{name}": p for name, p in paths.items()}
+    np.savez(buffer, fitted=np.array(json.dumps(fitted)), **arrays)
+    try:
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(Path(cache_dir) / f"{key}.npz", buffer.getvalue())
+    except OSError:
+        pass
 
 
 def score_run(

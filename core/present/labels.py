@@ -13,11 +13,17 @@ from core.store.runs import Run
 def default_run_name(config: TrainConfig, data_desc: dict) -> str:
     """'AAPL LSTM, first difference, univariate, window 60' (the job manager numbers
     repeats)."""
-    inputs = "multivariate" if config.multivariate else "univariate"
+    inputs = inputs_word(config)
     return (
         f"{data_desc.get('ticker', '?')} {MODELS[config.model]}, "
         f"{TRANSFORM_LABELS[config.transform]}, {inputs}, window {config.window}"
     )
+
+
+def inputs_word(config: TrainConfig) -> str:
+    """univariate (the target alone), bivariate (one more input) or multivariate."""
+    extra = len(config.inputs) - 1
+    return "univariate" if extra == 0 else "bivariate" if extra == 1 else "multivariate"
 
 
 def default_detector_name(config: AnomalyConfig, data_desc: dict) -> str:
@@ -72,9 +78,7 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
                 "name": run.name,
                 "saved": run.record.created[:16].replace("T", " "),
                 "ticker": run.record.data.get("ticker", ""),
-                "inputs": ("multivariate" if cfg.multivariate else "univariate")
-                if forecast
-                else "",
+                "inputs": inputs_word(cfg) if forecast else "",
                 "transform": TRANSFORM_LABELS[cfg.transform] if forecast else "",
                 "model": MODELS[cfg.model] if forecast else "LSTM autoencoder",
                 "status": run.status,

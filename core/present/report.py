@@ -69,6 +69,7 @@ METRIC_FORMATS = {
     "best lag": lambda v: fmt.text(v if fmt.missing(v) else int(v)),
     "change corr": fmt.num,
     "DM p-value": fmt.pvalue,
+    "MAE ratio": fmt.num,
     "says up": fmt.pct,
     "model MAE": fmt.num,
     "coverage": fmt.pct,
@@ -283,8 +284,9 @@ def comparison_table(runs: list[Run]) -> pd.DataFrame:
         row["best_lag"] = best_lag(lag_diagnostic(levels, pred))
         row["change_corr"] = change_skill(y, pred.to_numpy(), previous.to_numpy())["change_corr"]
         row["verdict"] = run.record.verdict
+        row["dm_pvalue"] = run.metrics.get("dm_pvalue")
         rows[run.name] = row
-    columns = ["verdict", *METRIC_NAMES, "best_lag", "change_corr"]
+    columns = ["verdict", *METRIC_NAMES, "dm_pvalue", "best_lag", "change_corr"]
     return labelled(pd.DataFrame.from_dict(rows, orient="index").reindex(columns=columns))
 
 

@@ -129,3 +129,33 @@ def kept_sentence(epochs: int, total: int) -> str:
         f"{epochs} of {total} epochs are kept: save them as a run (marked interrupted) "
         "or resume training from them with the same settings."
     )
+
+
+def head_to_head_sentence(answer: dict, tried: str, reference: str) -> str:
+    """One run (or the seeds of one setting) against another on the same days, in a
+    sentence: the MAE change, the DM p-value on the seed-averaged forecasts, whether it is
+    distinguishable, and what the single seeds would have said."""
+    ratio, p, n = answer["rel_mae_ratio"], answer["dm_pvalue"], answer["seeds"]
+    change = f"MAE {fmt.pct(abs(ratio - 1))} {'lower' if ratio < 1 else 'higher'}"
+    on = "one seed" if n == 1 else f"{n} seeds averaged"
+    days = fmt.count(answer["common_days"], "common test day")
+    head = f"{tried[0].upper() + tried[1:]} against {reference}: {change}, {fmt.p_is(p)} on {on}"
+    won = answer.get("better", "")
+    if won == "tried":
+        text = f"{head}: better, and the test says it is not luck ({days})."
+    elif won == "reference":
+        text = f"{head}: worse, significantly so ({days})."
+    else:
+        text = f"{head}: not distinguishable ({days})."
+    if n > 1:
+        text += f" {answer['seeds_agreeing']} of {n} seeds point the same way."
+        alone = answer["significant_seeds"]
+        if not won and alone:
+            text += (
+                " One seed alone would have called it significant."
+                if alone == 1
+                else f" {alone} seeds alone would have called it significant."
+            )
+    else:
+        text += " One seed is an anecdote: train more seeds to tell the setting from its luck."
+    return text

@@ -1,6 +1,12 @@
 """Plotly figure builders, one module per page: pure functions, data in, go.Figure out."""
 
 from core.present.charts.anomalies import anomaly_price_chart, anomaly_score_chart
+from core.present.charts.compare import (
+    correlograms_side_by_side,
+    price_close_up,
+    rolling_rel_mae_chart,
+    skill_curves,
+)
 from core.present.charts.data import candlestick_with_volume, differencing_figure
 from core.present.charts.experiments import paired_chart
 from core.present.charts.predictions import (
@@ -31,4 +37,8 @@ __all__ = [
     "anomaly_price_chart",
     "anomaly_score_chart",
     "paired_chart",
+    "skill_curves",
+    "rolling_rel_mae_chart",
+    "price_close_up",
+    "correlograms_side_by_side",
 ]

@@ -1,0 +1,73 @@
+"""Univariate against multivariate as one set: the same settings with and without the extra
+inputs, over N seeds, on the same split and test days, as jobs of the normal queue.
+
+Every member is a forecast job tagged {"compare": set id, "side": uni | multi, "seed": s};
+its baselines come from the workspace's baseline cache after the first member fitted them
+(core/pipeline/scoring.py), so the set fits them once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from core.config import CompareConfig, TrainConfig
+from core.errors import UserError
+from core.jobs.manager import JobManager
+from core.jobs.state import Job
+from core.present.labels import default_run_name
+from core.store.runs import Run, RunStore
+
+SIDES = ("uni", "multi")
+
+
+def pair_set(config: TrainConfig, compare: CompareConfig) -> list[tuple[str, TrainConfig]]:
+    """(side, settings) of every member: univariate seeds first, then multivariate; seeds
+    config.seed, config.seed + 1, ... on both sides."""
+    compare.check_bounds()
+    if not config.multivariate:
+        raise UserError(
+            "Comparing univariate with multivariate needs extra inputs: switch on "
+            "Multivariate and pick at least one extra column or ticker (CLI: --features or "
+            "--with)."
+        )
+    uni = replace(config, features=[config.target], name="")
+    multi = replace(config, name="")
+    return [
+        (side, replace(base, seed=config.seed + k))
+        for side, base in (("uni", uni), ("multi", multi))
+        for k in range(compare.n_seeds)
+    ]
+
+
+def submit_pair_set(
+    manager: JobManager,
+    frame: pd.DataFrame,
+    data_desc: dict,
+    config: TrainConfig,
+    compare: CompareConfig,
+) -> tuple[str, list[Job]]:
+    """Queue every member of the set; (set id, its jobs in order). Nothing is queued when
+    the settings are refused, nor when the queue has no room for the whole set."""
+    members = pair_set(config, compare)
+    for _, member in members:
+        member.validate(frame.columns)
+    if manager.room() < len(members):
+        raise UserError(
+            f"The set is {len(members)} jobs and the queue has room for {manager.room()} now: "
+            "wait for some jobs to finish, or use fewer seeds."
+        )
+    set_id = RunStore.new_id()
+    jobs = []
+    for side, member in members:
+        label = f"{default_run_name(member, data_desc)}, seed {member.seed}"
+        tags = {"compare": set_id, "side": side, "seed": member.seed}
+        jobs.append(manager.submit("forecast", frame, data_desc, member, label, tags=tags))
+    return set_id, jobs
+
+
+def set_runs(store: RunStore, set_id: str) -> list[Run]:
+    """The saved runs of a set, univariate first, each side by seed."""
+    runs = [run for run in store.runs("forecast") if run.record.tags.get("compare") == set_id]
+    return sorted(runs, key=lambda r: (SIDES.index(r.record.tags["side"]), r.record.tags["seed"]))
