@@ -68,13 +68,12 @@ def inputs_label(run: Run) -> str:
 
 
 def sides_of(runs: list[Run]) -> list[Side]:
-    """Runs grouped by their settings but the seed, in the order first seen. Two sides that
-    differ only in their inputs are labelled by them; others by their run names."""
+    """Runs grouped by their data and settings but the seed, in the order first seen. Sides
+    that differ in their inputs are labelled by them; others by their run names."""
     groups: dict[str, list[Run]] = {}
     for run in runs:
-        key = repr(
-            sorted((k, repr(v)) for k, v in run.record.config.items() if k not in SETTING_FREE)
-        )
+        settings = [(k, v) for k, v in run.record.config.items() if k not in SETTING_FREE]
+        key = repr((sorted(settings), sorted(run.record.data.items())))  # the same data, too
         groups.setdefault(key, []).append(run)
     sides = list(groups.values())
     by_inputs = len({inputs_label(s[0]) for s in sides}) == len(sides)
