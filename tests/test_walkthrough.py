@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from core.forecasting.evaluation import VERDICTS
 from core.store.runs import RunStore
 from tests.browser import chromium_page, streamlit_server
 
@@ -242,15 +243,47 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         wait_for_text(page, r"prediction shifted \+1 d")
         assert "prediction shifted +1 d" in legend(page)
         wait_for_text(page, r"it is not a forecast")
+        # ... and compare it with the univariate run: the head-to-head sentence leads
         page.get_by_role("combobox", name="Runs").click()
-        page.get_by_role("option").first.click()
+        page.get_by_role("option", name=re.compile("univariate")).first.click()
         page.keyboard.press("Escape")
         settle(page)
-        wait_for_text(page, r"Test period: runs compared")
-        shown = legend(page)
-        assert shown[:2] == ["actual", "naive (tomorrow = today)"] and len(shown) >= 4  # + runs
+        # the two differ in more than their inputs (window, units), so their names say which
+        wait_for_text(page, r"multivariate, window 20.* against .*univariate.*: MAE [0-9.]+ %")
+        wait_for_text(page, r"on one seed: .*One seed is an anecdote")
+        skill = legend(page, 0)  # the first chart: skill against naive, naive the zero line
+        assert skill[0] == "naive (tomorrow = today)" and len(skill) == 3, skill
+        assert any("univariate" in name for name in skill[1:])
+        verdicts = [c for c in column_cells(page, 0, 1) if c != "–"]  # both runs' verdicts
+        assert len(verdicts) == 2 and all(v in VERDICTS for v in verdicts), verdicts
+        wait_for_text(page, r"Prices, the last 60 test days")  # the close-up, not an overlay
         assert_readable(page)
-        shot(page, shots / "04-compare.png", '[data-testid="stDataFrame"]')
+
+        # ... then the pair in one click: univariate and multivariate over 3 seeds each
+        go(page, "Train", "Train")  # the form starts from its defaults again
+        set_number(page, "Window (lookback days)", 20)
+        set_number(page, "Units per layer", 16)
+        set_number(page, "Epochs", 1)
+        page.get_by_text("Multivariate: add other columns as inputs").click()
+        settle(page)
+        page.get_by_text("Compare univariate vs multivariate").click()
+        settle(page)
+        page.get_by_role("button", name="Train the set (6 runs)").click()
+        deadline = time.monotonic() + 420
+        while len(RunStore(workspace).runs()) < 9 and time.monotonic() < deadline:
+            page.wait_for_timeout(1000)
+            check(page)
+        members = [r for r in RunStore(workspace).runs() if r.record.tags.get("compare")]
+        assert sorted(r.record.tags["seed"] for r in members) == [0, 0, 1, 1, 2, 2]
+        go(page, "Predictions", "Predictions")  # the newest set is picked whole
+        wait_for_text(page, r"ultivariate \(AAPL with .*\) against univariate: .* 3 seeds averaged")
+        wait_for_text(page, r"of 3 seeds point the same way")
+        assert len(legend(page, 0)) == 7  # naive and six runs' skill curves
+        verdicts = [c for c in column_cells(page, 0, 1) if c != "–"]
+        assert len(verdicts) == 6 and all(v in VERDICTS for v in verdicts), verdicts
+        wait_for_text(page, r"seeds averaged")  # the seeds' own tests, in a table
+        assert_readable(page)
+        shot(page, shots / "04-compare.png", '[data-testid="stAlert"]')
 
         # 7. Anomalies: train the autoencoder
         go(page, "Anomalies", "Anomalies")

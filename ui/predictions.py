@@ -85,8 +85,9 @@ def compare_runs(selected) -> None:
     charts that show the difference (skill, rolling relative MAE), the lags side by side,
     a price close-up, each seed's test, and the loss curves."""
     comparison = compare.compare_runs(selected)
-    for run in selected:
-        st.caption(f"**{run.name}**: {report.describe_run(run)}")
+    with st.expander(f"The {len(selected)} runs", expanded=len(selected) <= 2):
+        for run in selected:
+            st.caption(f"**{run.name}**: {report.describe_run(run)}")
     if comparison.problem:
         st.warning(comparison.problem, icon=":material/block:")
         return

@@ -69,14 +69,17 @@ def inputs_label(run: Run) -> str:
 
 def sides_of(runs: list[Run]) -> list[Side]:
     """Runs grouped by their data and settings but the seed, in the order first seen. Sides
-    that differ in their inputs are labelled by them; others by their run names."""
+    that differ in their inputs alone are labelled by them; others by their run names."""
     groups: dict[str, list[Run]] = {}
     for run in runs:
         settings = [(k, v) for k, v in run.record.config.items() if k not in SETTING_FREE]
         key = repr((sorted(settings), sorted(run.record.data.items())))  # the same data, too
         groups.setdefault(key, []).append(run)
     sides = list(groups.values())
-    by_inputs = len({inputs_label(s[0]) for s in sides}) == len(sides)
+    configs = [s[0].record.config for s in sides]
+    differ = {k for c in configs for k in c if k not in SETTING_FREE and c[k] != configs[0].get(k)}
+    same_data = all(s[0].record.data == sides[0][0].record.data for s in sides)
+    by_inputs = differ <= {"features"} and same_data  # they differ in their inputs alone
     return [
         Side(inputs_label(s[0]) if by_inputs else s[0].name.split(", seed")[0], s) for s in sides
     ]
