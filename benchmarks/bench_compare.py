@@ -39,7 +39,7 @@ def cli(*args: str) -> tuple[float, dict]:
 
 def main() -> None:
     print(f"Univariate vs multivariate, {N_SEEDS} seeds a side; settings: {' '.join(SETTINGS)}")
-    header = f"{'dataset':<22} {'side':<34} {'rel. MAE (seeds)':<26} {'verdicts'}"
+    header = f"{'dataset':<22} {'side':<42} {'rel. MAE (seeds)':<26} {'verdicts'}"
     for ticker, extras in DATASETS:
         with tempfile.TemporaryDirectory() as ws:
             set_seconds, result = cli(
@@ -62,7 +62,7 @@ def main() -> None:
             rel = ", ".join(f"{r['metrics']['rel_mae']:.4f}" for r in runs)
             verdicts = ", ".join(sorted({r["verdict"] for r in runs}))
             print(
-                f"{ticker + ' + ' + extras:<22} {runs[0]['inputs'][:34]:<34} {rel:<26} {verdicts}"
+                f"{ticker + ' + ' + extras:<22} {runs[0]['inputs'][:42]:<42} {rel:<26} {verdicts}"
             )
         answer = result["head_to_head"]
         per_seed = ", ".join(f"{s['dm_pvalue']:.3f}" for s in answer["per_seed"])

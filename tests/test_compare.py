@@ -118,6 +118,10 @@ def test_runs_are_compared_on_their_common_days_or_not_at_all(workspace):
     assert "One seed is an anecdote" in partial.sentence
     different = compare_runs([store.get(a), store.get(c)])
     assert "forecasts another series" in different.problem and different.head_to_head is None
+    earlier = tiny_dataset(start="2006-01-02", end="2007-06-29")
+    d = train_forecaster(earlier.frame, earlier.describe(), tiny_config(), store)["run_id"]
+    apart = compare_runs([store.get(a), store.get(d)])
+    assert "share no test day" in apart.problem and apart.common_days == 0
 
 
 # ---------------------------------------------------------------- CLI and pages
