@@ -283,7 +283,9 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         assert len(verdicts) == 6 and all(v in VERDICTS for v in verdicts), verdicts
         wait_for_text(page, r"seeds averaged")  # the seeds' own tests, in a table
         assert_readable(page)
-        shot(page, shots / "04-compare.png", '[data-testid="stAlert"]')
+        sentence = page.locator('[data-testid="stAlert"]').first
+        sentence.evaluate("e => e.scrollIntoView({block: 'start'})")  # sentence, table, charts
+        shot(page, shots / "04-compare.png")
 
         # 7. Anomalies: train the autoencoder
         go(page, "Anomalies", "Anomalies")

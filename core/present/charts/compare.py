@@ -3,6 +3,8 @@ close-up where lines can be told apart, and the runs' lag correlograms side by s
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -26,7 +28,7 @@ def _layout(fig: go.Figure, title: str, y_title: str, height: int = 380) -> go.F
         height=height,
         legend=LEGEND_BELOW,
         hovermode="x unified",
-        margin=dict(l=50, r=20, t=50, b=40),
+        margin=dict(l=60, r=20, t=50, b=40),
     )
     return fig
 
@@ -49,7 +51,7 @@ def skill_curves(curves: dict[str, pd.Series]) -> go.Figure:
     return _layout(
         fig,
         "Skill against naive: cumulative error saved (up = beating naive)",
-        "naive's |error| - run's |error|, summed",
+        "error saved (price units)",
     )
 
 
@@ -86,13 +88,27 @@ def price_close_up(
     return fig
 
 
+def short_titles(names: list[str], width: int = 22) -> list[str]:
+    """Names without the words they all start with, wrapped to fit a small multiple."""
+    words = [n.split(" ") for n in names]
+    common = 0
+    while (
+        len(names) > 1
+        and all(len(w) > common + 1 for w in words)
+        and (len({tuple(w[: common + 1]) for w in words}) == 1)
+    ):
+        common += 1
+    return ["<br>".join(textwrap.wrap(" ".join(w[common:]), width)) for w in words]
+
+
 def correlograms_side_by_side(diagnostics: dict[str, pd.DataFrame]) -> go.Figure:
     """Each run's corr(predicted move, actual move k days before), small multiples on one
     scale, its best lag marked (k > 0 = the actual k days before)."""
     names = list(diagnostics)
     fig = make_subplots(
-        rows=1, cols=len(names), shared_yaxes=True, subplot_titles=[n[:40] for n in names]
+        rows=1, cols=len(names), shared_yaxes=True, subplot_titles=short_titles(names)
     )
+    fig.update_annotations(font_size=11)
     for i, name in enumerate(names, start=1):
         diag = diagnostics[name]
         best = best_lag(diag)
@@ -105,6 +121,6 @@ def correlograms_side_by_side(diagnostics: dict[str, pd.DataFrame]) -> go.Figure
         height=300,
         showlegend=False,
         title="corr(predicted move, actual move k days before); red = best lag",
-        margin=dict(l=40, r=20, t=70, b=40),
+        margin=dict(l=40, r=20, t=110, b=40),
     )
     return fig
