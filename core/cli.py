@@ -5,6 +5,7 @@ python -m core.cli train (--sample T | --csv PATH | --ticker T) [--with A,B] [--
 python -m core.cli train --resume JOB_ID [--save-kept]   (an interrupted job)
 python -m core.cli compare (--sample T | --csv PATH | --ticker T) --with A,B [--n-seeds N]
        [TrainConfig flags]   (univariate against multivariate, N seeds each)
+python -m core.cli relate (--sample T | --csv PATH | --ticker T) --with A,B
 python -m core.cli runs [--workspace DIR]
 python -m core.cli anomalies (--sample T | --csv PATH | --ticker T) [every AnomalyConfig field]
 python -m core.cli backtest (--sample T | --csv PATH | --ticker T) --folds K [TrainConfig flags]
@@ -168,6 +169,22 @@ def cmd_compare(args) -> dict:
     return comparison_summary(set_id, compare_runs(set_runs(RunStore(args.workspace), set_id)))
 
 
+def cmd_relate(args) -> dict:
+    """Which series leads, Granger both ways, levels against returns, the spread: one entry
+    per extra series."""
+    from core.present.relationships import relate_summary, relationships
+
+    extras = _split_list(args.with_)
+    if (args.sample or args.ticker or "").upper() in [e.upper() for e in extras]:
+        raise UserError(
+            f"{(args.sample or args.ticker).upper()} is the target itself: a spread of a series "
+            "with itself is 0. Pick another series for --with."
+        )
+    dataset = _dataset(args, extras)
+    target = dataset.describe().get("ticker", "target")
+    return relate_summary(target, relationships(dataset.frame, target, dataset.extras))
+
+
 def cmd_anomalies(args) -> dict:
     from core.pipeline.anomaly import top_anomalies
     from core.present.labels import default_detector_name
@@ -298,6 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings(pair, TrainConfig)
     add_settings(pair, CompareConfig)
 
+    relate = sub.add_parser(
+        "relate", help="which series leads, Granger both ways, spurious correlation, the spread"
+    )
+    _add_source(relate)
+    relate.add_argument("--with", dest="with_", help="extra tickers, comma-separated")
+
     runs = sub.add_parser("runs", help="list saved runs")
     runs.add_argument("--workspace", default=None)
     runs.add_argument("--all", action="store_true", help="include anomaly-detector runs")
@@ -355,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         commands = {
             "train": cmd_train,
             "compare": cmd_compare,
+            "relate": cmd_relate,
             "anomalies": cmd_anomalies,
             "backtest": cmd_backtest,
             "sweep": cmd_sweep,

@@ -9,6 +9,7 @@ from core.data import SAMPLE_NAMES, list_samples, load_dataset
 from core.data.summary import stationarity_table, summarize_prices
 from core.errors import UserError
 from core.present import charts
+from ui.relationships import relationships_section
 
 SOURCES = {"Bundled sample": "sample", "Yahoo Finance": "yahoo", "CSV upload": "csv"}
 
@@ -115,6 +116,7 @@ st.caption(
 st.dataframe(cached_stationarity(frame["close"]), width="stretch")
 st.plotly_chart(differencing, key="diff_chart")
 if dataset.extras:
+    relationships_section(dataset)
     st.subheader("Columns available for a multivariate model")
     digits = {c: (lambda v: fmt.num(v, 0)) if "volume" in c else fmt.num for c in frame.columns}
     st.dataframe(fmt.table(frame.tail(5), digits), width="stretch")

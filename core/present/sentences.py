@@ -159,3 +159,52 @@ def head_to_head_sentence(answer: dict, tried: str, reference: str) -> str:
     else:
         text += " One seed is an anecdote: train more seeds to tell the setting from its luck."
     return text
+
+
+def lead_sentence(target: str, other: str, pair: dict) -> str:
+    """Which series leads, on the training days, and whether it lasted on the test days;
+    then, when prices correlate and returns do not, the spurious-correlation lesson."""
+    k, r, r_test = pair["lead_days"], pair["corr_at_lead"], pair["test_corr_at_lead"]
+    if k:
+        first, second = (other, target) if k > 0 else (target, other)
+        granger = pair["granger_p_to_target"] if k > 0 else pair["granger_p_from_target"]
+        lasted = (
+            np.isfinite(r_test) and np.sign(r_test) == np.sign(r) and abs(r_test) > pair["band"]
+        )
+        text = (
+            f"{first}'s returns lead {second}'s by {fmt.count(abs(k), 'day')} (r = {fmt.num(r, 2)}, "
+            f"Granger {fmt.p_is(granger)} on training days; r = {fmt.num(r_test, 2)} on test "
+            f"days: {'the lead held' if lasted else 'the lead did not last'})."
+        )
+    elif abs(pair["corr_same_day"]) > pair["band"]:
+        text = (
+            f"No lead: {other} and {target} move together on the same day "
+            f"(r = {fmt.num(pair['corr_same_day'], 2)} at k = 0)."
+        )
+    else:
+        text = (
+            f"No lead and no same-day link between {other} and {target} "
+            f"(r = {fmt.num(pair['corr_same_day'], 2)} at k = 0)."
+        )
+    if abs(pair["level_corr"]) >= 0.5 and abs(pair["return_corr"]) < pair["band"]:
+        text += (
+            f" Their prices correlate (r = {fmt.num(pair['level_corr'], 2)}) while their "
+            f"returns do not (r = {fmt.num(pair['return_corr'], 2)}): two unrelated series "
+            "that trend often correlate in levels. That correlation is spurious."
+        )
+    return text
+
+
+def spread_sentence(target: str, other: str, pair: dict) -> str:
+    """The spread of the two, in one sentence: cointegrated or not, and its half-life."""
+    beta, p, life = pair["beta"], pair["coint_p"], pair["half_life_days"]
+    spread = f"The spread log {target} - {fmt.num(beta, 2)} x log {other}"
+    if p < 0.05:
+        return (
+            f"{spread} is cointegrated on the training days (Engle-Granger {fmt.p_is(p)}): it "
+            f"reverts to its mean, deviations halving in about {fmt.num(life, 1)} days."
+        )
+    return (
+        f"{spread} is not cointegrated on the training days (Engle-Granger {fmt.p_is(p)}): "
+        "nothing says it reverts to a mean."
+    )

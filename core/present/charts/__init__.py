@@ -19,6 +19,11 @@ from core.present.charts.predictions import (
     lag_correlogram,
     predictions_chart,
 )
+from core.present.charts.relationships import (
+    cross_correlogram_chart,
+    rebased_chart,
+    spread_zscore_chart,
+)
 from core.present.charts.train import loss_curves, loss_curves_side_by_side
 
 __all__ = [
@@ -41,4 +46,7 @@ __all__ = [
     "rolling_rel_mae_chart",
     "price_close_up",
     "correlograms_side_by_side",
+    "rebased_chart",
+    "cross_correlogram_chart",
+    "spread_zscore_chart",
 ]

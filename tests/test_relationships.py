@@ -1,0 +1,155 @@
+"""Relationships between series on ground truth: planted leads found, independent walks
+rarely called leading or cointegrated (rates over many cheap simulations), the spurious
+correlation of levels, no test-part value in a training figure; the CLI and the Data page."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.data import load_dataset
+from core.forecasting.relationships import cross_correlogram, fit_spread, lead, relate
+from core.present.relationships import relationships
+from tests.conftest import ROOT
+from tests.helpers import figure_of, last_json, run_cli
+
+
+def prices(returns: np.ndarray, start: str = "2001-01-01") -> pd.Series:
+    index = pd.bdate_range(start, periods=len(returns) + 1)
+    return pd.Series(100 * np.exp(np.r_[0.0, np.cumsum(0.01 * returns)]), index=index)
+
+
+def led_pair(rng, k: int, corr: float = 0.3, days: int = 1000):
+    """(target, other): the target's return follows the other's of k days before."""
+    x = rng.normal(size=days + k)
+    y = corr * x[:days] + np.sqrt(1 - corr**2) * rng.normal(size=days)
+    return prices(y), prices(x[k:])
+
+
+def test_a_planted_lead_is_found_at_its_lag():
+    rng = np.random.default_rng(0)
+    found = []
+    for i in range(200):
+        k = 1 + i % 5
+        target, other = led_pair(rng, k)
+        found.append(lead(cross_correlogram(target, other), 1000) == k)
+    assert np.mean(found) >= 0.95, np.mean(found)
+
+
+def test_independent_walks_are_rarely_called_leading():
+    rng = np.random.default_rng(1)
+    leads = [
+        lead(cross_correlogram(prices(rng.normal(size=1000)), prices(rng.normal(size=1000))), 1000)
+        for _ in range(200)
+    ]
+    assert np.mean(np.array(leads) != 0) <= 0.07
+
+
+def test_unrelated_walks_correlate_in_levels_not_in_returns():
+    rng = np.random.default_rng(2)
+    levels, returns = [], []
+    for _ in range(100):
+        a, b = prices(rng.normal(size=800)), prices(rng.normal(size=800))
+        levels.append(abs(np.corrcoef(a, b)[0, 1]))
+        returns.append(abs(cross_correlogram(a, b)[0]))
+    assert np.mean(np.array(levels) > 0.5) >= 0.25  # often far from 0
+    assert np.mean(returns) < 0.05
+    # one such pair, through the page's code: the sentence says it is spurious
+    rng = np.random.default_rng(5)
+    while True:
+        a, b = prices(rng.normal(size=800)), prices(rng.normal(size=800))
+        if abs(np.corrcoef(a[:560], b[:560])[0, 1]) > 0.7:
+            break
+    frame = pd.DataFrame({"close": a, "B_close": b})
+    pair = relationships(frame, "A", ["B"])[0]
+    assert "That correlation is spurious" in pair["sentence"], pair["sentence"]
+
+
+def cointegrated_pair(rng, phi: float, days: int = 1000):
+    """B a random walk in logs; log A = log B + AR(1) noise with coefficient phi."""
+    log_b = np.cumsum(rng.normal(0, 0.01, days))
+    noise = np.zeros(days)
+    for t in range(1, days):
+        noise[t] = phi * noise[t - 1] + rng.normal(0, 0.01)
+    index = pd.bdate_range("2001-01-01", periods=days)
+    return pd.Series(100 * np.exp(log_b + noise), index), pd.Series(100 * np.exp(log_b), index)
+
+
+def test_a_cointegrated_pair_is_found_with_its_half_life():
+    rng = np.random.default_rng(3)
+    fits = [fit_spread(*cointegrated_pair(rng, 0.9)) for _ in range(50)]
+    assert np.mean([f.coint_p < 0.05 for f in fits]) >= 0.9
+    true_life = np.log(0.5) / np.log(0.9)  # 6.6 days
+    assert abs(np.median([f.half_life for f in fits]) / true_life - 1) < 0.2
+    assert np.median([f.beta for f in fits]) == pytest.approx(1.0, abs=0.05)
+
+
+def test_independent_walks_are_not_called_cointegrated():
+    rng = np.random.default_rng(4)
+    p = [
+        fit_spread(prices(rng.normal(size=1000)), prices(rng.normal(size=1000))).coint_p
+        for _ in range(100)
+    ]
+    assert np.mean(np.array(p) >= 0.05) >= 0.9
+
+
+def test_no_test_day_enters_a_training_figure():
+    rng = np.random.default_rng(6)
+    target, other = led_pair(rng, 2, days=600)
+    train_end, test_start = target.index[399], target.index[480]
+    before = relate(target, other, train_end, test_start)
+    target2, other2 = target.copy(), other.copy()
+    target2.iloc[400:] *= np.exp(rng.normal(0, 0.05, 201))
+    other2.iloc[400:] *= np.exp(rng.normal(0, 0.05, 201))
+    after = relate(target2, other2, train_end, test_start)
+    training = ("lead_days", "corr_at_lead", "corr_same_day", "granger_p_to_target",
+                "granger_p_from_target", "level_corr", "coint_p", "beta", "half_life_days")  # fmt: skip
+    assert {k: before[k] for k in training} == {k: after[k] for k in training}
+    assert before["test_corr_at_lead"] != after["test_corr_at_lead"]
+    assert before["lead_days"] == 2
+
+
+def test_cli_relate_on_a_downloaded_csv(tmp_path):
+    csv = tmp_path / "aapl_2009_2013.csv"
+    frame = load_dataset("sample", "AAPL", "2009-01-01").frame
+    frame.rename_axis("Date").rename(columns=str.title).to_csv(csv)
+    result = last_json(run_cli("relate", "--csv", csv, "--with", "MSFT,^GSPC", workspace=tmp_path))
+    assert [p["series"] for p in result["pairs"]] == ["MSFT", "^GSPC"]
+    keys = {"lead_days", "corr_at_lead", "corr_same_day", "test_corr_at_lead",
+            "granger_p_to_target", "granger_p_from_target", "level_corr", "return_corr",
+            "coint_p", "beta", "half_life_days", "sentence"}  # fmt: skip
+    assert keys <= set(result["pairs"][0])
+    assert all(0 <= p["coint_p"] <= 1 and p["sentence"] for p in result["pairs"])
+    for args, message in (
+        (("--csv", csv), "at least one extra series"),
+        (("--sample", "AAPL", "--with", "AAPL"), "the target itself"),
+    ):
+        out = run_cli("relate", *args, workspace=tmp_path)
+        assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_constant_series_is_refused_with_its_name():
+    index = pd.bdate_range("2001-01-01", periods=300)
+    frame = pd.DataFrame({"close": prices(np.ones(299)).values, "FLAT_close": 5.0}, index=index)
+    with pytest.raises(Exception, match="FLAT's price is constant"):
+        relationships(frame, "A", ["FLAT"])
+
+
+def test_data_page_shows_who_leads_and_the_spread(workspace):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["dataset"] = load_dataset("sample", "AAPL", None, None, ["MSFT", "^GSPC"])
+    at.run()
+    assert not at.exception
+    sentences = [i.value for i in at.info if "AAPL" in i.value and ("lead" in i.value)]
+    assert len(sentences) == 2 and sentences[0].count("MSFT") >= 1
+    gram = figure_of(next(c for c in at.get("plotly_chart") if "cross_correlogram" in c.proto.id))
+    assert [t["name"] for t in gram["data"]] == ["MSFT", "^GSPC"]
+    assert (
+        "k > 0 = the extra series moves k days before AAPL"
+        in gram["layout"]["xaxis"]["title"]["text"]
+    )
+    rebased = figure_of(next(c for c in at.get("plotly_chart") if "rebased" in c.proto.id))
+    assert [t["name"] for t in rebased["data"]] == ["AAPL", "MSFT", "^GSPC"]
+    table = next(d.value for d in at.dataframe if "cointegration p" in d.value.columns)
+    assert list(table.index) == ["MSFT", "^GSPC"]
+    assert any("cointegrated" in i.value for i in at.info)
