@@ -5,7 +5,7 @@ python -m core.cli train (--sample T | --csv PATH | --ticker T) [--with A,B] [--
 python -m core.cli train --resume JOB_ID [--save-kept]   (an interrupted job)
 python -m core.cli compare (--sample T | --csv PATH | --ticker T) --with A,B [--n-seeds N]
        [TrainConfig flags]   (univariate against multivariate, N seeds each)
-python -m core.cli relate (--sample T | --csv PATH | --ticker T) --with A,B
+python -m core.cli relate (--sample T | --csv PATH | --ticker T) --with A,B [--with-csv F,G]
 python -m core.cli runs [--workspace DIR]
 python -m core.cli anomalies (--sample T | --csv PATH | --ticker T) [every AnomalyConfig field]
 python -m core.cli backtest (--sample T | --csv PATH | --ticker T) --folds K [TrainConfig flags]
@@ -49,11 +49,24 @@ def _add_source(parser: argparse.ArgumentParser, required: bool = True) -> None:
 
 
 def _dataset(args, extras: list[str] | None = None):
+    """The data flags' dataset; extra CSV files (--with-csv) join like extra tickers."""
+    files = _split_list(getattr(args, "with_csv", None))
+    for path in files:
+        if not Path(path).is_file():
+            raise UserError(f"--with-csv: no file {path}.")
+    more = {"extra_csv_files": files}
     if args.sample:
-        return load_dataset("sample", args.sample, args.start, args.end, extras)
+        return load_dataset("sample", args.sample, args.start, args.end, extras, **more)
     if args.csv:
-        return load_dataset("csv", "CSV", args.start, args.end, extras, csv_file=args.csv)
-    return load_dataset("yahoo", args.ticker, args.start, args.end, extras)
+        return load_dataset("csv", "CSV", args.start, args.end, extras, csv_file=args.csv, **more)
+    return load_dataset("yahoo", args.ticker, args.start, args.end, extras, **more)
+
+
+def _add_extras(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--with", dest="with_", help="extra tickers, comma-separated")
+    parser.add_argument(
+        "--with-csv", dest="with_csv", help="extra series from CSV files, comma-separated paths"
+    )
 
 
 def _split_list(text: str | None) -> list[str]:
@@ -303,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --resume: save the kept epochs as a run (marked interrupted), train no more",
     )
-    train.add_argument("--with", dest="with_", help="extra tickers, comma-separated (multivariate)")
+    _add_extras(train)
     add_settings(train, TrainConfig)
 
     pair = sub.add_parser(
@@ -311,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train univariate and multivariate over N seeds and test one against the other",
     )
     _add_source(pair)
-    pair.add_argument("--with", dest="with_", help="extra tickers, comma-separated")
+    _add_extras(pair)
     add_settings(pair, TrainConfig)
     add_settings(pair, CompareConfig)
 
@@ -319,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
         "relate", help="which series leads, Granger both ways, spurious correlation, the spread"
     )
     _add_source(relate)
-    relate.add_argument("--with", dest="with_", help="extra tickers, comma-separated")
+    _add_extras(relate)
 
     runs = sub.add_parser("runs", help="list saved runs")
     runs.add_argument("--workspace", default=None)
@@ -334,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     back = sub.add_parser("backtest", help="walk-forward backtest: K folds at the end")
     _add_source(back)
-    back.add_argument("--with", dest="with_", help="extra tickers, comma-separated")
+    _add_extras(back)
     back.add_argument("--folds", type=int, default=3, help="test folds (default 3)")
     add_settings(back, TrainConfig)
 

@@ -25,10 +25,12 @@ def cached_figures(frame):
     return charts.candlestick_with_volume(frame), charts.differencing_figure(frame["close"])
 
 
-def load(source, ticker, start, end, extras, csv_file=None) -> None:
+def load(source, ticker, start, end, extras, csv_file=None, extra_files=()) -> None:
     """Load into session state; on any failure show the error and keep the old dataset."""
     try:
-        dataset = load_dataset(source, ticker, start, end, extras, csv_file=csv_file)
+        dataset = load_dataset(
+            source, ticker, start, end, extras, csv_file=csv_file, extra_csv_files=extra_files
+        )
     except UserError as exc:
         st.error(str(exc), icon=":material/error:")
         return
@@ -45,7 +47,7 @@ source_label = st.radio("Source", list(SOURCES), horizontal=True, key="data_sour
 source = SOURCES[source_label]
 with st.form("data_form"):
     cols = st.columns([1, 1, 1, 2])
-    csv_file = None
+    csv_file, extra_files = None, []
     if source == "sample":
         ticker = cols[0].selectbox(
             "Ticker", list_samples(), format_func=lambda t: f"{t} ({SAMPLE_NAMES[t]})"
@@ -58,6 +60,11 @@ with st.form("data_form"):
                 type=["csv", "gz", "txt"],
             )
             ticker = cols[0].text_input("Name for this series", value="CSV")
+            extra_files = st.file_uploader(
+                "Extra series as CSV files (optional; each named by its file name)",
+                type=["csv", "gz", "txt"],
+                accept_multiple_files=True,
+            )
         else:
             ticker = cols[0].text_input("Ticker (Yahoo spelling)", value="AAPL")
         start_default, end_default = date(2015, 1, 1), date.today()
@@ -77,7 +84,7 @@ with st.form("data_form"):
 
 if submitted:
     with st.spinner("Loading prices..."):
-        load(source, ticker, start, end, extras, csv_file)
+        load(source, ticker, start, end, extras, csv_file, extra_files)
 
 dataset = st.session_state.get("dataset")
 if dataset is None:

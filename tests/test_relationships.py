@@ -153,3 +153,39 @@ def test_data_page_shows_who_leads_and_the_spread(workspace):
     table = next(d.value for d in at.dataframe if "cointegration p" in d.value.columns)
     assert list(table.index) == ["MSFT", "^GSPC"]
     assert any("cointegrated" in i.value for i in at.info)
+
+
+def test_extra_series_from_csv_files_join_like_tickers(tmp_path):
+    """Two downloaded files related and combined: the CLI's --with-csv, named by file."""
+    target, other = tmp_path / "aapl_2009_2013.csv", tmp_path / "msft_2009_2013.csv"
+    for ticker, path in (("AAPL", target), ("MSFT", other)):
+        frame = load_dataset("sample", ticker, "2009-01-01").frame
+        frame.rename_axis("Date").rename(columns=str.title).to_csv(path)
+    by_ticker = last_json(run_cli("relate", "--csv", target, "--with", "MSFT", workspace=tmp_path))
+    by_file = last_json(run_cli("relate", "--csv", target, "--with-csv", other, workspace=tmp_path))
+    assert [p["series"] for p in by_file["pairs"]] == ["MSFT-2009-2013"]
+    same = ("corr_same_day", "level_corr", "coint_p", "beta", "lead_days")
+    assert {k: by_file["pairs"][0][k] for k in same} == pytest.approx(
+        {k: by_ticker["pairs"][0][k] for k in same}
+    )
+    dataset = load_dataset(
+        "csv", "CSV", csv_file=str(target), extra_csv_files=[str(other), str(other)]
+    )
+    assert dataset.extras == ["MSFT-2009-2013", "MSFT-2009-2013-2"]  # one name each
+    assert "MSFT-2009-2013_close" in dataset.frame.columns
+    trained = run_cli(
+        "train", "--csv", target, "--with-csv", other, "--epochs", 1, "--window", 10,
+        "--units", 8, workspace=tmp_path,
+    )  # fmt: skip
+    run_id = last_json(trained)["run_id"]
+    from core.store.runs import RunStore
+
+    assert RunStore(tmp_path).get(run_id).config.features == ["close", "MSFT-2009-2013_close"]
+    missing = run_cli(
+        "relate", "--csv", target, "--with-csv", tmp_path / "nope.csv", workspace=tmp_path
+    )
+    assert (
+        missing.returncode == 2
+        and "no file" in missing.stderr
+        and "Traceback" not in missing.stderr
+    )

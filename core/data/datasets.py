@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
 import pandas as pd
@@ -177,6 +179,18 @@ def overlap_message(
     )
 
 
+def csv_label(filename: str) -> str:
+    """A CSV file's name as a series label: 'msft_2009_2018.csv' -> 'MSFT-2009-2018' (ticker
+    characters only, at most 20); 'CSV' when nothing usable is left."""
+    stem = re.sub(r"\.(csv|txt|gz)$", "", Path(str(filename)).name.lower())
+    stem = re.sub(r"\.(csv|txt)$", "", stem)
+    text = re.sub(r"[^A-Z0-9.\-^=]+", "-", stem.upper()).strip("-")[:20].strip("-")
+    try:
+        return validate_ticker(text)
+    except UserError:
+        return "CSV"
+
+
 def load_dataset(
     source: Source,
     ticker: str,
@@ -185,11 +199,14 @@ def load_dataset(
     extras: list[str] | None = None,
     *,
     csv_file=None,
+    extra_csv_files: list | None = None,
     store: PriceStore | None = None,
     fetcher: Callable[..., pd.DataFrame] = fetch_yahoo,
 ) -> Dataset:
-    """Main ticker plus extra tickers. Extras use the main source; with a CSV upload they come
-    from the bundled samples when there is one, else from Yahoo Finance."""
+    """Main ticker plus extra tickers and extra CSV files. Extras use the main source; with a
+    CSV upload they come from the bundled samples when there is one, else from Yahoo
+    Finance. Each extra CSV file (a path or an upload) is a series named by its file name,
+    aligned on common dates like an extra ticker."""
     main = load_prices(source, ticker, start, end, csv_file=csv_file, store=store, fetcher=fetcher)
     loaded = []
     for raw in extras or []:
@@ -198,4 +215,13 @@ def load_dataset(
         if source == "csv":
             extra_source = "sample" if symbol in list_samples() else "yahoo"
         loaded.append(load_prices(extra_source, symbol, start, end, store=store, fetcher=fetcher))
+    taken = {main.ticker, *(p.ticker for p in loaded)}
+    for file in extra_csv_files or []:
+        label = csv_label(getattr(file, "name", file))
+        n = 1
+        while label in taken:  # two files of one name, or a file named like the target
+            n += 1
+            label = f"{csv_label(getattr(file, 'name', file))[:17]}-{n}"
+        taken.add(label)
+        loaded.append(load_prices("csv", label, start, end, csv_file=file))
     return build_dataset(main, loaded)
