@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.bench_backends
 	$(PY) -m benchmarks.bench_next_step
 	$(PY) -m benchmarks.bench_compare
+	$(PY) -m benchmarks.bench_relationships
 
 screenshots: $(DEV_STAMP) $(CHROMIUM)
 	LAGLENS_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_walkthrough.py

@@ -25,9 +25,18 @@ import argparse
 import json
 import math
 import sys
+from dataclasses import fields
 from pathlib import Path
 
-from core.config import MODELS, AnomalyConfig, CompareConfig, Settings, TrainConfig
+from core.config import (
+    FORECAST_KINDS,
+    MODELS,
+    AnomalyConfig,
+    CompareConfig,
+    Settings,
+    SpreadConfig,
+    TrainConfig,
+)
 from core.data import extra_column, load_dataset
 from core.errors import UserError
 from core.jobs.manager import JobManager
@@ -149,17 +158,40 @@ def cmd_train(args) -> dict:
         return _follow(manager, job)
     if not (args.sample or args.csv or args.ticker):
         raise UserError("Give the data: --sample T, --csv PATH or --ticker T (or --resume JOB_ID).")
-    dataset = _dataset(args, _split_list(args.with_))
+    extras = _split_list(args.with_)
+    partner = (args.spread_with or "").strip().upper()
+    if partner and partner == (args.sample or args.ticker or "").strip().upper():
+        raise UserError(f"A spread of {partner} with itself is 0: pick another --spread-with.")
+    dataset = _dataset(args, extras + ([partner] if partner and partner not in extras else []))
     config = settings_from_args(TrainConfig, args)
     config.features = list(config.features) + [
         extra_column(t) for t in dataset.extras if extra_column(t) not in config.features
     ]
+    kind = "forecast"
+    if partner:
+        config, kind = spread_settings(config, partner), "spread"
     validate_config(config, dataset.frame)
     manager = JobManager(args.workspace, in_process=True)
-    from core.present.labels import default_run_name
+    from core.pipeline.kinds import RUN_KINDS
 
-    label = config.name or default_run_name(config, dataset.describe())
-    return _run_job(manager, "forecast", dataset, config, label)
+    label = config.name or RUN_KINDS[kind].default_name(config, dataset.describe())
+    return _run_job(manager, kind, dataset, config, label)
+
+
+def spread_settings(config: TrainConfig, partner: str) -> SpreadConfig:
+    """The train flags as a spread run's settings: the target's close against the partner's,
+    its other inputs kept; window-relative scaling (the flags' default) becomes standard."""
+    column = extra_column(partner)
+    settings = {f.name: getattr(config, f.name) for f in fields(TrainConfig)}
+    inputs = [c for c in config.inputs if c not in (config.target, column)]
+    settings.update(
+        target="spread",
+        features=["spread", *inputs],
+        long=config.target,
+        partner=column,
+        scaling="standard" if config.scaling == "window" else config.scaling,
+    )
+    return SpreadConfig(**settings)
 
 
 def cmd_compare(args) -> dict:
@@ -293,7 +325,7 @@ def _int(text: str, flag: str) -> int:
 def cmd_runs(args) -> None:
     from core.present.labels import runs_table
 
-    table = runs_table(RunStore(args.workspace).runs(None if args.all else "forecast"))
+    table = runs_table(RunStore(args.workspace).runs(None if args.all else FORECAST_KINDS))
     if table.empty:
         print(f"No runs yet in {workspace_dir(args.workspace) / 'runs'}.")
         return
@@ -317,6 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --resume: save the kept epochs as a run (marked interrupted), train no more",
     )
     _add_extras(train)
+    train.add_argument(
+        "--spread-with",
+        metavar="TICKER",
+        help="forecast the spread log(target) - beta x log(TICKER) instead (beta fitted on the "
+        "training part; standard scaling; raw or diff)",
+    )
     add_settings(train, TrainConfig)
 
     pair = sub.add_parser(

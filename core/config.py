@@ -287,6 +287,47 @@ class AnomalyConfig(Settings):
 
 
 @dataclass
+class SpreadConfig(TrainConfig):
+    """A forecaster whose target is the spread of two series, log A - beta x log B, with
+    beta fitted on the training part (core/pipeline/spread.py). Scored like every run, on
+    the spread's own scale, with a mean-reverting AR(1) among its baselines."""
+
+    target: str = setting("spread", "Target column", "The spread, computed from the two legs.")
+    features: list[str] = setting(
+        lambda: ["spread"],
+        "Input columns",
+        "The spread first; more columns make the model multivariate.",
+    )
+    long: str = setting("close", "Spread of", "Series A of log A - beta x log B.")
+    partner: str = setting("", "Spread with", "Series B of log A - beta x log B.")
+    scaling: str = setting(
+        "standard",
+        "Scaling",
+        "A spread reverts to a level: a scaler fit on the training part keeps that level, "
+        "window-relative scaling would lose it.",
+        choices=SCALING_LABELS,
+    )
+
+    def validate(self, columns) -> None:
+        self.check_bounds()
+        legs = [c for c in (self.long, self.partner) if c not in columns]
+        if not self.partner:
+            raise UserError("Choose the series to take the spread with (Spread with).")
+        if legs:
+            raise UserError(f"The dataset has no column(s) {', '.join(legs)} for the spread.")
+        if self.long == self.partner:
+            raise UserError("A spread of a series with itself is 0: pick another series.")
+        if self.scaling == "window":
+            raise UserError(
+                "Window-relative scaling divides by the last value, and a spread can be 0: "
+                "use standard or min-max scaling."
+            )
+        if self.transform == "log_return":
+            raise UserError("A spread can be negative, so it has no log return: use raw or diff.")
+        super().validate([*columns, "spread"])
+
+
+@dataclass
 class CompareConfig(Settings):
     """Trains these settings twice, with and without the extra inputs, on the same split and
     test days, each over several seeds; the Predictions page then tests one against the
@@ -302,4 +343,9 @@ class CompareConfig(Settings):
     )
 
 
-CONFIGS: dict[str, type[Settings]] = {"forecast": TrainConfig, "anomaly": AnomalyConfig}
+CONFIGS: dict[str, type[Settings]] = {
+    "forecast": TrainConfig,
+    "spread": SpreadConfig,
+    "anomaly": AnomalyConfig,
+}
+FORECAST_KINDS = ("forecast", "spread")  # the kinds whose runs are forecasts of a series

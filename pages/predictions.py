@@ -4,7 +4,7 @@ beat the classical baselines?"""
 import streamlit as st
 
 from core import fmt
-from core.config import INTERVAL_LEVELS, TrainConfig
+from core.config import FORECAST_KINDS, INTERVAL_LEVELS, TrainConfig
 from core.forecasting.evaluation import (
     LAGS,
     best_lag,
@@ -20,7 +20,7 @@ from ui.predictions import compare_runs, downloads, future_section, multi_step_s
 VERDICT_BOX = {"beats naive": st.success, "worse than naive": st.error}
 
 st.title("Predictions")
-runs = {run.id: run for run in run_store().runs(kind="forecast")}
+runs = {run.id: run for run in run_store().runs(kind=FORECAST_KINDS)}
 if not runs:
     st.info("No saved runs yet. Train a model on the Train page first.")
     st.stop()

@@ -6,15 +6,16 @@ Labels, defaults and limits of every setting come from TrainConfig (core/config.
 import streamlit as st
 
 from core import fmt
-from core.config import CompareConfig, TrainConfig
+from core.config import FORECAST_KINDS, CompareConfig, SpreadConfig, TrainConfig
 from core.errors import UserError
 from core.experiments.pairs import submit_pair_set
 from core.forecasting.architectures import ARCHITECTURES
-from core.pipeline.kinds import validate_config
-from core.present.labels import default_run_name, runs_table
-from ui import damaged_runs, manager, run_store, setting_input, share_slider, show_error
+from core.pipeline.kinds import RUN_KINDS, kind_of, validate_config
+from core.present.labels import runs_table
+from ui import damaged_runs, manager, rename_or_delete, run_store, setting_input, share_slider
 from ui.jobs import live_job_panel, start_jobs
 
+SPREAD_HELP = SpreadConfig.__doc__.split(" (")[0] + "."
 st.title("Train")
 dataset = st.session_state.get("dataset")
 if dataset is None:
@@ -31,13 +32,19 @@ def data_settings() -> tuple[dict, CompareConfig | None]:
     st.subheader("Data")
     columns = list(frame.columns)
     target = st.selectbox("Target column", columns, index=columns.index("close"))
+    partners = [c for c in columns if c.endswith("_close") and c != target]  # extra tickers
+    spread = bool(partners) and st.toggle("Forecast a spread with another series", help=SPREAD_HELP)
+    legs = {}
+    if spread:
+        partner = st.selectbox("Spread with", partners, format_func=lambda c: c[: -len("_close")])
+        legs, target = {"long": target, "partner": partner}, "spread"
     multivariate = st.toggle(
         "Multivariate: add other columns as inputs",
         help="Univariate = the target's own history only. Multivariate = plus the columns below.",
     )
     features, compare = [target], None
     if multivariate:
-        others = [c for c in columns if c != target]
+        others = [c for c in columns if c != target and c not in legs.values()]
         features += st.multiselect("Extra input columns", others, default=others)
         if st.toggle("Compare univariate vs multivariate", help=CompareConfig.__doc__):
             compare = CompareConfig(n_seeds=setting_input(st, CompareConfig, "n_seeds"))
@@ -45,13 +52,13 @@ def data_settings() -> tuple[dict, CompareConfig | None]:
         target=target,
         features=features,
         transform=setting_input(st, TrainConfig, "transform", radio=True),
-        scaling=setting_input(st, TrainConfig, "scaling", radio=True),
+        scaling=setting_input(st, SpreadConfig if spread else TrainConfig, "scaling", radio=True),
         train_frac=share_slider(st, TrainConfig, "train_frac"),
         val_frac=share_slider(st, TrainConfig, "val_frac"),
     )
     test_pct = round(100 * (1 - settings["train_frac"] - settings["val_frac"]))
     st.caption(f"Test share: {test_pct}% (chronological: train, then validation, then test)")
-    return settings, compare
+    return settings | legs, compare
 
 
 def model_settings() -> dict:
@@ -101,7 +108,8 @@ def configure_and_start() -> None:
         settings, compare = data_settings()
     with right:
         settings |= model_settings()
-    config = TrainConfig(**settings)
+    config = SpreadConfig(**settings) if "partner" in settings else TrainConfig(**settings)
+    kind = kind_of(config).key
     try:  # what the run would be warned about, before it trains
         warnings = validate_config(config, frame)
     except UserError:
@@ -119,8 +127,8 @@ def configure_and_start() -> None:
 
         def one_job() -> list:
             validate_config(config, frame)
-            label = config.name or default_run_name(config, desc)
-            return [manager().submit("forecast", frame, desc, config, label)]
+            label = config.name or RUN_KINDS[kind].default_name(config, desc)
+            return [manager().submit(kind, frame, desc, config, label)]
 
         start_jobs("forecast", one_job)
 
@@ -133,24 +141,10 @@ live_job_panel("forecast")
 st.subheader("Saved runs")
 store = run_store()
 damaged_runs(store)
-table = runs_table(store.runs("forecast"))
+table = runs_table(store.runs(FORECAST_KINDS))
 if table.empty:
     st.caption("No saved runs yet.")
     st.stop()
 numbers = dict.fromkeys(["rel. MAE", "its rel. MAE", "MASE", "test RMSE"], fmt.num)
 st.dataframe(fmt.table(table, numbers), hide_index=True, width="stretch", key="saved_runs")
-with st.expander("Rename or delete a run"):
-    names = dict(zip(table["id"], table["name"], strict=True))
-    run_id = st.selectbox("Run", list(names), format_func=lambda i: f"{names[i]} ({i})")
-    new_name = st.text_input("New name", value=names.get(run_id, ""))
-    c1, c2 = st.columns(2)
-    if c1.button("Rename"):
-        try:
-            store.rename(run_id, new_name)
-            st.rerun()
-        except UserError as exc:
-            show_error(exc)
-    confirm = c2.checkbox("Yes, delete this run")
-    if c2.button("Delete", disabled=not confirm):
-        store.delete(run_id)
-        st.rerun()
+rename_or_delete(store, table)

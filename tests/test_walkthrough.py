@@ -154,6 +154,14 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         page.get_by_role("button", name="Load data").click()
         wait_for_text(page, r"Aligned on 3270 common trading days")
         assert "AAPL + MSFT, ^GSPC" in page.locator('[data-testid="stSidebar"]').inner_text()
+        # the relationships of the three: who leads, levels against returns, the spread
+        wait_for_text(page, r"Relationships: which series leads")
+        wait_for_text(page, r"No lead: MSFT and AAPL move together on the same day")
+        wait_for_text(page, r"The spread log AAPL - [0-9.]+ x log MSFT is (not )?cointegrated")
+        gram = page.locator(".js-plotly-plot").filter(has_text="Cross-correlation").first
+        gram.evaluate("e => e.scrollIntoView({block: 'start'})")
+        assert_readable(page)
+        shot(page, shots / "07-relationships.png")
 
         # 3. a small univariate LSTM; the loss chart grows while it trains
         go(page, "Train", "Train")

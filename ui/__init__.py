@@ -80,6 +80,25 @@ def share_slider(where, cls: type[Settings], name: str, **kwargs) -> float:
     return percent / 100
 
 
+def rename_or_delete(store: RunStore, table) -> None:
+    """Rename or delete one saved run of the table shown (ids and names)."""
+    with st.expander("Rename or delete a run"):
+        names = dict(zip(table["id"], table["name"], strict=True))
+        run_id = st.selectbox("Run", list(names), format_func=lambda i: f"{names[i]} ({i})")
+        new_name = st.text_input("New name", value=names.get(run_id, ""))
+        c1, c2 = st.columns(2)
+        if c1.button("Rename"):
+            try:
+                store.rename(run_id, new_name)
+                st.rerun()
+            except UserError as exc:
+                show_error(exc)
+        confirm = c2.checkbox("Yes, delete this run")
+        if c2.button("Delete", disabled=not confirm):
+            store.delete(run_id)
+            st.rerun()
+
+
 def damaged_runs(store: RunStore) -> None:
     """Damaged run folders, each with why, and a way to delete them; the rest work as usual."""
     damaged = store.damaged()

@@ -6,12 +6,14 @@ from __future__ import annotations
 import streamlit as st
 
 from core import fmt
+from core.config import FORECAST_KINDS
 from core.errors import UserError
 from core.present import charts
 from ui import manager, show_error
 
 POLL_SECONDS = 1.0
 MINE = "my_jobs"  # this browser session's job ids
+SHOWN_TOGETHER = {"forecast": FORECAST_KINDS}  # a spread job shows in the Train page's panel
 
 
 def follow(kind: str, job_id: str) -> None:
@@ -100,14 +102,15 @@ def live_job_panel(kind: str) -> None:
     Redraws itself every second inside a fragment while a job is queued or running, so
     clicks elsewhere neither stop nor restart training; leaving and coming back resumes it.
     """
-    jobs_now = [j for j in manager().jobs() if j.kind == kind]
+    kinds = SHOWN_TOGETHER.get(kind, (kind,))
+    jobs_now = [j for j in manager().jobs() if j.kind in kinds]
     active_at_start = any(j.active for j in jobs_now)
     saved_key = f"saved_jobs_{kind}"  # the jobs whose run this page run already lists
     st.session_state[saved_key] = {j.id for j in jobs_now if j.run_id}
 
     @st.fragment(run_every=POLL_SECONDS if active_at_start else None)
     def panel() -> None:
-        all_jobs = [j for j in manager().jobs() if j.kind == kind]
+        all_jobs = [j for j in manager().jobs() if j.kind in kinds]
         if not all_jobs:
             st.info("No jobs yet. Configure the model above and start training.")
             return

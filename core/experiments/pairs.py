@@ -12,11 +12,11 @@ from dataclasses import replace
 
 import pandas as pd
 
-from core.config import CompareConfig, TrainConfig
+from core.config import FORECAST_KINDS, CompareConfig, TrainConfig
 from core.errors import UserError
 from core.jobs.manager import JobManager
 from core.jobs.state import Job
-from core.present.labels import default_run_name
+from core.pipeline.kinds import RUN_KINDS, kind_of
 from core.store.runs import Run, RunStore
 
 SIDES = ("uni", "multi")
@@ -61,13 +61,16 @@ def submit_pair_set(
     set_id = RunStore.new_id()
     jobs = []
     for side, member in members:
-        label = f"{default_run_name(member, data_desc)}, seed {member.seed}"
+        label = (
+            f"{RUN_KINDS[kind_of(member).key].default_name(member, data_desc)}, seed {member.seed}"
+        )
         tags = {"compare": set_id, "side": side, "seed": member.seed}
-        jobs.append(manager.submit("forecast", frame, data_desc, member, label, tags=tags))
+        kind = kind_of(member).key  # a forecast, or a spread forecast
+        jobs.append(manager.submit(kind, frame, data_desc, member, label, tags=tags))
     return set_id, jobs
 
 
 def set_runs(store: RunStore, set_id: str) -> list[Run]:
     """The saved runs of a set, univariate first, each side by seed."""
-    runs = [run for run in store.runs("forecast") if run.record.tags.get("compare") == set_id]
+    runs = [run for run in store.runs(FORECAST_KINDS) if run.record.tags.get("compare") == set_id]
     return sorted(runs, key=lambda r: (SIDES.index(r.record.tags["side"]), r.record.tags["seed"]))

@@ -156,19 +156,43 @@ class Ets(StateSpaceBaseline):
         return "ETS(A,Ad,N)" if self.result.model.trend else "ETS(A,N,N)"
 
 
+class Ar1(StateSpaceBaseline):
+    """AR(1) with a constant: the series reverts to its mean (a spread's textbook model)."""
+
+    name = "ar1"
+    label = "AR(1), mean-reverting"
+
+    def candidates(self, train):
+        from statsmodels.tsa.arima.model import ARIMA
+
+        return [ARIMA(train, order=(1, 0, 0), trend="c")]
+
+    def describe(self):
+        phi = float(self.result.params[1])
+        return f"AR(1), phi = {phi:.3f}"
+
+
+# The baselines of a price forecast; a spread run adds the mean-reverting AR(1).
 BASELINES: dict[str, type[Baseline]] = {
     cls.name: cls for cls in (Naive, Drift, Arima, Ets, AlwaysUp)
 }
-BASELINE_LABELS = {name: cls.label for name, cls in BASELINES.items()}
+SPREAD_BASELINES: dict[str, type[Baseline]] = {**BASELINES, Ar1.name: Ar1}
+ALL_BASELINES = SPREAD_BASELINES  # every baseline any run may have, by name
+BASELINE_LABELS = {name: cls.label for name, cls in ALL_BASELINES.items()}
 
 
 def forecast_baselines(
-    levels: np.ndarray, train_end: int, origins: np.ndarray, horizon: int
+    levels: np.ndarray,
+    train_end: int,
+    origins: np.ndarray,
+    horizon: int,
+    names: tuple[str, ...] = tuple(BASELINES),
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Every baseline fit on levels[:train_end] and forecast from `origins`:
+    """Every baseline named fit on levels[:train_end] and forecast from `origins`:
     ({name: paths (origins x H)}, {name: what was fitted})."""
     paths, fitted = {}, {}
-    for name, cls in BASELINES.items():
+    for name in names:
+        cls = ALL_BASELINES[name]
         baseline = cls().fit(np.asarray(levels, float)[:train_end])
         paths[name] = baseline.forecast(levels, origins, horizon)
         fitted[name] = baseline.describe()

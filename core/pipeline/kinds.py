@@ -10,8 +10,9 @@ from core.config import Settings
 from core.pipeline.anomaly import ANOMALY
 from core.pipeline.forecast import FORECAST
 from core.pipeline.runner import RunKind
+from core.pipeline.spread import SPREAD
 
-RUN_KINDS: dict[str, RunKind] = {kind.key: kind for kind in (FORECAST, ANOMALY)}
+RUN_KINDS: dict[str, RunKind] = {kind.key: kind for kind in (FORECAST, SPREAD, ANOMALY)}
 
 
 def kind_of(settings: Settings) -> RunKind:
@@ -22,4 +23,6 @@ def kind_of(settings: Settings) -> RunKind:
 def validate_config(settings: Settings, frame: pd.DataFrame) -> list[str]:
     """Every check a run makes before training, without training (no TensorFlow). Raises
     UserError for impossible settings; returns the warnings the run would carry."""
-    return kind_of(settings).prepare(frame, settings, None).warnings
+    kind = kind_of(settings)
+    frame = kind.frame_for(frame, settings) if kind.frame_for else frame
+    return kind.prepare(frame, settings, None).warnings

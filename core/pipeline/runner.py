@@ -73,6 +73,9 @@ class RunKind:
     # Work that needs no model, as (function, *args) from the prepared data: run in a
     # process of its own while the model trains (core/pipeline/alongside.py).
     alongside: Callable[[ModelData, Path], tuple] | None = None  # (data, workspace)
+    # The frame a run of this kind trains on and keeps, from the one it was given (a spread
+    # run adds its spread column); None: the frame as given.
+    frame_for: Callable[[pd.DataFrame, Any], pd.DataFrame] | None = None
 
     @property
     def settings(self) -> type[Settings]:
@@ -82,7 +85,8 @@ class RunKind:
 def run(kind: RunKind, request: RunRequest) -> dict:
     """Make one run of `kind` and save it; its summary (what the CLI prints)."""
     settings, store = request.settings, request.store
-    data = kind.prepare(request.frame, settings, request.bounds)
+    frame = kind.frame_for(request.frame, settings) if kind.frame_for else request.frame
+    data = kind.prepare(frame, settings, request.bounds)
     side = Alongside(*kind.alongside(data, store.root)) if kind.alongside else nullcontext()
     with side:
         use_backend(settings.backend, store.root)
@@ -111,7 +115,7 @@ def run(kind: RunKind, request: RunRequest) -> dict:
         id=request.run_id,
         **outcome.fields,
     )
-    store.save(record, outcome.tables, request.frame, outcome.artifacts, model=model)
+    store.save(record, outcome.tables, frame, outcome.artifacts, model=model)
     return {
         "run_id": record.id,
         "status": record.status,

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.forecasting.baselines import BASELINES, forecast_baselines
+from core.forecasting.baselines import ALL_BASELINES, BASELINES, forecast_baselines
 from core.forecasting.evaluation import (
     horizon_errors,
     in_sample_scale,
@@ -73,6 +73,7 @@ def baseline_forecasts(
     origin_dates,
     horizon: int,
     cache_dir: str | Path | None = None,
+    names: tuple[str, ...] = tuple(BASELINES),
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The part of scoring that needs no model: every baseline fit on the training part
     (up to `train_end_date`) and forecast from the test origins. A run starts it before its
@@ -80,18 +81,20 @@ def baseline_forecasts(
     import (statsmodels), so it is off the run's critical path too. Remembered per process
     (a sweep's Ray worker fits them once for all its trials on the same data and split) and,
     with `cache_dir`, on disk (the members of a compare set, each in its own worker, fit
-    them once)."""
+    them once). `names`: which baselines (a spread run adds the AR(1))."""
     train_end = levels.index.get_loc(pd.Timestamp(train_end_date)) + 1
     origins = origin_positions(levels, origin_dates)
     values = levels.to_numpy(float)
     key = hashlib.sha256(
-        values[: origins[-1] + 1].tobytes() + np.array([train_end, horizon, *origins]).tobytes()
+        values[: origins[-1] + 1].tobytes()
+        + np.array([train_end, horizon, *origins]).tobytes()
+        + ",".join(names).encode()
     ).hexdigest()
     if key not in _FITTED:
         if len(_FITTED) >= 16:
             _FITTED.pop(next(iter(_FITTED)))
         kept = _read_cached(cache_dir, key)
-        _FITTED[key] = kept or forecast_baselines(values, train_end, origins, horizon)
+        _FITTED[key] = kept or forecast_baselines(values, train_end, origins, horizon, names)
         if kept is None:
             _write_cached(cache_dir, key, _FITTED[key])
     paths, fitted = _FITTED[key]
@@ -157,7 +160,7 @@ def score_run(
         for name, p in baseline_paths.items()
     }
     for name, scores in scored.items():
-        if BASELINES[name].direction_only:  # its price errors are naive's by design
+        if ALL_BASELINES[name].direction_only:  # its price errors are naive's by design
             scores.update(rel_mae=1.0, dm_stat=float("nan"), dm_pvalue=float("nan"), verdict="")
     intervals = interval_summary(prediction_intervals(paths, positions, level))
     forecasts = {"model": paths.forecast_paths, **baseline_paths}

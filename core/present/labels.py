@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.config import BACKENDS, MODELS, TRANSFORM_LABELS, AnomalyConfig, TrainConfig
-from core.forecasting.baselines import BASELINES
+from core.config import (
+    BACKENDS,
+    FORECAST_KINDS,
+    MODELS,
+    TRANSFORM_LABELS,
+    AnomalyConfig,
+    TrainConfig,
+)
+from core.forecasting.baselines import ALL_BASELINES
 from core.store.runs import Run
 
 
@@ -57,12 +64,12 @@ def best_baseline(run: Run) -> tuple[str, float | None]:
     scored = {
         name: scores["rel_mae"]
         for name, scores in run.record.baselines.items()
-        if name in BASELINES and not BASELINES[name].direction_only
+        if name in ALL_BASELINES and not ALL_BASELINES[name].direction_only
     }
     if not scored:
         return "", None
     name = min(scored, key=scored.get)
-    return BASELINES[name].label.split(" (")[0], scored[name]
+    return ALL_BASELINES[name].label.split(" (")[0], scored[name]
 
 
 def runs_table(runs: list[Run]) -> pd.DataFrame:
@@ -70,7 +77,7 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
     model and transform by label."""
     rows = []
     for run in runs:
-        forecast = run.kind == "forecast"
+        forecast = run.kind in FORECAST_KINDS
         cfg = run.config
         rows.append(
             {

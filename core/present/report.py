@@ -11,7 +11,7 @@ import pandas as pd
 
 from core import fmt
 from core.config import MODELS, TRANSFORM_LABELS
-from core.forecasting.baselines import BASELINE_LABELS, BASELINES
+from core.forecasting.baselines import ALL_BASELINES, BASELINE_LABELS
 from core.forecasting.evaluation import (
     METRIC_NAMES,
     best_lag,
@@ -176,7 +176,7 @@ def baseline_lines(run: Run) -> dict[str, pd.Series]:
     index = run.predictions.index
     return {
         cls.label: pd.Series(run.paths.baselines[name][:, 0], index=index)
-        for name, cls in BASELINES.items()
+        for name, cls in ALL_BASELINES.items()
         if name != "naive" and not cls.direction_only and name in run.paths.baselines
     }
 
@@ -218,7 +218,7 @@ def by_step_table(run: Run) -> pd.DataFrame:
     """Errors by horizon step: the model, naive and each baseline (MAE), and the band."""
     table = pd.DataFrame(run.record.by_step).set_index("step")
     names = {"mae": "model MAE"}
-    for name, cls in BASELINES.items():
+    for name, cls in ALL_BASELINES.items():
         if not cls.direction_only:
             names[f"{name}_mae"] = f"{cls.label.split(' (')[0]} MAE"
     names.update(coverage="coverage", width="band width")

@@ -20,6 +20,7 @@ META = "run.json"
 # The tables every run of a kind needs (each under any name a version gave it).
 NEEDS = {
     "forecast": (table_files("predictions"), ("dataset.parquet",)),
+    "spread": (table_files("predictions"), ("dataset.parquet",)),
     "anomaly": (table_files("scores"), ("dataset.parquet",)),
 }
 

@@ -243,8 +243,10 @@ class RunStore:
         found = [(p.name, run_damage(p)) for p in self._folders()]
         return sorted((pair for pair in found if pair[1]), reverse=True)
 
-    def runs(self, kind: str | None = None) -> list[Run]:
-        """Whole runs, newest first; damaged ones are listed by damaged() instead."""
+    def runs(self, kind: str | tuple[str, ...] | None = None) -> list[Run]:
+        """Whole runs of a kind (or of any of several), newest first; damaged ones are
+        listed by damaged() instead."""
+        kinds = (kind,) if isinstance(kind, str) else kind
         found = []
         for path in self._folders():
             if run_damage(path):
@@ -253,7 +255,7 @@ class RunStore:
                 run = self.get(path.name)
             except UserError:
                 continue
-            if kind is None or run.kind == kind:
+            if kinds is None or run.kind in kinds:
                 found.append(run)
         return sorted(found, key=lambda r: r.record.created, reverse=True)
 
