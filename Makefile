@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.bench_next_step
 	$(PY) -m benchmarks.bench_compare
 	$(PY) -m benchmarks.bench_relationships
+	$(PY) -m benchmarks.bench_relationships_ui
 
 screenshots: $(DEV_STAMP) $(CHROMIUM)
 	LAGLENS_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_walkthrough.py

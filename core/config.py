@@ -349,3 +349,4 @@ CONFIGS: dict[str, type[Settings]] = {
     "anomaly": AnomalyConfig,
 }
 FORECAST_KINDS = ("forecast", "spread")  # the kinds whose runs are forecasts of a series
+SPREAD_INPUT = "spread_with_"  # an input column spread_with_<partner>: the target's spread

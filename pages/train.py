@@ -6,16 +6,18 @@ Labels, defaults and limits of every setting come from TrainConfig (core/config.
 import streamlit as st
 
 from core import fmt
-from core.config import FORECAST_KINDS, CompareConfig, SpreadConfig, TrainConfig
+from core.config import FORECAST_KINDS, SPREAD_INPUT, CompareConfig, SpreadConfig, TrainConfig
 from core.errors import UserError
 from core.experiments.pairs import submit_pair_set
 from core.forecasting.architectures import ARCHITECTURES
 from core.pipeline.kinds import RUN_KINDS, kind_of, validate_config
-from core.present.labels import runs_table
+from core.present.labels import input_label, runs_table
 from ui import damaged_runs, manager, rename_or_delete, run_store, setting_input, share_slider
 from ui.jobs import live_job_panel, start_jobs
 
 SPREAD_HELP = SpreadConfig.__doc__.split(" (")[0] + "."
+
+
 st.title("Train")
 dataset = st.session_state.get("dataset")
 if dataset is None:
@@ -45,7 +47,10 @@ def data_settings() -> tuple[dict, CompareConfig | None]:
     features, compare = [target], None
     if multivariate:
         others = [c for c in columns if c != target and c not in legs.values()]
-        features += st.multiselect("Extra input columns", others, default=others)
+        spreads = [f"{SPREAD_INPUT}{c}" for c in partners if not spread]  # spread inputs
+        features += st.multiselect(
+            "Extra input columns", others + spreads, default=others, format_func=input_label
+        )
         if st.toggle("Compare univariate vs multivariate", help=CompareConfig.__doc__):
             compare = CompareConfig(n_seeds=setting_input(st, CompareConfig, "n_seeds"))
     settings = dict(

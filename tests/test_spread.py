@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from core.config import SpreadConfig, TrainConfig
 from core.errors import UserError
 from core.forecasting.baselines import BASELINES, SPREAD_BASELINES
+from core.forecasting.relationships import fit_spread
 from core.pipeline.forecast import repredict
 from core.pipeline.kinds import RUN_KINDS, validate_config
 from core.pipeline.runner import RunRequest, run
@@ -116,3 +117,37 @@ def test_train_page_trains_a_spread_and_predictions_shows_it(workspace):
     assert not at.exception
     table = at.dataframe[0].value
     assert "AR(1), mean-reverting" in list(table.index)
+
+
+def test_a_spread_can_be_an_input_of_a_multivariate_run(workspace):
+    frame = reverting_pair(days=900)
+    config = TrainConfig(
+        features=["close", "spread_with_B_close"],
+        transform="log_return",
+        window=10,
+        units=8,
+        epochs=2,
+    )
+    store = RunStore()
+    result = run(RUN_KINDS["forecast"], RunRequest(frame, {"ticker": "A"}, config, store))
+    saved = store.get(result["run_id"])
+    assert saved.kind == "forecast" and "spread_with_B_close" in saved.dataset.columns
+    beta = fit_spread(frame["close"].iloc[:630], frame["B_close"].iloc[:630]).beta  # train rows
+    expected = np.log(frame["close"]) - beta * np.log(frame["B_close"])
+    np.testing.assert_allclose(saved.dataset["spread_with_B_close"], expected)
+    pd.testing.assert_frame_equal(repredict(saved.id, store), saved.predictions)
+    with pytest.raises(UserError, match="window-relative scaling divides by it"):
+        validate_config(TrainConfig(features=["close", "spread_with_B_close"], window=10), frame)
+    with pytest.raises(UserError, match="no other series"):
+        validate_config(TrainConfig(features=["close", "spread_with_NOPE"], window=10), frame)
+
+
+def test_train_page_offers_a_spread_as_an_input(workspace):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["dataset"] = tiny_dataset(["MSFT"])
+    at.run()
+    at.switch_page("pages/train.py").run()
+    next(t for t in at.toggle if t.label.startswith("Multivariate")).set_value(True).run()
+    extra = next(m for m in at.multiselect if m.label == "Extra input columns")
+    assert "spread with MSFT (log target - beta x log MSFT)" in extra.options
+    assert "spread_with_MSFT_close" not in extra.value  # offered, not picked by default

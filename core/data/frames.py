@@ -129,9 +129,11 @@ def extra_column(ticker: str) -> str:
 
 
 def column_kind(name: str) -> str:
-    """'volume' for the volume column, else 'price' (every other column a dataset has is a
-    price: open/high/low/close and the extra tickers' closes named by extra_column)."""
-    return "volume" if name == "volume" else "price"
+    """'volume' for the volume column; 'level' for a spread (it can be 0 or negative, so it
+    has no log); else 'price' (open/high/low/close and the extra tickers' closes)."""
+    if name == "volume":
+        return "volume"
+    return "level" if name == "spread" or name.startswith("spread_with_") else "price"
 
 
 def log_returns(close: pd.Series) -> pd.Series:

@@ -16,7 +16,7 @@ from core.config import FORECAST_KINDS, CompareConfig, TrainConfig
 from core.errors import UserError
 from core.jobs.manager import JobManager
 from core.jobs.state import Job
-from core.pipeline.kinds import RUN_KINDS, kind_of
+from core.pipeline.kinds import RUN_KINDS, kind_of, validate_config
 from core.store.runs import Run, RunStore
 
 SIDES = ("uni", "multi")
@@ -52,7 +52,7 @@ def submit_pair_set(
     the settings are refused, nor when the queue has no room for the whole set."""
     members = pair_set(config, compare)
     for _, member in members:
-        member.validate(frame.columns)
+        validate_config(member, frame)
     if manager.room() < len(members):
         raise UserError(
             f"The set is {len(members)} jobs and the queue has room for {manager.room()} now: "

@@ -33,12 +33,8 @@ class Transform:
         return self
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        out = {
-            col: self._price(frame[col].astype(float))
-            if kind == "price"
-            else self._volume(frame[col].astype(float))
-            for col, kind in self.kinds_.items()
-        }
+        rules = {"price": self._price, "volume": self._volume, "level": self._level}
+        out = {col: rules[kind](frame[col].astype(float)) for col, kind in self.kinds_.items()}
         result = pd.DataFrame(out, index=frame.index)
         return result.iloc[1:] if self.differenced else result
 
@@ -56,6 +52,10 @@ class Transform:
 
     def _volume(self, x: pd.Series) -> pd.Series:
         return log_volume_change(x) if self.differenced else x
+
+    def _level(self, x: pd.Series) -> pd.Series:
+        """A spread: its change when differenced (it has no log return), else itself."""
+        return x.diff() if self.differenced else x
 
 
 class RawPrice(Transform):

@@ -15,7 +15,7 @@ from core.config import TrainConfig
 from core.errors import UserError
 from core.forecasting.paths import ForecastPaths
 from core.forecasting.windows import ModelData
-from core.pipeline.prepare import prepare_forecast
+from core.pipeline.prepare import prepare_forecast, with_spread_inputs
 from core.pipeline.runner import Outcome, RunKind, RunRequest, run
 from core.pipeline.scoring import BASELINE_CACHE, baseline_forecasts, score_run
 from core.present.labels import default_run_name
@@ -129,6 +129,7 @@ FORECAST = RunKind(
     default_name=default_run_name,
     summary=_summary,
     alongside=_baselines,
+    frame_for=with_spread_inputs,
 )
 
 

@@ -6,10 +6,13 @@ reads a run's settings and hands them to it.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from core.config import AnomalyConfig, TrainConfig
+from core.config import SPREAD_INPUT, AnomalyConfig, SpreadConfig, TrainConfig
 from core.errors import UserError
+from core.forecasting.relationships import fit_spread
+from core.forecasting.transforms import make_transform
 from core.forecasting.windows import (
     ModelData,
     autoencoder_bounds,
@@ -61,3 +64,37 @@ def prepare_anomaly(frame: pd.DataFrame, config: AnomalyConfig) -> ModelData:
         config.batch_size,
         config.seed,
     )
+
+
+def with_spread(frame: pd.DataFrame, config: SpreadConfig) -> pd.DataFrame:
+    """The frame with its `spread` column: log A - beta x log B, beta from the training rows
+    of the run's split (the same rows its scaler is fit on)."""
+    config.validate(frame.columns)
+    return frame.assign(spread=_spread_column(frame, config.long, config.partner, config))
+
+
+def _spread_column(frame: pd.DataFrame, long: str, partner: str, config) -> pd.Series:
+    """log long - beta x log partner, beta by least squares on the run's training rows."""
+    train_rows = split_bounds(len(frame), config.train_frac, config.val_frac)[0][1]
+    a, b = frame[long].astype(float), frame[partner].astype(float)
+    beta = fit_spread(a.iloc[:train_rows], b.iloc[:train_rows]).beta
+    return np.log(a) - beta * np.log(b)
+
+
+def with_spread_inputs(frame: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
+    """The frame with a column for every spread input (spread_with_<partner>: the target's
+    spread with that series), so a multivariate run can take a spread as an input."""
+    added = {}
+    for name in config.features:
+        partner = name.removeprefix(SPREAD_INPUT)
+        if name.startswith(SPREAD_INPUT) and name not in frame.columns:
+            if partner not in frame.columns or partner == config.target:
+                raise UserError(f"Input {name}: the dataset has no other series {partner}.")
+            if config.scaling == "window" and not make_transform(config.transform).differenced:
+                raise UserError(
+                    f"Input {name} is a spread, which can be 0 or negative: window-relative "
+                    "scaling divides by it. Use standard or min-max scaling, or a differenced "
+                    "transform."
+                )
+            added[name] = _spread_column(frame, config.target, partner, config)
+    return frame.assign(**added) if added else frame

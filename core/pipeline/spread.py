@@ -12,27 +12,15 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from core.config import SpreadConfig
 from core.forecasting.baselines import SPREAD_BASELINES
-from core.forecasting.relationships import fit_spread
-from core.forecasting.windows import ModelData, split_bounds
+from core.forecasting.windows import ModelData
 from core.pipeline.forecast import FORECAST, origin_dates
-from core.pipeline.prepare import prepare_forecast
+from core.pipeline.prepare import prepare_forecast, with_spread
 from core.pipeline.scoring import BASELINE_CACHE, baseline_forecasts
 from core.present.labels import default_run_name
-
-
-def with_spread(frame: pd.DataFrame, config: SpreadConfig) -> pd.DataFrame:
-    """The frame with its `spread` column: log A - beta x log B, beta from the training rows
-    of the run's split (the same rows its scaler is fit on)."""
-    config.validate(frame.columns)
-    train_rows = split_bounds(len(frame), config.train_frac, config.val_frac)[0][1]
-    a, b = frame[config.long].astype(float), frame[config.partner].astype(float)
-    spread = fit_spread(a.iloc[:train_rows], b.iloc[:train_rows])
-    return frame.assign(spread=np.log(a) - spread.beta * np.log(b))
 
 
 def _prepare(frame: pd.DataFrame, config: SpreadConfig, bounds) -> ModelData:

@@ -9,6 +9,7 @@ from core.config import (
     BACKENDS,
     FORECAST_KINDS,
     MODELS,
+    SPREAD_INPUT,
     TRANSFORM_LABELS,
     AnomalyConfig,
     TrainConfig,
@@ -98,3 +99,11 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def input_label(column: str) -> str:
+    """An input column as the Train page lists it: a spread input says what it is."""
+    if not column.startswith(SPREAD_INPUT):
+        return column
+    partner = column.removeprefix(SPREAD_INPUT).removesuffix("_close")
+    return f"spread with {partner} (log target - beta x log {partner})"
