@@ -334,7 +334,7 @@ def test_bad_input_gives_readable_messages_and_the_app_stays_usable(tmp_path, wo
         settle(page)
         bad = tmp_path / "bad.csv"
         bad.write_text("when,what\nyesterday,up\n")
-        page.locator('input[type="file"]').set_input_files(str(bad))
+        page.locator('input[type="file"]').first.set_input_files(str(bad))
         settle(page)
         page.get_by_role("button", name="Load data").click()
         wait_for_text(page, r"missing the column\(s\)")

@@ -10,6 +10,7 @@ before the target.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,7 +106,9 @@ def fit_spread(a: pd.Series, b: pd.Series) -> Spread:
     la, lb = np.log(a.astype(float)), np.log(b.astype(float))
     x = np.column_stack([np.ones(len(lb)), lb.to_numpy()])
     alpha, beta = (float(v) for v in np.linalg.lstsq(x, la.to_numpy(), rcond=None)[0])
-    p = float(coint(la.to_numpy(), lb.to_numpy())[1])
+    with warnings.catch_warnings():  # nearly collinear legs: statsmodels' rank warnings
+        warnings.simplefilter("ignore")
+        p = float(coint(la.to_numpy(), lb.to_numpy())[1])
     return Spread(beta, alpha, p, half_life(la - beta * lb))
 
 

@@ -44,12 +44,9 @@ def cross_correlogram_chart(
             go.Bar(x=list(gram.index), y=gram, name=name, marker_color=PALETTE[i % len(PALETTE)])
         )
     for level, dash, text in ((band, "dot", "95 % band"), (corrected, "dash", "all lags")):
-        for sign in (1, -1):
-            fig.add_hline(
-                y=sign * level,
-                line=dict(color=NAIVE_COLOR, dash=dash),
-                annotation_text=text if sign > 0 else None,
-            )
+        line = dict(color=NAIVE_COLOR, dash=dash)
+        fig.add_hline(y=level, line=line, annotation_text=text)
+        fig.add_hline(y=-level, line=line)
     fig.update_xaxes(
         title_text=f"k: k > 0 = the extra series moves k days before {target}", dtick=1
     )
