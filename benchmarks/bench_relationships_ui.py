@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.bench_ui import TOGGLE, toggle_reruns
+from benchmarks.bench_ui import trivial_floor
 from tests.browser import chromium_page, settle_seconds, streamlit_server
 
 DAYS = 5000
@@ -39,15 +39,7 @@ def write_csvs(folder: Path) -> tuple[Path, list[Path]]:
 def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     target, extras = write_csvs(tmp)
-    with (
-        streamlit_server(
-            tmp / "base-ws", tmp / "base.log", script="benchmarks/baseline_app.py"
-        ) as base,
-        chromium_page(tmp / "b1") as page,
-    ):
-        page.goto(base.url)
-        page.get_by_text(TOGGLE).wait_for(timeout=60_000)
-        floor = statistics.median(toggle_reruns(page))
+    floor = trivial_floor(tmp)
     with (
         streamlit_server(tmp / "ws", tmp / "server.log") as server,
         chromium_page(tmp / "b2") as page,

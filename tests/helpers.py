@@ -71,3 +71,18 @@ def pid_after(seconds: float) -> int:
 
     time.sleep(seconds)
     return os.getpid()
+
+
+def tiny_train_page(dataset):
+    """The Train page through AppTest on `dataset`, with tiny window, units and epochs."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["dataset"] = dataset
+    at.run()
+    at.switch_page("pages/train.py").run()
+    for label, value in (("Window (lookback days)", 10), ("Units per layer", 8), ("Epochs", 1)):
+        next(w for w in at.number_input if w.label == label).set_value(value)
+    return at

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core.config import CompareConfig, TrainConfig
 from core.errors import UserError
@@ -16,8 +15,15 @@ from core.jobs.manager import JobManager
 from core.pipeline.forecast import train_forecaster
 from core.present.compare import compare_runs
 from core.store.runs import RunStore
-from tests.conftest import ROOT
-from tests.helpers import TINY_FLAGS, figure_of, last_json, run_cli, tiny_config, tiny_dataset
+from tests.helpers import (
+    TINY_FLAGS,
+    figure_of,
+    last_json,
+    run_cli,
+    tiny_config,
+    tiny_dataset,
+    tiny_train_page,
+)
 from tests.test_verdict import leading_indicator, price_frame, random_walk
 
 # ---------------------------------------------------------------- the maths, on ground truth
@@ -180,12 +186,7 @@ def test_a_set_is_queued_whole_or_not_at_all(workspace):
 
 
 def test_train_page_trains_the_set_and_predictions_compares_it(workspace):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["dataset"] = tiny_dataset(["MSFT"])
-    at.run()
-    at.switch_page("pages/train.py").run()
-    for label, value in (("Window (lookback days)", 10), ("Units per layer", 8), ("Epochs", 1)):
-        next(w for w in at.number_input if w.label == label).set_value(value)
+    at = tiny_train_page(tiny_dataset(["MSFT"]))
     next(t for t in at.toggle if t.label.startswith("Multivariate")).set_value(True).run()
     next(t for t in at.toggle if t.label.startswith("Compare univariate")).set_value(True).run()
     seeds = next(w for w in at.number_input if w.label == CompareConfig.spec("n_seeds").label)

@@ -18,7 +18,14 @@ from core.pipeline.runner import RunRequest, run
 from core.pipeline.spread import with_spread
 from core.store.runs import RunStore
 from tests.conftest import ROOT
-from tests.helpers import TINY_FLAGS, TINY_SAMPLE_FLAGS, last_json, run_cli, tiny_dataset
+from tests.helpers import (
+    TINY_FLAGS,
+    TINY_SAMPLE_FLAGS,
+    last_json,
+    run_cli,
+    tiny_dataset,
+    tiny_train_page,
+)
 
 
 def reverting_pair(phi: float = 0.7, days: int = 3000, seed: int = 0) -> pd.DataFrame:
@@ -96,12 +103,7 @@ def test_cli_trains_a_spread_and_refuses_a_series_with_itself(tmp_path):
 
 
 def test_train_page_trains_a_spread_and_predictions_shows_it(workspace):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["dataset"] = tiny_dataset(["MSFT"])
-    at.run()
-    at.switch_page("pages/train.py").run()
-    for label, value in (("Window (lookback days)", 10), ("Units per layer", 8), ("Epochs", 1)):
-        next(w for w in at.number_input if w.label == label).set_value(value)
+    at = tiny_train_page(tiny_dataset(["MSFT"]))
     next(t for t in at.toggle if t.label.startswith("Forecast a spread")).set_value(True).run()
     scaling = next(r for r in at.radio if r.label == TrainConfig.spec("scaling").label)
     assert scaling.value == "standard"
