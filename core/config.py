@@ -309,7 +309,6 @@ class SpreadConfig(TrainConfig):
     )
 
     def validate(self, columns) -> None:
-        self.check_bounds()
         legs = [c for c in (self.long, self.partner) if c not in columns]
         if not self.partner:
             raise UserError("Choose the series to take the spread with (Spread with).")

@@ -132,3 +132,13 @@ def table(
         out.index = [date(d) for d in out.index]
         out.index.name = frame.index.name
     return out
+
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~$"})
+
+
+def md(text) -> str:
+    """Text (a run name, a sentence that quotes one) safe inside Streamlit markdown: the
+    characters that would make emphasis, links, HTML, tables or LaTeX are escaped, so
+    'my *best* [run](x)' reads as typed."""
+    return str(text).translate(_MARKDOWN)

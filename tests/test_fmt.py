@@ -70,3 +70,8 @@ def test_a_table_with_a_date_index_shows_days():
     shown = fmt.table(frame, {"v": fmt.pct})
     assert list(shown.index) == ["2013-02-25"] and shown.index.name == "date"
     assert shown.iloc[0, 0] == "12.3 %"
+
+
+def test_markdown_in_a_name_is_escaped_and_plain_text_is_untouched():
+    assert fmt.md("my *best* [run](x) $5 a_b") == r"my \*best\* \[run\](x) \$5 a\_b"
+    assert fmt.md("AAPL LSTM, raw price, window 20 (2)") == "AAPL LSTM, raw price, window 20 (2)"

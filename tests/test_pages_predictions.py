@@ -180,3 +180,13 @@ def test_the_verdict_leads_and_the_lag_views_agree(two_runs):
     shifted = at.dataframe[0].value.index[0]
     assert "look-ahead" in shifted and "+1" in shifted
     assert any("not a forecast" in w.value for w in at.warning)
+
+
+def test_a_run_name_with_markdown_reads_as_typed_in_the_compare_view(two_runs):
+    name = "my *best* [run](http://example.invalid) $5"
+    RunStore().rename(two_runs[0], name)
+    at = open_page(list(two_runs))
+    sentence = next(b.value for b in [*at.info, *at.success, *at.error] if " against " in b.value)
+    assert r"my \*best\* \[run\](http://example.invalid) \$5" in sentence
+    assert "[run](" not in sentence  # no link, no emphasis, no LaTeX
+    assert any(r"**my \*best\* \[run\]" in c.value for c in at.caption)

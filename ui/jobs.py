@@ -132,7 +132,7 @@ def live_job_panel(kind: str) -> None:
             st.caption(queue)
         done = len(job.history)
         cols = st.columns([2, 1, 1, 1])
-        cols[0].markdown(f"**{job.label}**: {job.status}")
+        cols[0].markdown(f"**{fmt.md(job.label)}**: {job.status}")
         cols[1].metric("Epoch", f"{done}/{job.total_epochs}")
         cols[2].metric("Elapsed", fmt.duration(job.elapsed))
         eta = job.eta_seconds()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from core import fmt
 from core.forecasting.compare import ROLLING_DAYS
 from core.forecasting.evaluation import horizon_errors, lag_diagnostic
 from core.present import charts, compare, report
@@ -87,13 +88,13 @@ def compare_runs(selected) -> None:
     comparison = compare.compare_runs(selected)
     with st.expander(f"The {len(selected)} runs", expanded=len(selected) <= 2):
         for run in selected:
-            st.caption(f"**{run.name}**: {report.describe_run(run)}")
+            st.caption(f"**{fmt.md(run.name)}**: {report.describe_run(run)}")
     if comparison.problem:
         st.warning(comparison.problem, icon=":material/block:")
         return
     answer = comparison.head_to_head or {}
     box = {"tried": st.success, "reference": st.error}.get(answer.get("better"), st.info)
-    box(comparison.sentence, icon=":material/compare_arrows:")
+    box(fmt.md(comparison.sentence), icon=":material/compare_arrows:")
     if not report.same_test_days(selected):
         st.warning(
             f"These runs have different test periods: they are compared on the "

@@ -51,8 +51,8 @@ def submit_pair_set(
     """Queue every member of the set; (set id, its jobs in order). Nothing is queued when
     the settings are refused, nor when the queue has no room for the whole set."""
     members = pair_set(config, compare)
-    for _, member in members:
-        validate_config(member, frame)
+    for side in SIDES:  # the seeds of a side share everything validation looks at
+        validate_config(next(m for s, m in members if s == side), frame)
     if manager.room() < len(members):
         raise UserError(
             f"The set is {len(members)} jobs and the queue has room for {manager.room()} now: "
