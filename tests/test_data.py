@@ -178,7 +178,7 @@ def test_read_price_csv_drops_and_counts_duplicates_and_nans():
         (make_csv().replace("2024-", "x2024-"), "no dates that could be read"),
         (make_csv(n=10), "only 10 usable row"),
         (make_csv().replace(",101,102,100,", ",101,-102,100,", 1), "zero or negative prices"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not UTF-8|missing the column"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a text CSV|missing the column"),
     ],
 )
 def test_read_price_csv_bad_input_names_the_problem(content, message):

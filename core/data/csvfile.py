@@ -1,9 +1,16 @@
-"""Reading a user's CSV export (Yahoo Finance style) into the canonical frame."""
+"""Reading a user's CSV export (Yahoo Finance style) into the canonical frame.
+
+Every limit is checked the way the parser sees the file: the size after decompression
+(a gzip is unpacked as a stream and stopped at the limit), the rows after the line endings
+are made one kind (a CR-only file has as many rows as pandas will read). The separator is
+taken from the header line, and the number format (decimal point or decimal comma) from
+the values themselves, in frames.py.
+"""
 
 from __future__ import annotations
 
-import csv
 import io
+import zlib
 
 import pandas as pd
 
@@ -12,6 +19,74 @@ from core.errors import UserError
 
 MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_CSV_ROWS = 100_000  # about 400 years of trading days; parsing stays well under a second
+_CHUNK = 1 << 20
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _read_bounded(path_or_file) -> bytes:
+    """At most MAX_CSV_BYTES + 1 bytes of the file (enough to know it is too large)."""
+    if hasattr(path_or_file, "read"):
+        raw = path_or_file.read(MAX_CSV_BYTES + 1)
+        if hasattr(path_or_file, "seek"):
+            path_or_file.seek(0)
+        return raw.encode() if isinstance(raw, str) else raw
+    try:
+        with open(path_or_file, "rb") as fh:
+            return fh.read(MAX_CSV_BYTES + 1)
+    except OSError as exc:
+        raise UserError(f"Could not open the file: {exc.strerror or exc}.") from exc
+
+
+def _gunzip_bounded(raw: bytes) -> bytes:
+    """Unpack a gzip as a stream and stop as soon as it passes the size limit, so a small
+    file that unpacks to gigabytes (a gzip bomb) costs at most the limit in memory."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    out = bytearray()
+    data = raw
+    try:
+        while data:
+            out += inflater.decompress(data, _CHUNK)
+            if len(out) > MAX_CSV_BYTES:
+                raise UserError(
+                    "The file unpacks to more than 50 MB; upload daily prices only "
+                    "(a compressed file is checked by its unpacked size)."
+                )
+            data = inflater.unconsumed_tail
+            if not data and inflater.eof and inflater.unused_data:
+                data, inflater = inflater.unused_data, zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out += inflater.flush()
+    except zlib.error as exc:
+        raise UserError("The file looks gzip-compressed but could not be unpacked.") from exc
+    if not inflater.eof:
+        raise UserError("The file looks gzip-compressed but is cut short (incomplete gzip).")
+    if len(out) > MAX_CSV_BYTES:
+        raise UserError("The file unpacks to more than 50 MB; upload daily prices only.")
+    return bytes(out)
+
+
+def _decode(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with its BOM (Excel's 'Unicode text'), else the
+    Windows code page a spreadsheet writes: prices and headers are ASCII in all of them."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise UserError("The file claims UTF-16 but its text is damaged.") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    if "\x00" in text:
+        raise UserError("The file is not a text CSV (it holds binary data).")
+    return text
+
+
+def _delimiter(text: str) -> str:
+    """The separator the header line uses most (',' when it uses none)."""
+    header = next((line for line in text.split("\n") if line.strip()), "")
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
 
 
 def read_price_csv(path_or_file) -> pd.DataFrame:
@@ -19,47 +94,32 @@ def read_price_csv(path_or_file) -> pd.DataFrame:
 
     frame.attrs["dropped_nan"] / ["dropped_duplicates"] say how many rows were removed.
     """
-    if hasattr(path_or_file, "read"):
-        raw_bytes = path_or_file.read()
-        if hasattr(path_or_file, "seek"):
-            path_or_file.seek(0)
-    else:
-        try:
-            with open(path_or_file, "rb") as fh:
-                raw_bytes = fh.read(MAX_CSV_BYTES + 1)
-        except OSError as exc:
-            raise UserError(f"Could not open the file: {exc.strerror or exc}.") from exc
-    if isinstance(raw_bytes, str):
-        raw_bytes = raw_bytes.encode()
+    raw_bytes = _read_bounded(path_or_file)
     if len(raw_bytes) > MAX_CSV_BYTES:
         raise UserError("The file is larger than 50 MB; upload daily prices only.")
     if raw_bytes[:2] == b"\x1f\x8b":
-        import gzip
-
-        try:
-            raw_bytes = gzip.decompress(raw_bytes)
-        except OSError as exc:
-            raise UserError("The file looks gzip-compressed but could not be unpacked.") from exc
-    try:
-        text = raw_bytes.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UserError("The file is not a text CSV (it is not UTF-8 encoded).") from exc
+        raw_bytes = _gunzip_bounded(raw_bytes)
+    text = _decode(raw_bytes)
     if not text.strip():
         raise UserError(
             "The file is empty. Upload a CSV with Date, Open, High, Low, Close, Volume."
         )
-    rows = text.count("\n") - 1  # the header line aside
+    # One kind of line ending, so the row count below is the parser's own (a CR-only file
+    # is as many rows to pandas as to this count).
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    rows = sum(1 for line in text.split("\n") if line.strip()) - 1  # the header aside
     if rows > MAX_CSV_ROWS:
         raise UserError(
             f"The file has {rows:,} rows; LagLens takes at most {MAX_CSV_ROWS:,} "
             "(about 400 years of daily prices). Upload daily prices, or a shorter period."
         )
+    delimiter = _delimiter(text)
     try:
-        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
-    except csv.Error:
-        delimiter = ","
-    try:
-        raw = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise UserError(f"The file could not be read as CSV: {exc}".splitlines()[0]) from exc
+        raw = pd.read_csv(
+            io.StringIO(text), sep=delimiter, dtype=str, skipinitialspace=True, engine="c"
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(f"The file could not be read as CSV: {detail}") from exc
+    raw.attrs["delimiter"] = delimiter
     return normalize_price_frame(raw, what="The CSV file")

@@ -83,7 +83,7 @@ def load_prices(
     dropped_dup = frame.attrs.get("dropped_duplicates", 0)
     if dropped_nan or dropped_dup:
         result.notices.append(
-            f"Dropped {dropped_nan} row(s) with missing values and {dropped_dup} duplicate date(s)."
+            f"Dropped {dropped_nan} row(s) with missing or unreadable values and {dropped_dup} duplicate date(s)."
         )
     return result
 

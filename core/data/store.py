@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core.data.tickers import validate_ticker
-from core.workspace import atomic_write_bytes, workspace_dir
+from core.workspace import atomic_write_bytes, make_dir, workspace_dir
 
 _META_KEY = b"laglens"
 
@@ -29,8 +29,7 @@ class PriceStore:
     """Cached prices under <workspace>/prices/, keyed by ticker and interval."""
 
     def __init__(self, root: str | Path | None = None) -> None:
-        self.dir = workspace_dir(root) / "prices"
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir = make_dir(workspace_dir(root) / "prices")
 
     def path(self, ticker: str, interval: str = "1d") -> Path:
         # validate_ticker admits only [A-Z0-9.-^=]; with the suffix no name can be '.' or '..'.

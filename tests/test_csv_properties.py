@@ -1,0 +1,146 @@
+"""The CSV reader against thousands of hostile files (Hypothesis): separators, decimal points
+and commas with and without thousands separators, quoting, encodings, line endings, date
+formats (time-zone offsets included), newest-first order, blank cells and lines, huge and
+tiny magnitudes, gzip, a cut-off end and random damage. Whatever the file, the reader either
+returns the prices that were written, on the dates they were written for, or refuses with a
+message: never a traceback, never a silently wrong number.
+
+The one convention assumed: a comma-separated file writes decimal points (a spreadsheet in
+a decimal-comma locale separates with ';'). A comma-separated file with decimal commas is
+read right when its values say so ("100,13"), which test_data checks."""
+
+import csv
+import gzip
+import io
+import os
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.data.csvfile import read_price_csv
+from core.errors import UserError
+
+# 1,200 files in the suite (about 20 s); LAGLENS_CSV_EXAMPLES=20000 for a long hunt.
+EXAMPLES = int(os.environ.get("LAGLENS_CSV_EXAMPLES", "1200"))
+DATE_FORMATS = ["iso", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%b-%y", "%b %d, %Y", "tz", "time"]
+STYLES = ["point", "point_thousands", "comma", "comma_thousands"]
+
+
+def number(value: float, decimals: int, style: str) -> str:
+    text = f"{value:,.{decimals}f}" if style.endswith("thousands") else f"{value:.{decimals}f}"
+    if style.startswith("comma"):
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return text
+
+
+def date_text(day: pd.Timestamp, fmt: str) -> str:
+    if fmt == "iso":
+        return f"{day:%Y-%m-%d}"
+    if fmt == "tz":  # New York's offset, changing with daylight saving
+        offset = "-04:00" if 3 < day.month < 11 else "-05:00"
+        return f"{day:%Y-%m-%d} 00:00:00{offset}"
+    if fmt == "time":
+        return f"{day:%Y-%m-%d} 00:00:00"
+    return day.strftime(fmt)
+
+
+@st.composite
+def price_files(draw):
+    """(file bytes, {date: (open, close)} expected, rows blanked, whether damaged)."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    n = draw(st.integers(30, 45))
+    start = pd.Timestamp(draw(st.dates(date(1990, 1, 1), date(2030, 1, 1))))
+    days = pd.bdate_range(start, periods=n)
+    scale = draw(st.sampled_from([1e-3, 0.5, 20.0, 900.0, 4e4, 1e6, 3e9]))
+    decimals = draw(st.integers(0, 6))
+    style = draw(st.sampled_from(STYLES))
+    delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
+    if style.startswith("comma") and delimiter == ",":
+        delimiter = ";"
+    quoting = draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
+    date_format = draw(st.sampled_from(DATE_FORMATS))
+    with_adj = draw(st.booleans())
+    newest_first = draw(st.booleans())
+    blanks = draw(st.integers(0, 4))
+    blank_lines = draw(st.booleans())
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))
+    ending = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    damage = draw(st.sampled_from(["none", "none", "cut", "bytes", "garbage_row"]))
+    packed = draw(st.booleans())
+
+    closes = np.round(scale * np.exp(np.cumsum(rng.normal(0, 0.02, n))) + 10.0**-decimals, decimals)
+    opens = np.round(closes * (1 + rng.normal(0, 0.01, n)) + 10.0**-decimals, decimals)
+    adj = np.round(closes * rng.uniform(0.5, 1.0), decimals) if with_adj else closes
+    volume = rng.integers(0, 10**9, n)
+    blanked = set(rng.choice(n, size=blanks, replace=False).tolist()) if blanks else set()
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, quoting=quoting, lineterminator=ending)
+    header = ["Date", " Open", "High", "Low", "Close*"]
+    writer.writerow([*header, "Adj Close**", "Volume"] if with_adj else [*header, "Volume"])
+    expected = {}
+    order = range(n - 1, -1, -1) if newest_first else range(n)
+    for i in order:
+        o = number(opens[i], decimals, style)
+        c = number(closes[i], decimals, style)
+        hi = number(max(opens[i], closes[i]), decimals, style)
+        lo = number(min(opens[i], closes[i]), decimals, style)
+        row = [date_text(days[i], date_format), o, hi, lo, "" if i in blanked else c]
+        if with_adj:
+            row.append(number(adj[i], decimals, style))
+        row.append(number(float(volume[i]), 0, style))
+        writer.writerow(row)
+        if blank_lines and i % 7 == 3:
+            out.write(ending)
+        if i not in blanked:
+            factor = adj[i] / closes[i] if with_adj else 1.0
+            expected[days[i]] = (opens[i] * factor, adj[i] if with_adj else closes[i])
+    data = out.getvalue().encode(encoding, errors="replace")
+    if damage == "cut":
+        data = data[: int(len(data) * rng.uniform(0.5, 1.0))]
+    elif damage == "bytes":
+        data = bytearray(data)
+        for at in rng.integers(0, len(data), size=3):
+            data[at] = int(rng.integers(0, 256))
+        data = bytes(data)
+    elif damage == "garbage_row":
+        data += ending.join(["#N/A" + delimiter * 3 + "null", "1e999" + delimiter + "x"]).encode()
+    if packed:
+        data = gzip.compress(data)
+    return data, expected, damage
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(price_files())
+def test_a_hostile_csv_is_read_right_or_refused_with_a_message(case):
+    data, expected, damage = case
+    try:
+        frame = read_price_csv(io.BytesIO(data))
+    except UserError as refused:
+        message = str(refused)
+        assert message and len(message) < 500 and "Traceback" not in message
+        return
+    # Read: every price on every date is the one written (or the row was dropped and counted).
+    assert frame.index.is_monotonic_increasing and frame.index.is_unique
+    assert np.isfinite(frame.to_numpy()).all()
+    if damage == "bytes":  # a flipped digit is a different number the file now holds
+        return
+    for day, row in frame.iterrows():
+        assert day in expected, f"{day} was never written"
+        want_open, want_close = expected[day]
+        assert np.isclose(row["close"], want_close, rtol=1e-9, atol=0), (day, row["close"])
+        assert np.isclose(row["open"], want_open, rtol=1e-9, atol=0), (day, row["open"])
+    kept = len(frame) + frame.attrs["dropped_nan"]
+    if damage == "none":
+        assert len(frame) == len(expected)
+    assert kept >= len(frame)
