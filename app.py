@@ -4,8 +4,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from core import fmt
 from core.config import backend_problem
 from core.data import load_dataset
+from core.errors import UserError
 from ui import manager
 
 # A local icon: a :material/...: page icon is fetched from fonts.gstatic.com, and the app
@@ -22,7 +24,11 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-manager()  # the job manager starts its warm worker now, while the user looks at the data
+try:
+    manager()  # the job manager starts its warm worker now, while the user looks at the data
+except UserError as exc:  # a workspace that cannot be written: say which, and what to do
+    st.error(fmt.md(exc), icon=":material/error:")
+    st.stop()
 
 if "dataset" not in st.session_state:
     # A fresh, offline install shows real data with no input at all.

@@ -42,7 +42,7 @@ from core.errors import UserError
 from core.jobs.manager import JobManager
 from core.pipeline.kinds import validate_config
 from core.store.runs import RunStore
-from core.workspace import workspace_dir
+from core.workspace import disk_problem, workspace_dir
 
 
 def _add_source(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -52,8 +52,8 @@ def _add_source(parser: argparse.ArgumentParser, required: bool = True) -> None:
     source.add_argument(
         "--ticker", help="a Yahoo Finance ticker (needs the network or a cached copy)"
     )
-    parser.add_argument("--start", default=None)
-    parser.add_argument("--end", default=None)
+    parser.add_argument("--start", type=_date_arg, default=None, help="first day, YYYY-MM-DD")
+    parser.add_argument("--end", type=_date_arg, default=None, help="last day, YYYY-MM-DD")
     parser.add_argument("--workspace", default=None)
 
 
@@ -76,6 +76,16 @@ def _add_extras(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--with-csv", dest="with_csv", help="extra series from CSV files, comma-separated paths"
     )
+
+
+def _date_arg(text: str) -> str:
+    """A --start/--end date, refused by argparse (exit 2, a message) when it is none."""
+    from core.data.frames import parse_day
+
+    try:
+        return str(parse_day(text, "The date"))
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _split_list(text: str | None) -> list[str]:
@@ -325,11 +335,17 @@ def _int(text: str, flag: str) -> int:
 def cmd_runs(args) -> None:
     from core.present.labels import runs_table
 
-    table = runs_table(RunStore(args.workspace).runs(None if args.all else FORECAST_KINDS))
+    whole, damaged = RunStore(args.workspace).scan()
+    kinds = None if args.all else FORECAST_KINDS
+    table = runs_table([r for r in whole if kinds is None or r.kind in kinds])
     if table.empty:
         print(f"No runs yet in {workspace_dir(args.workspace) / 'runs'}.")
-        return
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    else:
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if damaged:  # listed apart, as on the Train page: they cannot be opened
+        print(f"\nDamaged runs ({len(damaged)}): not listed above, cannot be opened")
+        for run_id, why in damaged:
+            print(f"  {run_id}: {why}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -392,8 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="a grid of trials on Ray, with paired answers")
     for flag in ("--sample", "--csv", "--ticker"):
         sweep.add_argument(flag, help=f"{flag[2:]}s, comma-separated")
-    sweep.add_argument("--start", default=None)
-    sweep.add_argument("--end", default=None)
+    sweep.add_argument("--start", type=_date_arg, default=None, help="first day, YYYY-MM-DD")
+    sweep.add_argument("--end", type=_date_arg, default=None, help="last day, YYYY-MM-DD")
     sweep.add_argument("--workspace", default=None)
     sweep.add_argument("--inputs", default="uni,multi", help="uni and/or multi")
     sweep.add_argument("--multi-features", default="close,volume", help="columns for multi")
@@ -437,6 +453,12 @@ def main(argv: list[str] | None = None) -> int:
         result = commands[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a full or read-only disk: which folder, and what to do
+        problem = disk_problem(exc)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     print(json.dumps(_clean(result)))
     return 0

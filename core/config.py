@@ -7,6 +7,7 @@ Each field says what it is with `setting(...)`. The CLI generates a flag for eve
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
@@ -106,6 +107,8 @@ class Settings:
                 raise UserError(
                     f"Unknown {s.name} '{value}'; choose one of {', '.join(s.choices)}."
                 )
+            if isinstance(value, float) and not math.isfinite(value):
+                raise UserError(f"{s.label} must be a finite number; {value} is not.")
             lo = -float("inf") if s.lo is None else s.lo
             hi = float("inf") if s.hi is None else s.hi
             if isinstance(value, (int, float)) and not lo <= value <= hi:
@@ -124,7 +127,7 @@ _FIT_SETTINGS = {
     "units": (64, "Units per layer", "Units in each recurrent layer.", dict(lo=1, hi=1024, step=4)),
     "epochs": (20, "Epochs", "At most; early stopping may end sooner.", dict(lo=1, hi=1000)),
     "batch_size": (32, "Batch size", "", dict(lo=1, hi=1024)),
-    "learning_rate": (1e-3, "Learning rate", "Adam's step size.", dict(lo=1e-7)),
+    "learning_rate": (1e-3, "Learning rate", "Adam's step size.", dict(lo=1e-7, hi=1.0)),
     "loss": ("mse", "Loss", "", dict(choices=LOSSES)),
     "early_stopping": (True, "Early stopping", "", {}),
     "patience": (

@@ -32,7 +32,7 @@ def load(source, ticker, start, end, extras, csv_file=None, extra_files=()) -> N
             source, ticker, start, end, extras, csv_file=csv_file, extra_csv_files=extra_files
         )
     except UserError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(fmt.md(exc), icon=":material/error:")
         return
     except Exception as exc:  # noqa: BLE001 - never a traceback in the UI
         st.error(f"Could not load the data: {exc}. Try a bundled sample.", icon=":material/error:")

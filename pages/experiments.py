@@ -102,7 +102,7 @@ def follow(sweep_id: str) -> None:
         ended / max(total, 1), text=f"{ended} of {total} trials ended ({sweep.get('status')})"
     )
     if sweep.get("message"):
-        st.error(sweep["message"])
+        st.error(fmt.md(sweep["message"]))
     table = paired.trial_table(sweep)
     if running and st.button(
         "Stop the sweep", help="Cancels what has not finished; keeps the rest."

@@ -6,6 +6,7 @@ import os
 
 import streamlit as st
 
+from core import fmt
 from core.config import Settings
 from core.errors import UserError
 from core.jobs.manager import JobManager
@@ -30,11 +31,11 @@ def run_store() -> RunStore:
 
 
 def show_error(exc: Exception, what: str = "That did not work") -> None:
-    """A readable message, never a traceback."""
+    """A readable message, never a traceback; what the user typed in it reads as typed."""
     if isinstance(exc, UserError):
-        st.error(str(exc), icon=":material/error:")
+        st.error(fmt.md(exc), icon=":material/error:")
     else:
-        st.error(f"{what}: {exc}", icon=":material/error:")
+        st.error(f"{what}: {fmt.md(exc)}", icon=":material/error:")
 
 
 def setting_input(where, cls: type[Settings], name: str, **kwargs):
@@ -81,26 +82,60 @@ def share_slider(where, cls: type[Settings], name: str, **kwargs) -> float:
 
 
 def rename_or_delete(store: RunStore, table) -> None:
-    """Rename or delete one saved run of the table shown (ids and names)."""
+    """Rename or delete one saved run of the table shown (ids and names). Each button acts
+    on the run id it was drawn for, and the confirmation belongs to that run: when another
+    session deletes the run first, nothing else is touched and the user is told."""
     with st.expander("Rename or delete a run"):
         names = dict(zip(table["id"], table["name"], strict=True))
         run_id = st.selectbox("Run", list(names), format_func=lambda i: f"{names[i]} ({i})")
-        new_name = st.text_input("New name", value=names.get(run_id, ""))
+        st.text_input("New name", value=names.get(run_id, ""), key=f"new_name_{run_id}")
         c1, c2 = st.columns(2)
-        if c1.button("Rename"):
-            try:
-                store.rename(run_id, new_name)
-                st.rerun()
-            except UserError as exc:
-                show_error(exc)
-        confirm = c2.checkbox("Yes, delete this run")
-        if c2.button("Delete", disabled=not confirm):
+        c1.button("Rename", key=f"rename_{run_id}", on_click=_act_on_run, args=("rename", run_id))
+        confirm = c2.checkbox("Yes, delete this run", key=f"confirm_delete_{run_id}")
+        c2.button(
+            "Delete",
+            key=f"delete_{run_id}",
+            disabled=not confirm,
+            on_click=_act_on_run,
+            args=("delete", run_id),
+        )
+
+
+def run_action_outcome() -> None:
+    """What the last Rename or Delete did (or why it did nothing), shown once."""
+    outcome = st.session_state.pop("run_action", None)
+    if outcome and outcome[0] == "error":
+        st.error(outcome[1], icon=":material/error:")
+    elif outcome:
+        st.success(outcome[1], icon=":material/check:")
+
+
+def _act_on_run(action: str, run_id: str) -> None:
+    """Rename or delete exactly the run the button was drawn for (a button callback)."""
+    store = run_store()
+    try:
+        if not (store.dir / run_id).exists():
+            raise UserError(
+                f"Run {run_id} no longer exists (deleted in another session?); nothing was "
+                f"{action}d."
+            )
+        if action == "rename":
+            run = store.rename(run_id, st.session_state.get(f"new_name_{run_id}", ""))
+            message = f"Renamed run {run_id} to {fmt.md(run.name)}."
+        else:
+            if not st.session_state.get(f"confirm_delete_{run_id}"):
+                raise UserError("Tick 'Yes, delete this run' first; nothing was deleted.")
             store.delete(run_id)
-            st.rerun()
+            message = f"Deleted run {run_id}."
+        st.session_state["run_action"] = ("success", message)
+    except UserError as exc:
+        st.session_state["run_action"] = ("error", fmt.md(exc))
 
 
 def damaged_runs(store: RunStore) -> None:
-    """Damaged run folders, each with why, and a way to delete them; the rest work as usual."""
+    """Damaged run folders, each with why, and a way to delete them; the rest work as usual.
+    First, what the last Rename or Delete did (shown even when no run is left)."""
+    run_action_outcome()
     damaged = store.damaged()
     if not damaged:
         return

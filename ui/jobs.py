@@ -51,13 +51,13 @@ def queue_lines(all_jobs: list, mine: set) -> tuple[str, dict[str, str]]:
     if not active:
         return "", {}
     names = [
-        f"{i + 1}. {j.label} ({j.status}{', yours' if j.id in mine else ''})"
+        f"{i + 1}. {fmt.md(j.label)} ({j.status}{', yours' if j.id in mine else ''})"
         for i, j in enumerate(active)
     ]
     places = {}
     for i, j in enumerate(active):
         if j.status == "queued":
-            ahead = ", ".join(a.label for a in active[:i])
+            ahead = ", ".join(fmt.md(a.label) for a in active[:i])
             places[j.id] = f"Waiting: {ordinal(i + 1)} in the queue, after {ahead}."
     return "Queue: " + " · ".join(names), places
 

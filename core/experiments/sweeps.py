@@ -23,7 +23,7 @@ from pathlib import Path
 
 from core.errors import UserError
 from core.experiments.raycluster import ray_env, start_ray
-from core.workspace import workspace_dir, write_json
+from core.workspace import make_dir, workspace_dir, write_json
 
 ROOT = Path(__file__).resolve().parents[2]
 INPUTS = ("uni", "multi")
@@ -168,8 +168,7 @@ class SweepStore:
 
     def __init__(self, root=None) -> None:
         self.root = workspace_dir(root)
-        self.dir = self.root / "sweeps"
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir = make_dir(self.root / "sweeps")
 
     def path(self, sweep_id: str) -> Path:
         if not sweep_id.replace("-", "").isalnum():

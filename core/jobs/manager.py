@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -48,7 +49,7 @@ from core.jobs.state import (
 from core.jobs.worker import EVENT_PREFIX, run_worker, spawn_standby, spawn_worker
 from core.store.checkpoint import read_checkpoint
 from core.store.runs import RunStore
-from core.workspace import read_json, workspace_dir, write_json
+from core.workspace import disk_problem, make_dir, read_json, workspace_dir, write_json
 
 # Queued + running jobs of one manager; one more is refused with this number. A compare set
 # of 10 seeds per side is 20 jobs.
@@ -86,8 +87,7 @@ class JobManager:
         self.warm_worker = warm_worker and not in_process
         self.in_process = in_process
         self._standby: tuple[subprocess.Popen, Path] | None = None
-        self.jobs_dir = self.root / "jobs"
-        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self.jobs_dir = make_dir(self.root / "jobs", writable=True)
         self.max_parallel = max_parallel
         self._jobs: dict[str, Job] = {}
         self._order: list[str] = []
@@ -136,11 +136,18 @@ class JobManager:
         label = unique_name(label, taken | RunStore(self.root).names())
         job_id = RunStore.new_id()  # the saved run gets the same id
         job_dir = self.jobs_dir / job_id
-        job_dir.mkdir(parents=True)
-        frame.to_parquet(job_dir / "dataset.parquet")
         spec = JobSpec(kind, settings, data_desc, str(self.root), label, owner=owner())
         spec.resume, spec.tags = resume, dict(tags or {})
-        spec.write(job_dir)
+        try:
+            job_dir.mkdir(parents=True)
+            frame.to_parquet(job_dir / "dataset.parquet")
+            spec.write(job_dir)
+        except OSError as exc:  # a full or read-only disk: no half-made job folder stays
+            shutil.rmtree(job_dir, ignore_errors=True)
+            problem = disk_problem(exc, self.jobs_dir)
+            if problem is None:
+                raise
+            raise UserError(problem) from exc
         job = Job(job_id, kind, label, settings, total_epochs=settings.epochs, created=spec.created)
         job.resumed_from = resume.from_job if resume else ""
         with self._lock:
@@ -280,7 +287,10 @@ class JobManager:
                 job.history = list(kept["history"]) if kept else []
                 job.status = "interrupted" if not detail else "failed"
                 job.error = detail or death_message(code, stderr_path)
-                write_json(job_dir / OUTCOME, {"status": job.status, "error": job.error})
+                try:
+                    write_json(job_dir / OUTCOME, {"status": job.status, "error": job.error})
+                except OSError:
+                    pass  # a full disk: the job is listed failed until this server stops
             job.ended = time.time()
             self._running -= 1
             if self.warm_worker and self._standby is None:

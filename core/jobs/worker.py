@@ -20,7 +20,7 @@ from pathlib import Path
 from core.errors import UserError
 from core.jobs.state import OUTCOME, SERVER_GONE, SPEC, JobSpec
 from core.store.checkpoint import Checkpointer, copy_checkpoint, read_checkpoint
-from core.workspace import write_json
+from core.workspace import disk_problem, write_json
 
 EVENT_PREFIX = "@@laglens "
 EXIT_SERVER_GONE = 75
@@ -115,6 +115,11 @@ def run_worker(job_dir: Path, emit=None) -> int:
     except UserError as exc:
         return _failed(job_dir, emit, str(exc), 2)
     except Exception as exc:  # noqa: BLE001 - reported to the page, never lost
+        problem = disk_problem(exc, job_dir.parent.parent) if isinstance(exc, OSError) else None
+        if problem is None and "No space left" in str(exc):  # h5py and pyarrow wrap it
+            problem = disk_problem(OSError(28, str(exc)), job_dir.parent.parent)
+        if problem:
+            return _failed(job_dir, emit, problem, 2)
         return _failed(job_dir, emit, f"{type(exc).__name__}: {exc}", 1)
     write_json(job_dir / OUTCOME, {"status": result.get("status", "finished"), "result": result})
     emit({"type": "done", **result})
@@ -122,7 +127,15 @@ def run_worker(job_dir: Path, emit=None) -> int:
 
 
 def _failed(job_dir: Path, emit, message: str, code: int) -> int:
-    write_json(job_dir / OUTCOME, {"status": "failed", "error": message})
+    """Record the failure; first remove the temporary files a cut-short write left (which
+    also frees the room outcome.json needs on a full disk). The kept epochs stay."""
+    for tmp in job_dir.glob(".*.tmp*"):
+        tmp.unlink(missing_ok=True)
+    try:
+        write_json(job_dir / OUTCOME, {"status": "failed", "error": message})
+    except OSError:
+        pass  # the event below still tells the server; a new server sees no outcome
+
     emit({"type": "error", "message": message})
     return code
 

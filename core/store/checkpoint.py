@@ -11,6 +11,7 @@ TensorFlow (the job manager and the pages read it); the Keras parts import it la
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import shutil
@@ -70,8 +71,16 @@ class Checkpointer:
 
     def _save_weights(self, model, name: str) -> None:
         tmp = self.dir / f".{name.removesuffix('.weights.h5')}.tmp.weights.h5"
-        model.save_weights(tmp)
-        os.replace(tmp, self.dir / name)
+        # h5py can crash the process when the disk fills mid-write, so check for room first.
+        need = 2 * 4 * model.count_params() + (64 << 10)
+        if shutil.disk_usage(self.dir).free < need:
+            raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
+        try:
+            model.save_weights(tmp)
+            os.replace(tmp, self.dir / name)
+        except BaseException:  # a full disk: no half-written file is left behind
+            tmp.unlink(missing_ok=True)
+            raise
 
     def record_epoch(self, model, row: dict) -> None:
         """Keep one finished epoch: its weights, the best weights, then the JSON."""

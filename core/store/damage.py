@@ -34,6 +34,8 @@ def run_damage(path: Path) -> str:
         return "run.json is missing"
     except (OSError, ValueError, TypeError, KeyError):
         return "run.json is truncated or unreadable"
+    if not isinstance(kind, str) or kind not in NEEDS:
+        return f"run.json's kind {kind!r} is not one LagLens knows"
     for choices in NEEDS.get(kind, ()):
         found = [path / name for name in choices if (path / name).is_file()]
         if not found:
@@ -42,6 +44,9 @@ def run_damage(path: Path) -> str:
             pq.read_metadata(found[0])
         except Exception:  # noqa: BLE001 - pyarrow raises several kinds for a bad file
             return f"{found[0].name} is damaged (not a readable Parquet file)"
+    arrays = path / "arrays.npz"  # optional (older runs have none), but whole when there
+    if arrays.exists() and not zipfile.is_zipfile(arrays):
+        return "arrays.npz is damaged (not a complete NumPy archive)"
     model = path / "model.keras"
     if not model.is_file():
         return "model.keras is missing"

@@ -26,7 +26,7 @@ from core.errors import UserError
 from core.forecasting.paths import ForecastPaths, WindowErrors
 from core.store.damage import META, run_damage
 from core.store.migrate import SCHEMA_VERSION, table_path, upgrade, write_back
-from core.workspace import atomic_write_bytes, workspace_dir
+from core.workspace import atomic_write_bytes, make_dir, workspace_dir
 
 _ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 
@@ -71,9 +71,36 @@ class RunRecord:
     @classmethod
     def from_dict(cls, data: dict) -> RunRecord:
         """run.json in the current shape (older ones pass through migrate.upgrade first);
-        keys this version does not know are ignored."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        keys this version does not know are ignored. A run.json of the wrong shape (valid
+        JSON, wrong types, an unknown kind, settings that do not read) is a ValueError
+        naming what is wrong, so the run is listed as damaged, never half-read."""
+        if not isinstance(data, dict):
+            raise ValueError("run.json is not an object")
+        known = {f.name: f.type for f in fields(cls)}
+        record = cls(**{k: v for k, v in data.items() if k in known})
+        for name, annotation in known.items():
+            value = getattr(record, name)
+            expected = _SHAPES.get(str(annotation)) or _SHAPES.get(str(annotation).split("[")[0])
+            if expected and not isinstance(value, expected):
+                raise ValueError(f"run.json's {name!r} is {type(value).__name__}, not {annotation}")
+        if record.kind not in CONFIGS:
+            raise ValueError(f"run.json's kind {record.kind!r} is not one LagLens knows")
+        try:
+            CONFIGS[record.kind].from_dict(record.config)
+        except (TypeError, ValueError, KeyError, UserError) as exc:
+            raise ValueError(f"run.json's settings do not read ({exc})") from exc
+        return record
+
+
+# The JSON types each annotation of RunRecord admits (bool is an int: refused for numbers).
+_SHAPES = {
+    "str": str,
+    "dict": dict,
+    "list": list,
+    "float": (int, float),
+    "int": int,
+    "float | None": (int, float, type(None)),
+}
 
 
 @dataclass
@@ -169,8 +196,7 @@ class Run:
 class RunStore:
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = workspace_dir(root)
-        self.dir = self.root / "runs"
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir = make_dir(self.root / "runs")
 
     @staticmethod
     def new_id() -> str:
@@ -224,40 +250,71 @@ class RunStore:
 
     def get(self, run_id: str) -> Run:
         path = self._path(run_id)
+        if path.is_symlink():
+            raise UserError(
+                f"Run {run_id} is a link to a folder outside the workspace; LagLens does not "
+                "follow links. Delete it from the damaged runs, or move the folder in."
+            )
         try:
             saved = json.loads((path / META).read_text())
+        except FileNotFoundError as exc:
+            raise UserError(f"Run {run_id} does not exist.") from exc
+        except (OSError, ValueError) as exc:
+            raise UserError(f"Run {run_id}: run.json is truncated or unreadable.") from exc
+        try:
             data = upgrade(saved, path)
             record = RunRecord.from_dict(data)
-        except (OSError, ValueError, TypeError, KeyError) as exc:
-            raise UserError(f"Run {run_id} does not exist or is unreadable.") from exc
+        except ValueError as exc:
+            raise UserError(f"Run {run_id}: {exc}.") from exc
+        except (OSError, TypeError, KeyError, AttributeError) as exc:
+            raise UserError(
+                f"Run {run_id}: run.json has the wrong shape ({type(exc).__name__}: {exc})."
+            ) from exc
         if data is not saved:
             write_back(path / META, data)
         return Run(run_id, path, record)
 
     def _folders(self) -> list[Path]:
-        """Run folders (never the hidden temp and trash directories)."""
-        return [p for p in self.dir.iterdir() if p.is_dir() and _ID.match(p.name)]
+        """Run folders (never the hidden temp and trash directories). A link is listed (as
+        damaged) but never followed."""
+        return [
+            p for p in self.dir.iterdir() if _ID.match(p.name) and (p.is_symlink() or p.is_dir())
+        ]
+
+    def _read(self, path: Path) -> tuple[Run | None, str]:
+        """(the run, "") when the folder is whole, else (None, why it is damaged)."""
+        if path.is_symlink():
+            return None, "is a link to a folder outside the workspace (not followed)"
+        why = run_damage(path)
+        if why:
+            return None, why
+        try:
+            return self.get(path.name), ""
+        except UserError as exc:
+            return None, str(exc).removeprefix(f"Run {path.name}: ").rstrip(".")
+
+    def scan(self) -> tuple[list[Run], list[tuple[str, str]]]:
+        """Every run folder read once: (whole runs newest first, [(id, why damaged)])."""
+        whole, damaged = [], []
+        for path in self._folders():
+            run, why = self._read(path)
+            if run is None:
+                damaged.append((path.name, why))
+            else:
+                whole.append(run)
+        whole.sort(key=lambda r: r.record.created, reverse=True)
+        return whole, sorted(damaged, reverse=True)
 
     def damaged(self) -> list[tuple[str, str]]:
-        """(run id, why) for every damaged run folder (core/store/damage.py); runs() skips them."""
-        found = [(p.name, run_damage(p)) for p in self._folders()]
-        return sorted((pair for pair in found if pair[1]), reverse=True)
+        """(run id, why) for every damaged run folder (core/store/damage.py and a run.json
+        of the wrong shape); runs() skips them."""
+        return self.scan()[1]
 
     def runs(self, kind: str | tuple[str, ...] | None = None) -> list[Run]:
         """Whole runs of a kind (or of any of several), newest first; damaged ones are
         listed by damaged() instead."""
         kinds = (kind,) if isinstance(kind, str) else kind
-        found = []
-        for path in self._folders():
-            if run_damage(path):
-                continue
-            try:
-                run = self.get(path.name)
-            except UserError:
-                continue
-            if kinds is None or run.kind in kinds:
-                found.append(run)
-        return sorted(found, key=lambda r: r.record.created, reverse=True)
+        return [r for r in self.scan()[0] if kinds is None or r.kind in kinds]
 
     def names(self) -> set[str]:
         """The names of every listed run (each kind)."""
@@ -274,8 +331,13 @@ class RunStore:
 
     def delete(self, run_id: str) -> None:
         path = self._path(run_id)
+        if path.is_symlink():  # remove the link only, never what it points to
+            path.unlink()
+            return
         if not path.exists():
-            raise UserError(f"Run {run_id} does not exist.")
+            raise UserError(
+                f"Run {run_id} no longer exists (deleted in another session?); nothing was deleted."
+            )
         trash = self.dir / f".trash-{run_id}"
         os.rename(path, trash)  # gone from listings at once, even if the removal is cut short
         shutil.rmtree(trash, ignore_errors=True)

@@ -1,0 +1,388 @@
+"""The second fault suite: faults and bad inputs a hostile or a clumsy user found after the
+first (issue 26). Each test names the item it covers, and checks the message the user sees
+and the files on disk afterwards."""
+
+import gzip
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.data.csvfile import MAX_CSV_BYTES, MAX_CSV_ROWS, read_price_csv
+from core.errors import UserError
+from core.store.runs import RunStore
+from tests.conftest import ROOT
+from tests.helpers import run_cli, tiny_dataset
+
+LEGACY = ROOT / "tests" / "fixtures" / "legacy_workspace"
+DAYS = pd.bdate_range("2015-01-02", periods=40)
+
+
+def legacy_runs(workspace: Path) -> list[str]:
+    shutil.copytree(LEGACY / "runs", workspace / "runs")
+    return sorted(p.name for p in (workspace / "runs").iterdir())
+
+
+def train_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["dataset"] = tiny_dataset()
+    at.run()
+    at.switch_page("pages/train.py").run()
+    return at
+
+
+def shown(at: AppTest) -> str:
+    """Every message-like text on the page, as Streamlit was sent it (markdown source)."""
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "error", "warning", "info", "success")
+        for e in getattr(at, kind)
+    ]
+    return "\n".join(map(str, parts))
+
+
+# ---------------------------------------------------------------- 1. a stale page
+
+
+def test_a_stale_page_deletes_only_the_run_its_user_confirmed(workspace):
+    ids = legacy_runs(workspace)
+    forecasts = [i for i in ids if RunStore().get(i).kind == "forecast"]
+    newest, older = sorted(forecasts, reverse=True)  # the table lists the newest first
+    first, second = train_page(), train_page()
+    for at in (first, second):  # both pick the older run and confirm its deletion
+        picker = next(s for s in at.selectbox if s.label == "Run")
+        picker.set_value(older).run()
+        next(c for c in at.checkbox if c.label == "Yes, delete this run").check().run()
+    next(b for b in first.button if b.label == "Delete").click().run()
+    assert not first.exception and f"Deleted run {older}." in shown(first)
+    assert sorted(p.name for p in (workspace / "runs").iterdir()) == sorted(set(ids) - {older})
+
+    next(b for b in second.button if b.label == "Delete").click().run()  # the stale page
+    assert not second.exception
+    assert f"Run {older} no longer exists" in shown(second)
+    assert "nothing was deleted" in shown(second)
+    assert sorted(p.name for p in (workspace / "runs").iterdir()) == sorted(set(ids) - {older})
+    # The picker fell back to the remaining run; its own confirmation is not ticked.
+    assert next(s for s in second.selectbox if s.label == "Run").value == newest
+    assert not next(c for c in second.checkbox if c.label == "Yes, delete this run").value
+    assert next(b for b in second.button if b.label == "Delete").disabled
+
+    # Rename on a stale page: refused, and no other run renamed.
+    third = train_page()
+    RunStore().delete(newest)
+    next(b for b in third.button if b.label == "Rename").click().run()
+    assert f"Run {newest} no longer exists" in shown(third)
+    assert not (workspace / "runs" / newest).exists()
+
+
+# ---------------------------------------------------------------- 2. decimal commas
+
+
+def test_european_decimals_are_read_right_or_refused_never_a_factor_of_100(tmp_path):
+    path = tmp_path / "sap_2015_export.csv"  # a German spreadsheet's export
+    rows = "".join(
+        f"{d:%d.%m.%Y};100,13;2.002,60;99,50;{100 + i},25;1.234.567\n" for i, d in enumerate(DAYS)
+    )
+    path.write_text("Datum;Open;High;Low;Close;Volume\n" + rows, encoding="cp1252")
+    frame = read_price_csv(path)
+    assert frame["open"].iloc[0] == 100.13 and frame["high"].iloc[0] == 2002.60
+    assert list(frame["close"].iloc[:2]) == [100.25, 101.25]
+    assert frame["volume"].iloc[0] == 1234567
+    assert frame.index[0] == pd.Timestamp("2015-01-02") and frame.index[1] == DAYS[1]
+
+    two_ways = tmp_path / "integer_prices.csv"  # '1.100': one thousand one hundred or 1.1?
+    two_ways.write_text(
+        "Date;Open;High;Low;Close;Volume\n"
+        + "".join(f"{d:%Y-%m-%d};1.100;1.100;1.100;1.100;500\n" for d in DAYS)
+    )
+    with pytest.raises(UserError, match="numbers that read two ways \\('1.100'"):
+        read_price_csv(two_ways)
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text(
+        "Date;Open;High;Low;Close;Volume\n"
+        + "".join(f"{d:%Y-%m-%d};1.100,5;1,100.5;1;1;500\n" for d in DAYS)
+    )
+    with pytest.raises(UserError, match="mixes number formats"):
+        read_price_csv(mixed)
+    day_or_month = tmp_path / "monthly.csv"  # every day <= 12: 01/02/2015 reads two ways
+    day_or_month.write_text(
+        "Date,Open,High,Low,Close,Volume\n"
+        + "".join(
+            f"{d:%d/%m/%Y},1,1,1,1,5\n" for d in pd.date_range("2015-01-01", periods=40, freq="MS")
+        )
+    )
+    with pytest.raises(UserError, match="dates that read two ways"):
+        read_price_csv(day_or_month)
+
+    out = run_cli(
+        "train",
+        "--csv",
+        path,
+        "--epochs",
+        1,
+        "--window",
+        5,
+        "--units",
+        4,
+        workspace=tmp_path / "ws",
+    )
+    assert out.returncode == 0, out.stderr[-1500:]
+
+
+# ---------------------------------------------------------------- 3 and 4. run.json shapes
+
+
+def test_a_run_json_of_the_wrong_shape_is_listed_as_damaged_with_its_reason(workspace):
+    ids = legacy_runs(workspace)
+    runs = workspace / "runs"
+    wrong_shape, unknown_kind, empty_arrays = [], [], []
+    for suffix, edit in (("0000a1", "data"), ("0000a2", "kind"), ("0000a3", "npz")):
+        new = runs / f"20261130-120000-{suffix}"
+        shutil.copytree(runs / ids[0], new)
+        meta = json.loads((new / "run.json").read_text())
+        if edit == "data":
+            meta["data"] = []
+            wrong_shape.append(new.name)
+        elif edit == "kind":
+            meta["kind"] = "crystal_ball"
+            unknown_kind.append(new.name)
+        else:
+            (new / "arrays.npz").write_bytes(b"")  # zero bytes, newest run of all
+            empty_arrays.append(new.name)
+        meta["created"] = f"2026-11-30T12:00:0{suffix[-1]}"
+        (new / "run.json").write_text(json.dumps(meta))
+    store = RunStore()
+    damaged = dict(store.damaged())
+    assert damaged[wrong_shape[0]] == "run.json's 'data' is list, not dict"
+    assert damaged[unknown_kind[0]] == "run.json's kind 'crystal_ball' is not one LagLens knows"
+    assert damaged[empty_arrays[0]] == "arrays.npz is damaged (not a complete NumPy archive)"
+    assert sorted(r.id for r in store.runs()) == ids
+
+    at = train_page()  # the table and the damaged list, no exception
+    assert not at.exception
+    assert sorted(at.dataframe[-1].value["id"]) == sorted(ids[:2])
+    assert "run.json's 'data' is list, not dict" in shown(at)
+    at.switch_page("pages/predictions.py").run()  # the newest whole run opens
+    assert not at.exception and len(at.get("plotly_chart")) >= 2
+
+    out = run_cli("runs", workspace=workspace)  # 4: the CLI lists them apart too
+    assert out.returncode == 0, out.stderr
+    listing, _, apart = out.stdout.partition("Damaged runs (3): not listed above")
+    assert ids[0] in listing and ids[1] in listing and wrong_shape[0] not in listing
+    assert f"{wrong_shape[0]}: run.json's 'data' is list, not dict" in apart
+    assert f"{empty_arrays[0]}: arrays.npz is damaged" in apart
+    truncated = runs / ids[1] / "run.json"
+    truncated.write_text(truncated.read_text()[:100])
+    out = run_cli("runs", workspace=workspace)
+    assert f"{ids[1]}: run.json is truncated or unreadable" in out.stdout
+    assert "Damaged runs (4)" in out.stdout
+
+
+# ---------------------------------------------------------------- 5 and 6. limits as parsed
+
+
+def test_a_gzip_bomb_is_stopped_at_the_limit_without_filling_memory(tmp_path):
+    import resource
+
+    bomb = tmp_path / "prices_2015.csv.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as fh:  # 200 MB of zeros in a small file
+        fh.write(b"Date,Open,High,Low,Close,Volume\n")
+        for _ in range(200):
+            fh.write(b"0" * (1 << 20))
+    assert bomb.stat().st_size < 300_000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(UserError, match="unpacks to more than 50 MB"):
+        read_price_csv(bomb)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 2.5 * MAX_CSV_BYTES / 2**20  # at most the limit, not 200 MB
+    whole = tmp_path / "aapl_2015.csv.gz"  # a real gzip under the limit still reads
+    lines = "".join(f"{d:%Y-%m-%d},1,2,0.5,1.5,10\n" for d in DAYS)
+    whole.write_bytes(gzip.compress(("Date,Open,High,Low,Close,Volume\n" + lines).encode()))
+    assert len(read_price_csv(whole)) == len(DAYS)
+
+
+def test_the_row_limit_counts_rows_the_way_the_parser_does(tmp_path):
+    head = "Date,Close\r"
+    body = "".join(
+        f"{d:%Y-%m-%d},1\r" for d in pd.date_range("1700-01-01", periods=MAX_CSV_ROWS + 5)
+    )
+    path = tmp_path / "cr_only_export.csv"  # old Mac line endings: CR only
+    path.write_text(head + body, newline="")
+    with pytest.raises(UserError, match=f"has {MAX_CSV_ROWS + 5:,} rows"):
+        read_price_csv(path)
+    ok = tmp_path / "cr_only_short.csv"
+    ok.write_text(
+        "Date,Open,High,Low,Close,Volume\r" + "".join(f"{d:%Y-%m-%d},1,1,1,1,1\r" for d in DAYS),
+        newline="",
+    )
+    assert len(read_price_csv(ok)) == len(DAYS)
+
+
+# ---------------------------------------------------------------- 7. links out of the workspace
+
+
+def test_a_linked_run_folder_is_never_followed_out_of_the_workspace(workspace, tmp_path):
+    ids = legacy_runs(workspace)
+    outside = tmp_path / "elsewhere" / "20261201-000000-0000ff"
+    shutil.copytree(workspace / "runs" / ids[0], outside)
+    before = (outside / "run.json").read_bytes()
+    link = workspace / "runs" / outside.name
+    link.symlink_to(outside, target_is_directory=True)
+    store = RunStore()
+    assert outside.name not in [r.id for r in store.runs()]
+    assert dict(store.damaged())[outside.name] == (
+        "is a link to a folder outside the workspace (not followed)"
+    )
+    with pytest.raises(UserError, match="does not follow links"):
+        store.rename(outside.name, "hijacked")
+    assert (outside / "run.json").read_bytes() == before
+    store.delete(outside.name)  # the link goes; what it pointed to stays
+    assert not link.exists() and not link.is_symlink()
+    assert (outside / "run.json").read_bytes() == before
+    assert not [p for p in (workspace / "runs").iterdir() if p.name.startswith(".trash")]
+
+
+# ---------------------------------------------------------------- 8. time-zone offsets
+
+
+def test_dates_with_time_zone_offsets_read_as_exchange_local_dates(tmp_path):
+    days = pd.bdate_range("2015-02-02", periods=60)  # across the change to summer time
+    rows = "".join(
+        f"{d:%Y-%m-%d} 00:00:00{'-04:00' if d >= pd.Timestamp('2015-03-09') else '-05:00'},"
+        f"{10 + i},{11 + i},{9 + i},{10.5 + i},1000\n"
+        for i, d in enumerate(days)
+    )
+    path = tmp_path / "msft_yfinance_history.csv"
+    path.write_text("Date,Open,High,Low,Close,Volume\n" + rows)
+    frame = read_price_csv(path)
+    assert list(frame.index) == list(days) and frame["close"].iloc[-1] == 10.5 + 59
+    out = run_cli(
+        "train",
+        "--csv",
+        path,
+        "--epochs",
+        1,
+        "--window",
+        5,
+        "--units",
+        4,
+        "--start",
+        "2015-02-01",
+        workspace=tmp_path / "ws",
+    )
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-1500:]
+
+
+# ---------------------------------------------------------------- 9. names are plain text
+
+IMAGE = "![t](http://127.0.0.1:9/track.png)"
+
+
+def test_a_run_or_job_name_with_a_markdown_image_is_shown_as_plain_text(workspace):
+    from core.jobs.manager import JobManager
+    from tests.helpers import tiny_config
+
+    ids = legacy_runs(workspace)
+    for run_id in ids:
+        RunStore().rename(run_id, f"{IMAGE} *run*")
+    data = tiny_dataset()
+    manager = JobManager(max_parallel=0)  # queued forever: the shared queue shows them
+    for i in range(2):
+        manager.submit("forecast", data.frame, data.describe(), tiny_config(), f"{IMAGE} {i}")
+    at = train_page()
+    for page in ("pages/train.py", "pages/predictions.py", "pages/anomalies.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+        text = shown(at)
+        assert "![t](" not in text, page  # never a markdown image a browser would fetch
+        assert "http://127.0.0.1:9/track.png" in text or page != "pages/train.py"
+    at.switch_page("pages/train.py").run()
+    next(t for t in at.text_input if t.label == "New name").set_value(IMAGE).run()
+    next(b for b in at.button if b.label == "Rename").click().run()
+    assert "![t](" not in shown(at) and "Renamed run" in shown(at)
+    renamed = next(s for s in at.selectbox if s.label == "Run").value
+    assert RunStore().get(renamed).name == IMAGE  # kept as typed, shown escaped
+    for job in manager.jobs():
+        manager.stop(job.id)
+
+
+# ---------------------------------------------------------------- 10 and 11. the disk itself
+
+
+def in_namespace(script: str, timeout: int = 300):
+    """Run `script` (sh) as root of a private mount namespace: it may mount a read-only or a
+    tiny file system where the workspace is, seen by nothing outside."""
+    import subprocess
+
+    if subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0:
+        pytest.skip("this kernel allows no private mount namespace (unshare -rm)")
+    return subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+PY = f"{os.path.relpath(__import__('sys').executable, ROOT)}"
+TINY_TRAIN = (
+    "-m core.cli train --sample AAPL --start 2011-06-01 --end 2012-12-31 "
+    "--epochs 3 --window 10 --units 8"
+)
+
+
+def test_a_read_only_workspace_names_the_folder_and_how_to_choose_another(tmp_path):
+    ws = tmp_path / "ws"
+    (ws / "runs").mkdir(parents=True)
+    app = (
+        "from streamlit.testing.v1 import AppTest; "
+        "at = AppTest.from_file('app.py', default_timeout=60); at.run(); "
+        "print('APP', not at.exception, [e.value.replace(chr(92), '') for e in at.error])"
+    )
+    out = in_namespace(
+        f"mount --bind {ws} {ws} && mount -o remount,ro,bind {ws} && "
+        f"{PY} {TINY_TRAIN} --workspace {ws}; echo rc=$?; "
+        f'LAGLENS_WORKSPACE={ws} {PY} -c "{app}"'
+    )
+    assert "rc=2" in out.stdout and "Traceback" not in out.stderr, out.stderr[-2000:]
+    assert f"error: The folder {ws}/jobs is not writable (Read-only file system)" in out.stderr
+    assert "LAGLENS_WORKSPACE=" in out.stderr and "--workspace" in out.stderr
+    line = next(x for x in out.stdout.splitlines() if x.startswith("APP"))
+    assert line.startswith("APP True") and f"{ws}/jobs is not writable" in line
+    assert sorted(p.name for p in ws.iterdir()) == ["runs"]
+
+
+@pytest.mark.parametrize("size, where", [("180k", "checkpoint"), ("260k", "saving the run")])
+def test_a_full_disk_fails_the_job_with_the_reason_and_leaves_no_partial_files(
+    tmp_path, size, where
+):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    kept = "20261124-153333-7a5504"
+    report = (
+        f"find {ws} -type f | sort; echo ==; cat {ws}/jobs/*/outcome.json; echo; "
+        f"cat {ws}/jobs/*/checkpoint.json 2>/dev/null; echo; "
+        f"for f in model.keras predictions.parquet arrays.npz dataset.parquet; do "
+        f"cmp {ws}/runs/{kept}/$f {LEGACY}/runs/{kept}/$f || exit; done; "
+        f"{PY} -c 'import json; json.load(open(\"{ws}/runs/{kept}/run.json\"))' && echo KEPT"
+    )
+    out = in_namespace(
+        f"mount -t tmpfs -o size={size} tmpfs {ws} && mkdir {ws}/runs && "
+        f"cp -r {LEGACY}/runs/{kept} {ws}/runs/ && "
+        f"{PY} {TINY_TRAIN} --workspace {ws}; echo rc=$?; {report}"
+    )
+    assert "rc=2" in out.stdout and "Traceback" not in out.stderr, (where, out.stderr[-2000:])
+    assert "error: The disk is full" in out.stderr and "saved runs are untouched" in out.stderr
+    files, _, rest = out.stdout.partition("==")
+    outcome = json.loads(rest.strip().splitlines()[0])
+    assert outcome["status"] == "failed" and outcome["error"].startswith("The disk is full")
+    assert ".tmp" not in files  # no partial weights, no half-written run folder
+    assert not [f for f in files.split() if "/runs/" in f and kept not in f]
+    assert "KEPT" in out.stdout  # the saved run is whole
+    if where == "saving the run":  # the epochs are kept: the job can be resumed
+        assert json.loads(rest.strip().splitlines()[1])["history"][-1]["epoch"] == 3
