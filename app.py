@@ -1,4 +1,7 @@
-"""LagLens: the router. Page config, navigation over pages/, and the shared sidebar."""
+"""LagLens: the router. Page config, navigation over views/, and the shared sidebar.
+
+The pages live in views/, not pages/: Streamlit lists a pages/ folder on its own (as
+old-style pages that skip this router) when a page is opened by its address."""
 
 from pathlib import Path
 
@@ -16,11 +19,11 @@ ICON = Path(__file__).parent / "assets" / "favicon.png"
 st.set_page_config(page_title="LagLens", page_icon=str(ICON), layout="wide")
 
 PAGES = [
-    st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/predictions.py", title="Predictions", icon=":material/insights:"),
-    st.Page("pages/anomalies.py", title="Anomalies", icon=":material/crisis_alert:"),
-    st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
+    st.Page("views/data.py", title="Data", icon=":material/database:", default=True),
+    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("views/predictions.py", title="Predictions", icon=":material/insights:"),
+    st.Page("views/anomalies.py", title="Anomalies", icon=":material/crisis_alert:"),
+    st.Page("views/experiments.py", title="Experiments", icon=":material/science:"),
 ]
 
 page = st.navigation(PAGES)

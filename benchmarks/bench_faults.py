@@ -148,6 +148,66 @@ def csv_limits(root: Path) -> tuple[float, float]:
     return refused, time.perf_counter() - started
 
 
+def stop_latency(root: Path) -> dict:
+    """Stop clicked in the middle of epoch 3: seconds from the click until training ended
+    (the worker's "stopping" event) and until the run was saved, beside a batch's and an
+    epoch's time of the same job."""
+    manager = JobManager(root)
+    job = manager.submit("forecast", DATA.frame, DATA.describe(), CONFIG, "stopped")
+
+    def mid_epoch_three():
+        now = manager.get(job.id)
+        return now if len(now.history) == 2 and now.batch >= now.batches // 2 else None
+
+    at = wait_for(mid_epoch_three, step=0.01)
+    clicked = time.perf_counter()
+    manager.stop(job.id)
+    trained = wait_for(lambda: manager.get(job.id).stopped_at, step=0.005)
+    training_ended = time.perf_counter() - clicked
+    ended = manager.wait(job.id)
+    saved = time.perf_counter() - clicked
+    epoch = ended.epoch_times[-1]  # a whole epoch after the first (which also compiles)
+    return {
+        "clicked_at": f"epoch 3, batch {at.batch}/{at.batches}",
+        "stopped_at": trained,
+        "training_ended": training_ended,
+        "saved": saved,
+        "epoch": epoch,
+        "batch": epoch / ended.batches,
+        "kept": len(ended.history),
+        "status": ended.status,
+    }
+
+
+def hostile_files(root: Path) -> dict:
+    """A 200 MB gzip bomb and a 1,000,000-row CR-only file, each refused: seconds and the
+    memory the reading process grew by, beside reading a normal 5,000-row file."""
+    import gzip
+    import tracemalloc
+
+    bomb = root / "bomb.csv.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as fh:
+        fh.write(b"Date,Open,High,Low,Close,Volume\n")
+        for _ in range(200):
+            fh.write(b"0" * (1 << 20))
+    cr = root / "cr_only.csv"
+    days = pd.date_range("1700-01-01", periods=1_000_000).strftime("%Y-%m-%d")
+    cr.write_text("Date,Close\r" + "".join(f"{d},1\r" for d in days), newline="")
+    out = {"bomb_kb": bomb.stat().st_size // 1024}
+    for name, path in (("bomb", bomb), ("cr", cr), ("normal", root / "normal.csv")):
+        tracemalloc.start()
+        started = time.perf_counter()
+        try:
+            read_price_csv(path)
+            message = "read"
+        except UserError as exc:
+            message = str(exc)
+        out[name] = (time.perf_counter() - started, message)
+        out[f"{name}_mb"] = tracemalloc.get_traced_memory()[1] / 2**20  # the peak
+        tracemalloc.stop()
+    return out
+
+
 def main() -> None:
     print(__doc__.strip().splitlines()[0])
     with tempfile.TemporaryDirectory() as tmp:
@@ -180,6 +240,24 @@ def main() -> None:
         print(
             f"1,000,000-row CSV refused in {refused:.2f} s; a 5,000-row CSV loads in "
             f"{loaded:.2f} s = {refused / loaded:.1f}x"
+        )
+        h = hostile_files(root)
+        for name, what in (
+            ("bomb", f"{h['bomb_kb']} KB gzip of 200 MB"),
+            ("cr", "1,000,000 CR-only rows"),
+        ):
+            seconds, message = h[name]
+            print(
+                f"{what}: refused in {seconds:.2f} s = {seconds / h['normal'][0]:.1f}x a 5,000-row "
+                f"read; peak memory {h[name + '_mb']:.0f} MB against {h['normal_mb']:.0f} MB "
+                f"({message[:60]}...)"
+            )
+        s = stop_latency(root)
+        print(
+            f"Stop clicked at {s['clicked_at']}: training ended at {s['stopped_at']} after "
+            f"{s['training_ended']:.2f} s = {s['training_ended'] / s['batch']:.1f} batches' time; "
+            f"run saved after {s['saved']:.2f} s = {s['saved'] / s['epoch']:.2f} epochs' time; "
+            f"kept {s['kept']} whole epochs, status {s['status']}"
         )
 
 

@@ -82,7 +82,7 @@ def tiny_train_page(dataset):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["dataset"] = dataset
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     for label, value in (("Window (lookback days)", 10), ("Units per layer", 8), ("Epochs", 1)):
         next(w for w in at.number_input if w.label == label).set_value(value)
     return at

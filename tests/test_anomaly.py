@@ -159,7 +159,7 @@ def test_page_trains_a_tiny_autoencoder_and_shows_chart_and_table(workspace):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["dataset"] = tiny_dataset(start="2008-01-01")
     at.run()
-    at.switch_page("pages/anomalies.py").run()
+    at.switch_page("views/anomalies.py").run()
     at.number_input(key="ae_epochs").set_value(2)
     at.number_input(key="ae_units").set_value(8)
     at.run()

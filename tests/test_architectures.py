@@ -56,7 +56,7 @@ def test_train_page_shows_each_architectures_own_settings(workspace):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["dataset"] = tiny_dataset()
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     select = next(s for s in at.selectbox if s.label == "Architecture")
     assert set(select.options) == set(MODELS.values())
     for key, arch in ARCHITECTURES.items():

@@ -200,7 +200,7 @@ def test_train_page_trains_the_set_and_predictions_compares_it(workspace):
         manager().wait(job.id, timeout=300)
     runs = RunStore().runs("forecast")
     assert len(runs) == 4 and len({r.record.tags["compare"] for r in runs}) == 1
-    at.switch_page("pages/predictions.py").run()
+    at.switch_page("views/predictions.py").run()
     assert not at.exception
     assert len(at.multiselect[0].value) == 4  # the newest set, picked whole
     sentence = next(

@@ -207,7 +207,7 @@ def test_experiments_page_shows_the_answer_and_the_leaderboard(workspace):
     )
     SweepStore(workspace).save(sweep)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/experiments.py").run()
+    at.switch_page("views/experiments.py").run()
     assert not at.exception, at.exception
     assert any(s.value.startswith("Multivariate inputs helped") for s in at.success)
     keys = [c.proto.id for c in at.get("plotly_chart")]

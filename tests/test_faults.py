@@ -173,7 +173,7 @@ def test_killed_server_leaves_a_resumable_job_and_no_orphan_worker(workspace):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["dataset"] = tiny_dataset()
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     assert not at.exception
     assert any("The server stopped while this job was training" in e.value for e in at.error)
     assert any("epochs are kept" in i.value for i in at.info)
@@ -248,16 +248,16 @@ def test_damaged_runs_are_listed_apart_and_the_rest_still_work(workspace):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["dataset"] = tiny_dataset()
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     assert not at.exception
     assert list(at.dataframe[-1].value["id"]) == [whole]
     shown = " ".join(m.value for m in at.markdown)
     assert all(why in shown for why in expected.values())
-    at.switch_page("pages/predictions.py").run()  # the whole run opens, charts and all
+    at.switch_page("views/predictions.py").run()  # the whole run opens, charts and all
     assert not at.exception and len(at.get("plotly_chart")) >= 2
     assert all(e.icon == ":material/gavel:" for e in at.error)  # only the run's verdict
 
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     for run_id in expected:  # deleting a damaged run works
         next(b for b in at.button if b.key == f"delete_damaged_{run_id}").click().run()
         assert not at.exception
@@ -298,7 +298,7 @@ def test_two_sessions_start_jobs_and_each_sees_its_own_and_the_queue(workspace):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         at.session_state["dataset"] = tiny_dataset()
         at.run()
-        at.switch_page("pages/train.py").run()
+        at.switch_page("views/train.py").run()
         for label, value in (("Window (lookback days)", 10), ("Units per layer", 8), ("Epochs", 2)):
             next(w for w in at.number_input if w.label == label).set_value(value)
         next(w for w in at.text_input if w.label.startswith("Run name")).set_value(name)

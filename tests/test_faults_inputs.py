@@ -8,6 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -31,7 +32,7 @@ def train_page() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["dataset"] = tiny_dataset()
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     return at
 
 
@@ -166,7 +167,7 @@ def test_a_run_json_of_the_wrong_shape_is_listed_as_damaged_with_its_reason(work
     assert not at.exception
     assert sorted(at.dataframe[-1].value["id"]) == sorted(ids[:2])
     assert "run.json's 'data' is list, not dict" in shown(at)
-    at.switch_page("pages/predictions.py").run()  # the newest whole run opens
+    at.switch_page("views/predictions.py").run()  # the newest whole run opens
     assert not at.exception and len(at.get("plotly_chart")) >= 2
 
     out = run_cli("runs", workspace=workspace)  # 4: the CLI lists them apart too
@@ -294,13 +295,13 @@ def test_a_run_or_job_name_with_a_markdown_image_is_shown_as_plain_text(workspac
     for i in range(2):
         manager.submit("forecast", data.frame, data.describe(), tiny_config(), f"{IMAGE} {i}")
     at = train_page()
-    for page in ("pages/train.py", "pages/predictions.py", "pages/anomalies.py"):
+    for page in ("views/train.py", "views/predictions.py", "views/anomalies.py"):
         at.switch_page(page).run()
         assert not at.exception, page
         text = shown(at)
         assert "![t](" not in text, page  # never a markdown image a browser would fetch
-        assert "http://127.0.0.1:9/track.png" in text or page != "pages/train.py"
-    at.switch_page("pages/train.py").run()
+        assert "http://127.0.0.1:9/track.png" in text or page != "views/train.py"
+    at.switch_page("views/train.py").run()
     next(t for t in at.text_input if t.label == "New name").set_value(IMAGE).run()
     next(b for b in at.button if b.label == "Rename").click().run()
     assert "![t](" not in shown(at) and "Renamed run" in shown(at)
@@ -386,3 +387,118 @@ def test_a_full_disk_fails_the_job_with_the_reason_and_leaves_no_partial_files(
     assert "KEPT" in out.stdout  # the saved run is whole
     if where == "saving the run":  # the epochs are kept: the job can be resumed
         assert json.loads(rest.strip().splitlines()[1])["history"][-1]["epoch"] == 3
+
+
+# ---------------------------------------------------------------- 13. refused up front
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (("--start", "notadate"), "argument --start: The date 'notadate' is not a date"),
+        (("--end", "2015-13-45"), "argument --end: The date '2015-13-45' is not a date"),
+        (("--learning-rate", "inf"), "Learning rate must be a finite number; inf is not."),
+        (("--learning-rate", "nan"), "Learning rate must be a finite number; nan is not."),
+        (("--learning-rate", "5"), "Learning rate must be between 1e-07 and 1.0"),
+    ],
+)
+def test_bad_dates_and_settings_are_refused_before_any_training(workspace, flags, message):
+    out = run_cli("train", "--sample", "AAPL", "--epochs", 1, *flags, workspace=workspace)
+    assert out.returncode == 2 and message in out.stderr, out.stderr[-800:]
+    assert "Traceback" not in out.stderr and "epoch 1/" not in out.stderr
+    assert not (workspace / "jobs").exists() or not list((workspace / "jobs").iterdir())
+
+
+# ---------------------------------------------------------------- 12. a killed sweep driver
+
+
+def test_a_killed_sweep_driver_is_marked_interrupted_cleaned_up_and_resumed(workspace):
+    import signal
+    import time
+
+    from core.experiments.sweeps import DRIVER, SweepSpec, SweepStore, launch_sweep
+    from core.experiments.sweeps import _session as session_processes
+    from core.workspace import read_json
+
+    spec = SweepSpec(
+        datasets=["sample:AAPL"],
+        inputs=["uni"],
+        seeds=[0, 1],
+        settings={"epochs": 30, "window": 10, "units": 8, "early_stopping": False},
+        start="2011-06-01",
+        end="2012-12-31",
+    )
+    sweep_id = launch_sweep(spec, workers=2)
+    store = SweepStore()
+    driver = read_json(store.path(sweep_id) / DRIVER)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # until a trial trains
+        trials = store.load(sweep_id)["trials"].values()
+        if any(t.get("status") == "running" for t in trials):
+            break
+        time.sleep(0.2)
+    assert len(session_processes(driver["pid"])) > 2  # the driver, Ray's processes, trials
+    os.kill(driver["pid"], signal.SIGKILL)
+    os.waitpid(driver["pid"], 0)
+
+    sweep = store.load(sweep_id)  # what the Experiments page reads
+    assert sweep["status"] == "interrupted"
+    assert "driver process stopped" in sweep["message"] and "Resume it" in sweep["message"]
+    assert session_processes(driver["pid"]) == []  # nothing it started outlives it
+    assert json.loads((store.path(sweep_id) / "sweep.json").read_text())["status"] == "interrupted"
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("views/experiments.py").run()
+    assert not at.exception
+    assert next(s for s in at.selectbox if s.label == "Sweep").value == sweep_id
+    assert "interrupted" in shown(at) or any(
+        "interrupted" in str(p.proto) for p in at.get("progress")
+    )
+    next(b for b in at.button if b.label == "Resume the sweep").click().run()
+    assert not at.exception
+    deadline = time.monotonic() + 240
+    while store.load(sweep_id)["status"] != "finished" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    sweep = store.load(sweep_id)
+    assert sweep["status"] == "finished" and sweep["message"] == ""
+    assert [t["status"] for t in sweep["trials"].values()] == ["finished", "finished"]
+
+
+# ---------------------------------------------------------------- 15. Stop in mid-epoch
+
+
+def test_stop_in_mid_epoch_ends_within_a_batch_and_keeps_only_whole_epochs(workspace):
+    import time
+
+    from core.jobs.manager import JobManager
+    from core.store.checkpoint import read_checkpoint
+    from tests.helpers import tiny_config
+
+    data = tiny_dataset()
+    manager = JobManager()
+    config = tiny_config(epochs=50, batch_size=2)  # over a hundred batches an epoch
+    job = manager.submit("forecast", data.frame, data.describe(), config, "stopped mid-epoch")
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        job = manager.get(job.id)
+        if len(job.history) >= 1 and job.batch >= 3:  # the second epoch is under way
+            break
+        time.sleep(0.02)
+    manager.stop(job.id)
+    job = manager.wait(job.id, timeout=120)
+    assert job.status == "stopped", job.error
+    epoch, batch = (int(x) for x in job.stopped_at.replace(",", "").split()[1::2])
+    whole = epoch if batch == job.batches else epoch - 1
+    assert epoch >= 2 and whole >= 1
+    run = RunStore().get(job.run_id)
+    assert [r["epoch"] for r in run.record.history] == list(range(1, whole + 1))
+    assert [r["epoch"] for r in job.history] == list(range(1, whole + 1))  # the live curve
+    kept = read_checkpoint(workspace / "jobs" / job.id)
+    assert kept["history"] == run.record.history  # the cut epoch is not kept either
+    assert all(np.isfinite(r["val_loss"]) for r in run.record.history)
+    model = run.load_model()  # the saved model is the last whole epoch's, not the cut one's
+    saved = [w.copy() for w in model.get_weights()]
+    model.load_weights(workspace / "jobs" / job.id / "last.weights.h5")
+    for a, b in zip(saved, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -33,7 +33,7 @@ def two_runs(workspace):
 
 def open_page(run_ids) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/predictions.py").run()
+    at.switch_page("views/predictions.py").run()
     at.multiselect[0].set_value(list(run_ids)).run()
     assert not at.exception, at.exception
     return at
@@ -158,7 +158,7 @@ def test_two_runs_compare_side_by_side(two_runs):
 
 def test_no_runs_says_what_to_do(workspace):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/predictions.py").run()
+    at.switch_page("views/predictions.py").run()
     assert not at.exception
     assert "Train page" in at.info[0].value
 

@@ -115,7 +115,7 @@ def test_train_page_trains_a_spread_and_predictions_shows_it(workspace):
     jobs = manager().jobs()
     assert [j.kind for j in jobs] == ["spread"]
     assert manager().wait(jobs[0].id, timeout=300).status == "finished"
-    at.switch_page("pages/predictions.py").run()
+    at.switch_page("views/predictions.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert "AR(1), mean-reverting" in list(table.index)
@@ -148,7 +148,7 @@ def test_train_page_offers_a_spread_as_an_input(workspace):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["dataset"] = tiny_dataset(["MSFT"])
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     next(t for t in at.toggle if t.label.startswith("Multivariate")).set_value(True).run()
     extra = next(m for m in at.multiselect if m.label == "Extra input columns")
     assert "spread with MSFT (log target - beta x log MSFT)" in extra.options

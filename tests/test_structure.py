@@ -131,7 +131,7 @@ def test_core_never_imports_streamlit():
     for path in (ROOT / "core").rglob("*.py"):
         text = path.read_text()
         assert "import streamlit" not in text and "from streamlit" not in text, path
-    for path in (ROOT / "pages").glob("*.py"):
+    for path in (ROOT / "views").glob("*.py"):
         assert len(path.read_text().splitlines()) <= 160, path.name
 
 
@@ -142,7 +142,7 @@ def test_every_page_opens_without_importing_tensorflow():
         "from streamlit.testing.v1 import AppTest\n"
         "at = AppTest.from_file('app.py', default_timeout=60).run()\n"
         "for page in ('train', 'predictions', 'anomalies', 'data', 'experiments'):\n"
-        "    at.switch_page(f'pages/{page}.py').run()\n"
+        "    at.switch_page(f'views/{page}.py').run()\n"
         "    assert not at.exception, (page, at.exception)\n"
         "print(sorted(m for m in ('tensorflow', 'keras', 'jax', 'ray') if m in sys.modules))\n"
     )
@@ -182,7 +182,7 @@ def test_train_page_defaults_and_limits_come_from_the_config(workspace):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["dataset"] = tiny_dataset()
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     shown = {w.label: w for w in at.number_input}
     for spec in TrainConfig.specs():
         if spec.label in shown:
@@ -199,7 +199,7 @@ def test_train_page_defaults_and_limits_come_from_the_config(workspace):
     next(s for s in at.selectbox if s.label == "Architecture").set_value("seq2seq").run()
     horizon = next(w for w in at.number_input if w.label == TrainConfig.spec("horizon").label)
     assert horizon.value == SEQ2SEQ_HORIZON and horizon.max == TrainConfig.spec("horizon").hi
-    anomalies = at.switch_page("pages/anomalies.py").run()
+    anomalies = at.switch_page("views/anomalies.py").run()
     for spec in AnomalyConfig.specs():
         for widget in anomalies.number_input:
             if widget.label == spec.label:
@@ -255,10 +255,10 @@ def test_runs_saved_by_the_old_code_still_load(legacy_store):
 
 def test_pages_show_old_runs(legacy_store):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/predictions.py").run()
+    at.switch_page("views/predictions.py").run()
     at.multiselect[0].set_value([r.id for r in legacy_store.runs(kind="forecast")]).run()
     assert not at.exception and len(at.dataframe[0].value) == 3
-    at.switch_page("pages/anomalies.py").run()
+    at.switch_page("views/anomalies.py").run()
     assert not at.exception and len(at.dataframe[-1].value) > 0
 
 

@@ -141,7 +141,9 @@ def live_job_panel(kind: str) -> None:
             "estimating…" if eta is None and job.status == "running" else fmt.duration(eta),
             help="At most; early stopping may end sooner. Estimated from the batches done.",
         )
-        if job.status == "running":
+        if job.status == "running" and job.stopped_at:  # training is over; the run is saving
+            st.progress(1.0, text=f"Stopped at {job.stopped_at}; saving the run…")
+        elif job.status == "running":
             frac = (done + job.batch / max(job.batches, 1)) / max(job.total_epochs, 1)
             st.progress(min(frac, 1.0), text=f"Epoch {done + 1}: batch {job.batch}/{job.batches}")
             if st.button("Stop", icon=":material/stop:", key=f"stop_{job.id}"):

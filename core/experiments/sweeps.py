@@ -23,10 +23,12 @@ from pathlib import Path
 
 from core.errors import UserError
 from core.experiments.raycluster import ray_env, start_ray
-from core.workspace import make_dir, workspace_dir, write_json
+from core.jobs.state import pid_alive, started_at
+from core.workspace import make_dir, read_json, workspace_dir, write_json
 
 ROOT = Path(__file__).resolve().parents[2]
 INPUTS = ("uni", "multi")
+DRIVER = "driver.json"  # the process running a sweep: {pid, started, leads_session}
 
 
 @dataclass
@@ -176,10 +178,44 @@ class SweepStore:
         return self.dir / sweep_id
 
     def load(self, sweep_id: str) -> dict:
+        """The sweep as saved; one whose driver process is gone while it was queued or
+        running is marked interrupted first (and whatever it left running is stopped)."""
         try:
-            return json.loads((self.path(sweep_id) / "sweep.json").read_text())
+            sweep = json.loads((self.path(sweep_id) / "sweep.json").read_text())
         except (OSError, ValueError) as exc:
             raise UserError(f"Sweep {sweep_id} does not exist or is unreadable.") from exc
+        if not isinstance(sweep, dict) or not isinstance(sweep.get("trials"), dict):
+            raise UserError(f"Sweep {sweep_id} does not exist or is unreadable.")
+        return self._settle(sweep)
+
+    def _settle(self, sweep: dict) -> dict:
+        driver = read_json(self.path(sweep["id"]) / DRIVER) or {}
+        if sweep.get("status") not in ("queued", "running") or not driver:
+            return sweep
+        if pid_alive(driver.get("pid"), "", driver.get("started")):
+            return sweep
+        stopped = stop_session(driver) if driver.get("leads_session") else 0
+        for trial in sweep["trials"].values():
+            if trial.get("status") == "running":
+                trial.update(status="interrupted")
+        ended, total = (
+            sum(t.get("status") == "finished" for t in sweep["trials"].values()),
+            len(SweepSpec(**sweep["spec"]).trials()),
+        )
+        sweep.update(
+            status="interrupted",
+            message=(
+                f"The sweep's driver process stopped (killed, or the machine restarted) after "
+                f"{ended} of {total} trials finished. Resume it to run the rest; finished "
+                "trials are kept."
+            ),
+            leftovers_stopped=stopped,
+        )
+        try:
+            self.save(sweep)
+        except OSError:
+            pass  # a read-only workspace: still shown as interrupted
+        return sweep
 
     def save(self, sweep: dict) -> None:
         write_json(self.path(sweep["id"]) / "sweep.json", sweep)
@@ -227,7 +263,9 @@ def run_sweep(
     (store.path(sweep["id"]) / "stop").unlink(missing_ok=True)  # a resumed sweep runs again
     trials = {trial_key(t): t for t in spec.trials()}
     todo = [k for k in trials if sweep["trials"].get(k, {}).get("status") != "finished"]
-    sweep.update(status="running", engine="ray", address=address or "embedded")
+    write_json(store.path(sweep["id"]) / DRIVER, this_driver())
+    sweep.update(status="running", engine="ray", address=address or "embedded", message="")
+    sweep["workers"] = workers
     sweep["skipped"] = len(trials) - len(todo)
     store.save(sweep)
     from core.config import default_backend
@@ -267,15 +305,66 @@ def run_sweep(
     return sweep
 
 
+def this_driver() -> dict:
+    """This process as a sweep's driver: its pid, start time, and whether it leads its own
+    session (a driver launched from the page does; a CLI run in a terminal does not)."""
+    pid = os.getpid()
+    return {"pid": pid, "started": started_at(pid), "leads_session": os.getsid(0) == pid}
+
+
+def stop_session(driver: dict) -> int:
+    """Stop what a dead driver left running (its Ray processes and trials): every process
+    of the session it led. A session id cannot be reused while one of its processes lives,
+    so everything found is the driver's. Returns how many were stopped."""
+    import signal
+
+    stopped: set[int] = set()
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:  # until none is left (a dying one may still spawn)
+        alive = _session(driver["pid"])
+        if not alive:
+            break
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                stopped.add(pid)
+            except OSError:
+                continue
+        time.sleep(0.05)
+    return len(stopped)
+
+
+def _session(sid: int) -> list[int]:
+    """The live (not zombie) processes of session `sid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[-1].split()
+            if int(fields[3]) == sid and fields[0] not in ("Z", "X"):
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def launch_sweep(spec: SweepSpec, root=None, workers: int = 2, address: str | None = None) -> str:
     """Save a new sweep and run it in its own process (`python -m core.experiments.sweeps ID`), so it
     outlives the page that started it; the page follows sweep.json."""
+    spec.check()
+    sweep = SweepStore(root).create(spec)
+    return resume_sweep(sweep["id"], root, workers, address)
+
+
+def resume_sweep(sweep_id: str, root=None, workers: int = 2, address: str | None = None) -> str:
+    """Start the driver process of a saved sweep (new, or interrupted: finished trials are
+    skipped). Refused while its driver still runs."""
     import subprocess
     import sys
 
-    spec.check()
     store = SweepStore(root)
-    sweep = store.create(spec)
+    sweep = store.load(sweep_id)
+    if sweep.get("status") == "running":
+        raise UserError(f"Sweep {sweep_id} is still running.")
     log = open(store.path(sweep["id"]) / "sweep.log", "ab")  # noqa: SIM115 (the child keeps it)
     command = [
         sys.executable,
@@ -287,7 +376,7 @@ def launch_sweep(spec: SweepSpec, root=None, workers: int = 2, address: str | No
     ]
     if address:
         command += ["--address", address]
-    subprocess.Popen(
+    proc = subprocess.Popen(
         command + ["--workspace", str(store.root)],
         cwd=ROOT,
         stdout=log,
@@ -295,6 +384,10 @@ def launch_sweep(spec: SweepSpec, root=None, workers: int = 2, address: str | No
         start_new_session=True,
     )
     log.close()
+    # Known from the start, so a driver killed before it runs a trial is found out too (the
+    # driver writes the same when it starts; sweep.json stays the driver's to write).
+    driver = {"pid": proc.pid, "started": started_at(proc.pid), "leads_session": True}
+    write_json(store.path(sweep["id"]) / DRIVER, driver)
     return sweep["id"]
 
 

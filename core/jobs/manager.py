@@ -328,6 +328,8 @@ class JobManager:
                 job.batch_losses.append(
                     (job.epoch - 1 + job.batch / max(job.batches, 1), event["loss"])
                 )
+            elif kind == "stopping":
+                job.stopped_at = f"epoch {event['epoch']}, batch {event['batch']}"
             elif kind == "epoch":
                 job.history.append({k: event[k] for k in ("epoch", "loss", "val_loss")})
                 job.epoch_times.append(float(event.get("seconds", 0.0)))

@@ -131,6 +131,7 @@ class Job:
     result: dict = field(default_factory=dict)
     error: str = ""
     stop_requested: bool = False
+    stopped_at: str = ""  # "epoch E, batch B": where Stop ended training (the run is saving)
     resumed_from: str = ""  # the interrupted job this one resumes or saves
     resumed_at: int = 0  # epochs kept from it (trained before this job's time started)
 

@@ -58,15 +58,26 @@ def seed_everything(seed: int) -> None:
 
 
 def make_progress_callback(
-    emit: Callable[[dict], None], should_stop: Callable[[], bool], batches: int
+    emit: Callable[[dict], None],
+    should_stop: Callable[[], bool],
+    batches: int,
+    completed: int = 0,
+    can_discard: bool = False,
 ):
-    """Keras callback: epoch losses, throttled batch progress, stop within one batch, NaN."""
+    """Keras callback: epoch losses, throttled batch progress, stop within one batch, NaN.
+
+    A stop in the middle of an epoch ends training after the current batch. When an earlier
+    epoch was completed and kept (`can_discard`: a checkpoint holds its weights), the cut
+    epoch is discarded: no validation pass over it, no point on the curve, no kept epoch,
+    and the run goes on from the last whole epoch (`discarded` tells fit_model)."""
     import keras
 
     class Progress(keras.callbacks.Callback):
         def __init__(self) -> None:
             super().__init__()
             self.stopped_by_user = False
+            self.discarded = False
+            self._completed = completed
             self.nan_message = ""
             self._last_emit = 0.0
             self._epoch = 0
@@ -88,6 +99,8 @@ def make_progress_callback(
             if should_stop():
                 self.stopped_by_user = True
                 self.model.stop_training = True
+                self.discarded = can_discard and self._completed > 0 and batch + 1 < batches
+                emit({"type": "stopping", "epoch": self._epoch, "batch": batch + 1})
             now = time.monotonic()
             if now - self._last_emit >= BATCH_EVENT_INTERVAL_S or batch + 1 == batches:
                 self._last_emit = now
@@ -102,7 +115,14 @@ def make_progress_callback(
                     }
                 )
 
+        def on_test_begin(self, logs=None):
+            if self.discarded:  # no validation pass over an epoch that is thrown away
+                self.model.stop_evaluating = True
+
         def on_epoch_end(self, epoch, logs=None):
+            if self.discarded:
+                return
+            self._completed += 1
             logs = logs or {}
             emit(
                 {
@@ -144,8 +164,10 @@ def fit_model(
     emit({"type": "start", "epochs": config.epochs, "batches": batches, "resumed_at": done})
     for row in checkpoint.history if checkpoint else []:
         emit({"type": "epoch", **row, "seconds": 0.0})  # the kept epochs, on the live curve
-    progress = make_progress_callback(emit, should_stop, batches)
-    callbacks = [progress] + ([checkpoint.callback()] if checkpoint else [])
+    progress = make_progress_callback(emit, should_stop, batches, done, checkpoint is not None)
+    callbacks = [progress]
+    if checkpoint:
+        callbacks.append(checkpoint.callback(skip=lambda: progress.discarded))
     if config.early_stopping:
         options = dict(
             monitor="val_loss", patience=config.patience, restore_best_weights=config.restore_best
@@ -173,6 +195,9 @@ def fit_model(
         {"epoch": done + i + 1, "loss": loss_i, "val_loss": val[i]}
         for i, loss_i in enumerate(history.get("loss", []))
     ]
+    if progress.discarded:  # the epoch cut by Stop: back to the last whole one
+        rows = rows[:-1]
+        checkpoint.restore(model)
     return rows, "stopped" if progress.stopped_by_user else "finished"
 
 

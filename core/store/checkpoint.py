@@ -101,13 +101,16 @@ class Checkpointer:
         }
         write_json(self.dir / CHECKPOINT, state)
 
-    def callback(self):
+    def callback(self, skip=lambda: False):
+        """Keras callback keeping each finished epoch (not one `skip()` says to drop)."""
         import keras
 
         checkpointer = self
 
         class KeepEpochs(keras.callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):
+                if skip():
+                    return
                 logs = logs or {}
                 row = {
                     "epoch": epoch + 1,

@@ -12,7 +12,7 @@ from core.data import list_samples
 from core.errors import UserError
 from core.experiments import paired
 from core.experiments.paired import QUESTIONS
-from core.experiments.sweeps import SweepSpec, SweepStore, launch_sweep
+from core.experiments.sweeps import SweepSpec, SweepStore, launch_sweep, resume_sweep
 from core.present import charts
 from ui import setting_input, show_error
 
@@ -108,6 +108,13 @@ def follow(sweep_id: str) -> None:
         "Stop the sweep", help="Cancels what has not finished; keeps the rest."
     ):
         store.request_stop(sweep_id)
+    if sweep.get("status") == "interrupted" and st.button(
+        "Resume the sweep", help="Runs the trials that did not finish; keeps the finished ones."
+    ):
+        try:
+            resume_sweep(sweep_id, workers=int(sweep.get("workers", 2)))
+        except UserError as exc:
+            show_error(exc)
     st.dataframe(shown(table), width="stretch", key=f"trials-{sweep_id}")
     for name, answer in paired.answers(table).items():
         factor, tried, reference, label = QUESTIONS[name]
