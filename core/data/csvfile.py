@@ -10,6 +10,8 @@ the values themselves, in frames.py.
 from __future__ import annotations
 
 import io
+import os
+import re
 import zlib
 
 import pandas as pd
@@ -31,8 +33,8 @@ def _read_bounded(path_or_file) -> bytes:
             path_or_file.seek(0)
         return raw.encode() if isinstance(raw, str) else raw
     try:
-        with open(path_or_file, "rb") as fh:
-            return fh.read(MAX_CSV_BYTES + 1)
+        with open(path_or_file, "rb") as fh:  # read(n) would reserve n bytes up front
+            return fh.read(min(os.fstat(fh.fileno()).st_size, MAX_CSV_BYTES) + 1)
     except OSError as exc:
         raise UserError(f"Could not open the file: {exc.strerror or exc}.") from exc
 
@@ -89,6 +91,14 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+def _rows(text: str) -> int:
+    """Data rows as the parser sees them: the non-empty lines, the header aside."""
+    body = text.strip("\n")
+    if not body:
+        return 0
+    return body.count("\n") - len(re.findall("\n(?=\n)", body))
+
+
 def read_price_csv(path_or_file) -> pd.DataFrame:
     """Parse a price CSV (path or file-like); raise UserError naming the problem.
 
@@ -107,7 +117,7 @@ def read_price_csv(path_or_file) -> pd.DataFrame:
     # One kind of line ending, so the row count below is the parser's own (a CR-only file
     # is as many rows to pandas as to this count).
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    rows = sum(1 for line in text.split("\n") if line.strip()) - 1  # the header aside
+    rows = _rows(text)
     if rows > MAX_CSV_ROWS:
         raise UserError(
             f"The file has {rows:,} rows; LagLens takes at most {MAX_CSV_ROWS:,} "
