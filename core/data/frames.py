@@ -152,8 +152,8 @@ def normalize_price_frame(raw: pd.DataFrame, what: str = "The data") -> pd.DataF
     dates = _parse_dates(frame["date"], what)
     if dates.notna().sum() == 0:
         raise UserError(
-            f"{what} has no dates that could be read. Use ISO (2024-01-31), M/D/YYYY "
-            "or DD-Mon-YY dates."
+            f"{what} has no dates that could be read. Use ISO (2024-01-31), M/D/YYYY, "
+            "D/M/YYYY, D.M.YYYY or DD-Mon-YY dates."
         )
     columns = [c for c in [*CANONICAL_COLUMNS, "adjclose"] if c in frame]
     delimiter = raw.attrs.get("delimiter", ",")

@@ -92,7 +92,7 @@ class RunRecord:
         return record
 
 
-# The JSON types each annotation of RunRecord admits (bool is an int: refused for numbers).
+# The JSON types each annotation of RunRecord admits (as in JSON, true passes for a number).
 _SHAPES = {
     "str": str,
     "dict": dict,
