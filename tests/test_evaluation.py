@@ -66,8 +66,10 @@ def test_lag_diagnostic_finds_the_constructed_lag(walk, k):
     assert list(diag.index) == list(range(-5, 6))
 
 
-def test_lag_sentence_names_the_echo():
-    assert "echoes yesterday" in lag_sentence(1, pd.DataFrame({"rmse": [0.5, 0.1]}, index=[0, 1]))
+def test_lag_sentence_names_the_echo_and_leaves_the_verdict_to_the_moves():
+    one = lag_sentence(1, pd.DataFrame({"rmse": [0.5, 0.1]}, index=[0, 1]))
+    assert "closest to the actual price of the day before" in one
+    assert "a forecast that echoes yesterday and one with some skill alike" in one
     assert "not simply yesterday" in lag_sentence(
         0, pd.DataFrame({"rmse": [0.1, 0.5]}, index=[0, 1])
     )

@@ -70,6 +70,9 @@ def test_cli_backtest_on_a_csv_prints_folds_and_pooled(workspace, tmp_path):
         len(RunStore(workspace).get(f["run_id"]).predictions) for f in folds
     )
     assert "arima" in result["pooled"]["baselines"]
+    # Always-up's price errors are naive's, nudged: no accuracy test, as in a single run.
+    up = result["pooled"]["baselines"]["always_up"]
+    assert up["rel_mae"] == 1.0 and up["dm_pvalue"] is None
 
 
 def synthetic_sweep(changes, seed=0) -> dict:

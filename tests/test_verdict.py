@@ -6,7 +6,13 @@ import pandas as pd
 import pytest
 
 from core.config import TrainConfig
-from core.forecasting.evaluation import best_lag, diebold_mariano, verdict
+from core.forecasting.evaluation import (
+    best_lag,
+    diebold_mariano,
+    move_test,
+    skill_against_naive,
+    verdict,
+)
 from core.pipeline.forecast import train_forecaster
 from core.pipeline.prepare import prepare_forecast
 from core.present.sentences import lag_sentence
@@ -61,17 +67,105 @@ def test_dm_rejects_a_clearly_better_forecast_and_not_an_equal_one():
 
 
 @pytest.mark.parametrize(
-    "rel, stat, p, lag, expected",
+    "rel, stat, p, move_p, expected",
     [
-        (0.8, -3.0, 0.001, 0, "beats naive"),
-        (0.97, -1.0, 0.3, 0, "no better than naive"),  # better, but not significantly
-        (1.0, 0.2, 0.8, 1, "echoes yesterday"),
-        (1.5, 4.0, 0.0001, 1, "worse than naive"),
-        (0.9, -2.0, 0.06, 1, "echoes yesterday"),
+        (0.8, -3.0, 0.001, 0.001, "beats naive"),
+        (0.97, -1.0, 0.3, 0.01, "moves carry signal"),  # informative moves, not significant
+        (0.97, -1.0, 0.3, 0.4, "echoes yesterday"),  # better by chance, moves carry nothing
+        (1.0, 0.2, 0.8, float("nan"), "echoes yesterday"),  # never moves: naive itself
+        (1.5, 4.0, 0.0001, 0.001, "worse than naive"),
+        (0.9, -2.0, 0.06, 0.2, "echoes yesterday"),
     ],
 )
-def test_verdict_rules(rel, stat, p, lag, expected):
-    assert verdict(rel, stat, p, lag) == expected
+def test_verdict_rules(rel, stat, p, move_p, expected):
+    assert verdict(rel, stat, p, move_p) == expected
+
+
+def test_the_move_test_is_pearsons_one_sided_test():
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    previous = 100 + np.cumsum(rng.normal(0, 1, 300))
+    actual = previous + rng.normal(0, 1, 300)
+    predicted = previous + 0.1 * (actual - previous) + rng.normal(0, 0.5, 300)
+    result = move_test(actual, predicted, previous)
+    expected = stats.pearsonr(predicted - previous, actual - previous, alternative="greater")
+    assert result["move_corr"] == pytest.approx(expected.statistic, rel=1e-10)
+    assert result["move_pvalue"] == pytest.approx(expected.pvalue, rel=1e-8)
+    assert np.isnan(move_test(actual, previous, previous)["move_pvalue"])  # naive: no moves
+
+
+def ar1_returns(phi: float, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Log prices whose returns follow AR(1) with coefficient phi, and the oracle's
+    one-step forecast (the true conditional mean) for every day after the first two."""
+    shocks = rng.normal(0, 0.01, n + 1)
+    r = np.zeros(n + 1)
+    for t in range(1, n + 1):
+        r[t] = phi * r[t - 1] + shocks[t]
+    log_price = np.log(100) + np.cumsum(r)
+    oracle = log_price[1:-1] + phi * r[1:-1]  # E[log p_t | p_{t-1}, p_{t-2}]
+    return np.exp(log_price[2:]), np.exp(oracle)
+
+
+def verdicts_of(actual, predicted, previous) -> str:
+    skill = skill_against_naive(actual[:, None], predicted[:, None], previous[:, None])
+    moves = move_test(actual, predicted, previous)
+    return verdict(skill["rel_mae"], skill["dm_stat"], skill["dm_pvalue"], moves["move_pvalue"])
+
+
+def test_a_true_echo_is_called_an_echo_and_a_true_signal_never_is():
+    """Rates over many simulations: yesterday's price plus tiny noise is "echoes yesterday"
+    (the move test's 5 % false alarms aside) and never "beats naive"; the AR(1) oracle with
+    phi >= 0.2 over 1,000 test days is never "echoes yesterday" (the lag peak at k = 1,
+    which it has too, no longer decides)."""
+    rng = np.random.default_rng(26)
+    echo = []
+    for _ in range(300):
+        actual = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 501)))
+        previous, target = actual[:-1], actual[1:]
+        echo.append(verdicts_of(target, previous * (1 + rng.normal(0, 1e-4, 500)), previous))
+    assert echo.count("echoes yesterday") / len(echo) >= 0.90
+    assert echo.count("beats naive") / len(echo) <= 0.05  # the DM test's own 2.5 % one way
+    for phi in (0.2, 0.3):
+        oracle = []
+        for _ in range(100):
+            actual, predicted = ar1_returns(phi, 1001, rng)
+            oracle.append(verdicts_of(actual[1:], predicted[1:], actual[:-1]))
+        assert "echoes yesterday" not in oracle, (phi, oracle.count("echoes yesterday"))
+
+
+def test_detectable_difference_is_what_the_test_finds_four_times_in_five():
+    """Power, measured: the samples state the smallest relative-MAE difference their DM test
+    finds at 80 % power (the median over 200 samples of 400 days); plant a forecast that
+    much better than naive and count how often the test finds it over 400 new samples."""
+    rng = np.random.default_rng(7)
+    n = 400
+
+    def errors(delta, size=n):
+        naive_err = rng.standard_t(5, size)
+        return (1 - delta) * naive_err + 0.3 * rng.normal(0, 1, size), naive_err
+
+    def stated(delta):
+        model, naive = errors(delta)
+        return skill_against_naive(np.zeros((n, 1)), model[:, None], naive[:, None])[
+            "detectable_rel_mae"
+        ]
+
+    detectable = float(np.median([stated(0.1) for _ in range(200)]))
+    assert 0.01 < detectable < 0.2
+    big_model, big_naive = errors(0.0, 400_000)
+    lo, hi = 0.0, 0.9  # the delta whose true relative MAE is 1 - detectable
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        model = big_model - mid * big_naive
+        rel = np.mean(np.abs(model)) / np.mean(np.abs(big_naive))
+        lo, hi = (mid, hi) if rel > 1 - detectable else (lo, mid)
+    found = 0
+    for _ in range(400):
+        model, naive = errors(lo)
+        dm = diebold_mariano(model, naive)
+        found += dm["pvalue"] < 0.05 and dm["stat"] < 0
+    assert 0.72 <= found / 400 <= 0.88, found / 400
 
 
 # ---------------------------------------------------------------- one best lag, one sign
@@ -164,9 +258,12 @@ def test_cli_json_and_runs_table_carry_the_verdict_and_the_warning(workspace):
 
     args = ["--sample", "AAPL", "--epochs", "1", "--window", "10", "--units", "8"]
     result = last_json(run_cli("train", *args, "--scaling", "standard", workspace=workspace))
-    assert result["verdict"] in ("worse than naive", "no better than naive", "echoes yesterday")
+    assert result["verdict"] in ("worse than naive", "moves carry signal", "echoes yesterday")
     assert len(result["warnings"]) == 1 and "saturate" in result["warnings"][0]
     assert {"rel_mae", "dm_pvalue", "best_lag"} <= set(result["metrics"])
+    moves = {"move_corr", "move_pvalue", "detectable_rel_mae", "test_days"}
+    assert moves <= set(result["metrics"]), result["metrics"]
+    assert 0 < result["metrics"]["detectable_rel_mae"] < 0.5
     assert result["metrics"]["rel_mae"] > 2  # saturated far below the test prices
     listing = run_cli("runs", workspace=workspace, timeout=120)
     assert "verdict" in listing.stdout and result["verdict"] in listing.stdout

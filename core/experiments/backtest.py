@@ -19,8 +19,9 @@ import pandas as pd
 
 from core.config import TrainConfig
 from core.errors import UserError
-from core.forecasting.evaluation import skill_against_naive, verdict
+from core.forecasting.evaluation import move_test, skill_against_naive, verdict
 from core.pipeline.forecast import train_forecaster
+from core.pipeline.scoring import direction_only
 from core.store.runs import Run, RunStore
 
 
@@ -114,15 +115,15 @@ def pooled_scores(runs: list[Run]) -> dict:
     paths = pooled_paths(runs)
     actual, naive = paths["actual_paths"], paths["baseline_naive"]
     model = skill_against_naive(actual, paths["forecast_paths"], naive)
-    lags = [run.metrics.get("best_lag", 0) for run in runs]
+    model |= move_test(actual[:, 0], paths["forecast_paths"][:, 0], naive[:, 0])
     model["verdict"] = verdict(
-        model["rel_mae"], model["dm_stat"], model["dm_pvalue"], max(set(lags), key=lags.count)
+        model["rel_mae"], model["dm_stat"], model["dm_pvalue"], model["move_pvalue"]
     )
     model["days"] = int(actual.shape[0])
     model["mae"] = float(np.mean(np.abs(paths["forecast_paths"][:, 0] - actual[:, 0])))
-    model["baselines"] = {
-        key.removeprefix("baseline_"): skill_against_naive(actual, p, naive)
-        for key, p in paths.items()
-        if key.startswith("baseline_") and key != "baseline_naive"
-    }
+    model["baselines"] = {}
+    for key, p in paths.items():
+        name = key.removeprefix("baseline_")
+        if key.startswith("baseline_") and name != "naive":
+            model["baselines"][name] = direction_only(name, skill_against_naive(actual, p, naive))
     return model

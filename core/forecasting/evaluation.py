@@ -23,7 +23,16 @@ MIN_PEAK_CORR = 0.1
 SIGNIFICANCE = 0.05
 # A predicted move smaller than this share of the price is no move (rounding, not a view).
 MOVE_TOLERANCE = 1e-10
-VERDICTS = ("beats naive", "echoes yesterday", "no better than naive", "worse than naive")
+# "no better than naive" is what runs saved before the move test were called when they did not
+# echo by the lag rule; new runs get "moves carry signal" instead (see verdict()).
+VERDICTS = (
+    "beats naive",
+    "moves carry signal",
+    "echoes yesterday",
+    "no better than naive",
+    "worse than naive",
+)
+POWER = 0.8  # the power at which detectable_rel_mae is stated
 
 
 # ---------------------------------------------------------------- forecast metrics
@@ -77,6 +86,26 @@ def forecast_metrics(
         "directional_accuracy": directional,
         "up_share": float(np.mean(pred_move > 0)),
     }
+
+
+def move_test(actual: np.ndarray, predicted: np.ndarray, previous: np.ndarray) -> dict:
+    """Do the predicted moves (y_hat_t - y_{t-1}) carry information about the actual moves
+    (y_t - y_{t-1})? The Mincer-Zarnowitz regression of actual on predicted moves, tested for
+    a positive slope: its t statistic is Pearson's, so move_pvalue is the one-sided p-value
+    of the correlation (scipy.stats.pearsonr(..., alternative="greater")). A forecast that
+    never moves carries none (NaN)."""
+    pred = np.asarray(predicted, float) - np.asarray(previous, float)
+    actual_move = np.asarray(actual, float) - np.asarray(previous, float)
+    n = len(pred)
+    if (
+        n < 4
+        or not np.any(moves(predicted, previous))
+        or min(np.std(pred), np.std(actual_move)) == 0
+    ):
+        return {"move_corr": float("nan"), "move_pvalue": float("nan")}
+    r = float(np.clip(np.corrcoef(pred, actual_move)[0, 1], -1.0, 1.0))
+    t = r * np.sqrt((n - 2) / max(1.0 - r * r, 1e-300))
+    return {"move_corr": r, "move_pvalue": float(special.stdtr(n - 2, -t))}
 
 
 def change_skill(actual: np.ndarray, predicted: np.ndarray, previous: np.ndarray) -> dict:
@@ -198,16 +227,27 @@ def diebold_mariano(
         d = d.mean(axis=1)
     n = len(d)
     if n >= 3 and np.all(np.abs(d) <= 1e-12 * np.mean(fn(eb))):  # the same forecasts
-        return {"stat": 0.0, "pvalue": 1.0}
+        return {"stat": 0.0, "pvalue": 1.0, "se": float("nan")}
     centred = d - d.mean()
     gamma = [np.sum(centred[k:] * centred[: n - k]) / n for k in range(min(h, n))]
     variance = (gamma[0] + 2 * sum(gamma[1:])) / n
     if n < 3 or not variance > 0:
-        return {"stat": float("nan"), "pvalue": float("nan")}
+        return {"stat": float("nan"), "pvalue": float("nan"), "se": float("nan")}
     correction = np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
-    stat = float(d.mean() / np.sqrt(variance) * correction)
+    se = float(np.sqrt(variance) / correction)  # the standard error the statistic divides by
+    stat = float(d.mean() / se)
     # Student's t CDF from scipy.special: scipy.stats' t.sf, without its 0.5-1 s import.
-    return {"stat": stat, "pvalue": float(2 * special.stdtr(n - 1, -abs(stat)))}
+    return {"stat": stat, "pvalue": float(2 * special.stdtr(n - 1, -abs(stat))), "se": se}
+
+
+def detectable_difference(se: float, n: int, power: float = POWER) -> float:
+    """The smallest mean loss difference the two-sided DM test at 5 % finds with `power`
+    on these days: (t_0.975 + t_power) x its standard error."""
+    if not np.isfinite(se) or n < 3:
+        return float("nan")
+    return float(
+        (special.stdtrit(n - 1, 1 - SIGNIFICANCE / 2) + special.stdtrit(n - 1, power)) * se
+    )
 
 
 def skill_against_naive(actual_paths, forecast_paths, naive_paths) -> dict:
@@ -217,20 +257,31 @@ def skill_against_naive(actual_paths, forecast_paths, naive_paths) -> dict:
     model_err = np.asarray(forecast_paths, float) - y
     naive_err = np.asarray(naive_paths, float) - y
     dm = diebold_mariano(model_err, naive_err, h=y.shape[1] if y.ndim > 1 else 1)
-    rel = float(np.mean(np.abs(model_err)) / np.mean(np.abs(naive_err)))
-    return {"rel_mae": rel, "dm_stat": dm["stat"], "dm_pvalue": dm["pvalue"]}
+    naive_mae = float(np.mean(np.abs(naive_err)))
+    rel = float(np.mean(np.abs(model_err)) / naive_mae)
+    detectable = detectable_difference(dm["se"], len(y)) / naive_mae
+    return {
+        "rel_mae": rel,
+        "dm_stat": dm["stat"],
+        "dm_pvalue": dm["pvalue"],
+        "detectable_rel_mae": detectable,  # the smallest |rel_mae - 1| found at 80 % power
+        "test_days": int(len(y)),
+    }
 
 
-def verdict(rel_mae: float, dm_stat: float, dm_pvalue: float, lag: int) -> str:
+def verdict(rel_mae: float, dm_stat: float, dm_pvalue: float, move_pvalue: float) -> str:
     """One of VERDICTS. "Beats naive" needs the DM test at 5 % and a relative MAE below 1;
-    significantly larger errors are "worse than naive"; otherwise a best lag of 1 is
-    "echoes yesterday", anything else "no better than naive"."""
+    significantly larger errors are "worse than naive". Otherwise the predicted moves decide,
+    not the lag peak (which every forecast anchored on yesterday's price has, an echo or weak
+    skill alike): moves that carry information about the actual moves (move_test at 5 %) are
+    "moves carry signal", moves that carry none "echoes yesterday"."""
     significant = bool(np.isfinite(dm_pvalue) and dm_pvalue < SIGNIFICANCE)
     if significant and dm_stat < 0 and rel_mae < 1:
         return "beats naive"
     if significant and dm_stat > 0:
         return "worse than naive"
-    return "echoes yesterday" if lag == 1 else "no better than naive"
+    informative = bool(np.isfinite(move_pvalue) and move_pvalue < SIGNIFICANCE)
+    return "moves carry signal" if informative else "echoes yesterday"
 
 
 def horizon_errors(actual_paths: np.ndarray, forecast_paths: np.ndarray) -> pd.DataFrame:
@@ -259,10 +310,11 @@ def score_paths(
     metrics = forecast_metrics(y, p, previous, scale)
     metrics["best_lag"] = best_lag(lag_diagnostic(levels, pd.Series(p, index=target_dates)))
     metrics.update(change_skill(y, p, previous))
+    metrics.update(move_test(y, p, previous))
     naive_paths = np.repeat(np.asarray(previous, float)[:, None], np.shape(paths)[1], axis=1)
     metrics.update(skill_against_naive(actual_paths, paths, naive_paths))
     metrics["verdict"] = verdict(
-        metrics["rel_mae"], metrics["dm_stat"], metrics["dm_pvalue"], metrics["best_lag"]
+        metrics["rel_mae"], metrics["dm_stat"], metrics["dm_pvalue"], metrics["move_pvalue"]
     )
     return metrics
 

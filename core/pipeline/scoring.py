@@ -132,6 +132,16 @@ def _write_cached(cache_dir, key: str, answer: tuple[dict, dict]) -> None:
         pass
 
 
+def direction_only(name: str, scores: dict) -> dict:
+    """A direction-only baseline (always up) has naive's price errors by design, nudged: it
+    gets no accuracy test (its DM p-value would measure the nudge), only its direction."""
+    if name in ALL_BASELINES and ALL_BASELINES[name].direction_only:
+        scores.update(rel_mae=1.0, dm_stat=float("nan"), dm_pvalue=float("nan"))
+        if "verdict" in scores:
+            scores["verdict"] = ""
+    return scores
+
+
 def score_run(
     levels: pd.Series,
     predictions: pd.DataFrame,
@@ -160,8 +170,7 @@ def score_run(
         for name, p in baseline_paths.items()
     }
     for name, scores in scored.items():
-        if ALL_BASELINES[name].direction_only:  # its price errors are naive's by design
-            scores.update(rel_mae=1.0, dm_stat=float("nan"), dm_pvalue=float("nan"), verdict="")
+        direction_only(name, scores)
     intervals = interval_summary(prediction_intervals(paths, positions, level))
     forecasts = {"model": paths.forecast_paths, **baseline_paths}
     by_step = by_step_rows(actual, forecasts, intervals)

@@ -56,6 +56,8 @@ METRIC_LABELS = {
     "best_lag": "best lag",
     "change_corr": "change corr",
     "dm_pvalue": "DM p-value",
+    "move_pvalue": "moves p-value",
+    "detectable_rel_mae": "detectable",
     "up_share": "says up",
 }
 # How each metric column reads on screen (downloads keep the full numbers).
@@ -69,6 +71,8 @@ METRIC_FORMATS = {
     "best lag": lambda v: fmt.text(v if fmt.missing(v) else int(v)),
     "change corr": fmt.num,
     "DM p-value": fmt.pvalue,
+    "moves p-value": fmt.pvalue,
+    "detectable": fmt.pct,
     "MAE ratio": fmt.num,
     "says up": fmt.pct,
     "model MAE": fmt.num,
@@ -81,6 +85,7 @@ RANKED_COLUMNS = [
     "verdict",
     "rel_mae",
     "dm_pvalue",
+    "move_pvalue",
     "rmse",
     "mae",
     "mape",
@@ -91,7 +96,8 @@ RANKED_COLUMNS = [
 ]
 RANKED_NOTE = (
     "rel. MAE and the DM p-value (against naive) count every step of every forecast path; the "
-    "other columns are one day ahead. **says up**: the share of days the forecast was above "
+    "other columns are one day ahead. **moves p-value**: do the predicted moves (forecast "
+    "minus yesterday's price) follow the actual moves? (one-sided; an echo's carry nothing). **says up**: the share of days the forecast was above "
     "yesterday's price. A directional accuracy no higher than always-up's is no skill."
 )
 

@@ -11,18 +11,55 @@ from core.forecasting.detectors import AGREE_FROM, LEARNED_BELOW
 from core.forecasting.evaluation import LAG_TIE_TOLERANCE, MIN_PAIRS, SIGNIFICANCE
 
 
+def power_note(metrics: dict) -> str:
+    """How large a difference from naive the test could have found on these days ("" when
+    the run predates the measure)."""
+    detectable, days = metrics.get("detectable_rel_mae"), metrics.get("test_days")
+    if fmt.missing(detectable) or not days:
+        return ""
+    return (
+        f" With {fmt.count(days, 'test day')}, only a difference of {fmt.pct(detectable)} or "
+        "more from naive's errors could be detected (80 % power), so 'not significant' does "
+        "not mean 'no difference'."
+    )
+
+
+def move_words(metrics: dict) -> str:
+    """'move correlation 0.12, one-sided p = 0.003' ("" for a run saved before the move test)."""
+    corr, p = metrics.get("move_corr"), metrics.get("move_pvalue")
+    if corr is None and p is None:
+        return ""
+    if fmt.missing(corr):
+        return "it predicts no moves at all"
+    return f"move correlation {fmt.num(corr, 2)}, one-sided {fmt.p_is(p)}"
+
+
 def verdict_sentence(metrics: dict) -> str:
     """The verdict in one plain sentence, with the numbers behind it."""
     v, rel, p, lag = (metrics[k] for k in ("verdict", "rel_mae", "dm_pvalue", "best_lag"))
     numbers = f"relative MAE {fmt.num(rel)}, Diebold-Mariano {fmt.p_is(p)}, best lag {lag}"
     change = f"{abs(rel - 1):.1%} {'smaller' if rel < 1 else 'larger'}"
+    moves, power = move_words(metrics), power_note(metrics)
     if v == "beats naive":
         return f"Beats naive: its errors are {change} than naive's, and the test says it is not luck ({numbers})."
     if v == "worse than naive":
         return (
             f"Worse than naive: its errors are {change} than naive's, significantly so ({numbers})."
         )
-    if v == "echoes yesterday":
+    if v == "moves carry signal":
+        return (
+            "Moves carry signal, not enough to beat naive: its predicted day-to-day moves "
+            f"follow the actual moves ({moves}), but its errors are not significantly smaller "
+            f"than 'tomorrow = today' ({numbers}).{power}"
+        )
+    if v == "echoes yesterday" and moves:
+        return (
+            f"Echoes yesterday: its predicted moves carry no information about the actual "
+            f"moves ({moves}), and it is not significantly better than 'tomorrow = today' "
+            f"({numbers}). It looks accurate on a price chart because yesterday's price is."
+            f"{power}"
+        )
+    if v == "echoes yesterday":  # a run saved before the move test: decided by the lag
         return (
             "Echoes yesterday: it lines up best with the previous day's price and is not "
             f"significantly better than 'tomorrow = today' ({numbers}). It looks accurate on a "
@@ -50,9 +87,9 @@ def lag_sentence(lag: int, diagnostic: pd.DataFrame) -> str:
     if lag == 1:
         return (
             f"The prediction is closest to the actual price of the day before (RMSE {rmse_best:.3f} "
-            f"at k = 1 vs {rmse0:.3f} at k = 0), and its day-to-day moves follow the market's "
-            "moves of the day before: the model mostly echoes yesterday's price. (A very "
-            "smooth forecast of a noisy series can do this too; the verdict tells.)"
+            f"at k = 1 vs {rmse0:.3f} at k = 0). Every forecast anchored on yesterday's price "
+            "lines up this way, a forecast that echoes yesterday and one with some skill "
+            "alike; whether its own moves carry information is what the verdict above tests."
         )
     if lag > 0:
         return (
