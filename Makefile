@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.bench_compare
 	$(PY) -m benchmarks.bench_relationships
 	$(PY) -m benchmarks.bench_relationships_ui
+	$(PY) -m benchmarks.bench_calibration
 
 screenshots: $(DEV_STAMP) $(CHROMIUM)
 	LAGLENS_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_walkthrough.py

@@ -13,6 +13,7 @@ from core.forecasting.evaluation import (
     skill_against_naive,
     verdict,
 )
+from core.forecasting.simulate import PROCESSES, judged, share
 from core.pipeline.forecast import train_forecaster
 from core.pipeline.prepare import prepare_forecast
 from core.present.sentences import lag_sentence
@@ -95,43 +96,25 @@ def test_the_move_test_is_pearsons_one_sided_test():
     assert np.isnan(move_test(actual, previous, previous)["move_pvalue"])  # naive: no moves
 
 
-def ar1_returns(phi: float, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Log prices whose returns follow AR(1) with coefficient phi, and the oracle's
-    one-step forecast (the true conditional mean) for every day after the first two."""
-    shocks = rng.normal(0, 0.01, n + 1)
-    r = np.zeros(n + 1)
-    for t in range(1, n + 1):
-        r[t] = phi * r[t - 1] + shocks[t]
-    log_price = np.log(100) + np.cumsum(r)
-    oracle = log_price[1:-1] + phi * r[1:-1]  # E[log p_t | p_{t-1}, p_{t-2}]
-    return np.exp(log_price[2:]), np.exp(oracle)
-
-
-def verdicts_of(actual, predicted, previous) -> str:
-    skill = skill_against_naive(actual[:, None], predicted[:, None], previous[:, None])
-    moves = move_test(actual, predicted, previous)
-    return verdict(skill["rel_mae"], skill["dm_stat"], skill["dm_pvalue"], moves["move_pvalue"])
-
-
-def test_a_true_echo_is_called_an_echo_and_a_true_signal_never_is():
-    """Rates over many simulations: yesterday's price plus tiny noise is "echoes yesterday"
-    (the move test's 5 % false alarms aside) and never "beats naive"; the AR(1) oracle with
-    phi >= 0.2 over 1,000 test days is never "echoes yesterday" (the lag peak at k = 1,
-    which it has too, no longer decides)."""
+def test_the_verdict_is_calibrated_on_random_walks_and_finds_planted_signal():
+    """The fast version of benchmarks/bench_calibration.py (150 draws a cell, not 1,000):
+    on random walks (Gaussian, and GARCH(1,1) with t shocks) no forecaster without skill is
+    called "beats naive" more often than 5 % plus two standard errors; a true echo is
+    "echoes yesterday" at least 80 % of the time (the move test's 5 % false alarms and the
+    DM test's 2.5 % one way aside); the AR(1) oracle with phi >= 0.2 over 1,000 test days
+    is never "echoes yesterday" (the lag peak at k = 1, which it has too, no longer decides)."""
     rng = np.random.default_rng(26)
-    echo = []
-    for _ in range(300):
-        actual = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 501)))
-        previous, target = actual[:-1], actual[1:]
-        echo.append(verdicts_of(target, previous * (1 + rng.normal(0, 1e-4, 500)), previous))
-    assert echo.count("echoes yesterday") / len(echo) >= 0.90
-    assert echo.count("beats naive") / len(echo) <= 0.05  # the DM test's own 2.5 % one way
+    for process in PROCESSES:
+        for forecaster in ("echo", "drift", "stale"):
+            verdicts = [judged(process, forecaster, 250, rng) for _ in range(150)]
+            beats, se = share(verdicts, "beats naive")
+            assert beats <= 0.05 + 2 * se, (process, forecaster, beats)
+            if forecaster == "echo":
+                assert share(verdicts, "echoes yesterday")[0] >= 0.80, (process, verdicts)
     for phi in (0.2, 0.3):
-        oracle = []
-        for _ in range(100):
-            actual, predicted = ar1_returns(phi, 1001, rng)
-            oracle.append(verdicts_of(actual[1:], predicted[1:], actual[:-1]))
+        oracle = [judged("gaussian", "oracle", 1000, rng, phi) for _ in range(60)]
         assert "echoes yesterday" not in oracle, (phi, oracle.count("echoes yesterday"))
+        assert share(oracle, "beats naive")[0] >= (0.5 if phi == 0.2 else 0.85)
 
 
 def test_detectable_difference_is_what_the_test_finds_four_times_in_five():
