@@ -99,6 +99,32 @@ def test_the_paired_answer_finds_a_real_improvement_and_not_a_null_one():
     assert few["pvalue"] == 0.25 and "anecdote" in few["sentence"]  # 3 pairs: p >= 2/8
 
 
+def test_pairs_are_datasets_or_folds_and_seeds_are_averaged_within_one():
+    """Three datasets, eight seeds each: every seed of a dataset shares its test window, so
+    pairing seeds would count that window's luck 24 times (Wilcoxon p < 0.001). Pairs are
+    datasets, the seeds averaged: 3 pairs, an anecdote. With backtest folds, each fold of a
+    dataset is a pair."""
+    rng = np.random.default_rng(5)
+    trials = {}
+    for d, window_luck in enumerate([-0.04, -0.03, -0.05]):
+        for seed in range(8):
+            uni = 1 + rng.normal(0, 0.002)
+            multi = uni * (1 + window_luck + rng.normal(0, 0.002))
+            for inputs, rel in (("uni", uni), ("multi", multi)):
+                key = f"sample:T{d}|{inputs}|raw|lstm|{seed}"
+                trials[key] = {"status": "finished", "metrics": {"rel_mae": rel}}
+    answer = answers(trial_table({"id": "x", "spec": {}, "trials": trials}))["multi_vs_uni"]
+    assert answer["pairs"] == 3 and answer["pvalue"] == 0.25
+    assert "A pair is one dataset, its 8 seeds averaged." in answer["sentence"]
+    assert "anecdote" in answer["sentence"]
+    for key, trial in trials.items():  # the same trials as 4-fold backtests
+        rel = trial["metrics"]["rel_mae"]
+        trial["folds"] = [{"metrics": {"rel_mae": rel + 0.001 * k}} for k in range(4)]
+    answer = answers(trial_table({"id": "x", "spec": {}, "trials": trials}))["multi_vs_uni"]
+    assert answer["pairs"] == 12 and answer["pvalue"] < 0.01
+    assert "A pair is one backtest fold of one dataset, its 8 seeds averaged." in answer["sentence"]
+
+
 def short_csv(tmp_path):
     path = tmp_path / "short.csv"
     tiny_dataset(start="2012-11-14").frame.to_csv(path)  # 32 days: too few for a window of 25

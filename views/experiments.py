@@ -37,6 +37,7 @@ NAMES = {"rel_mae": "rel. MAE", "dm_pvalue": "DM p-value", "train_end": "trainin
 
 
 def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.drop(columns=["fold_rel_mae"], errors="ignore")  # the folds' table shows them
     return fmt.table(frame, FORMATS).rename(columns=NAMES)
 
 

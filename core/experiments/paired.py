@@ -1,9 +1,11 @@
 """What a sweep answers: a leaderboard of settings, and paired questions (does multivariate
 beat univariate? does differencing beat raw prices?) with a Wilcoxon signed-rank test.
 
-A pair is two finished trials that differ in one factor only (same dataset, model, seed and
-the other factor). One pair is an anecdote; the answer says how many pairs favour each side,
-the median change in relative MAE and the test's p-value.
+A pair is one independent unit (a dataset, or a backtest fold of one) seen both ways, the
+other factors equal: the two sides differ in one factor only. Seeds are averaged within a
+unit, not paired: seeds share the unit's test days, so pairing them would count that one
+window's luck many times. One pair is an anecdote; the answer says how many pairs favour
+each side, the median change in relative MAE and the test's p-value.
 """
 
 from __future__ import annotations
@@ -28,20 +30,21 @@ def trial_table(sweep: dict) -> pd.DataFrame:
     for key, result in sweep.get("trials", {}).items():
         factors = dict(zip(FACTORS, key.split("|"), strict=True))
         metrics = result.get("metrics") or {}
+        folds = [f["metrics"].get("rel_mae") for f in result.get("folds", [])]
         rows.append(
             {
                 **factors,
                 "status": result.get("status", ""),
                 "node": result.get("node", ""),
                 "rel_mae": metrics.get("rel_mae"),
+                "fold_rel_mae": folds if len(folds) > 1 else None,
                 "verdict": metrics.get("verdict", ""),
                 "seconds": result.get("seconds"),
                 "message": result.get("message", ""),
             }
         )
-    return pd.DataFrame(
-        rows, columns=[*FACTORS, "status", "node", "rel_mae", "verdict", "seconds", "message"]
-    )
+    columns = [*FACTORS, "status", "node", "rel_mae", "fold_rel_mae", "verdict", "seconds"]
+    return pd.DataFrame(rows, columns=[*columns, "message"])
 
 
 def fold_table(sweep: dict) -> pd.DataFrame:
@@ -87,13 +90,35 @@ def leaderboard(table: pd.DataFrame) -> list[dict]:
     return board.sort_values("mean").to_dict(orient="records")
 
 
+def units(done: pd.DataFrame, factor: str) -> tuple[pd.DataFrame, list[str], str]:
+    """Relative MAE per independent unit and level of `factor`, the seeds averaged: (rows,
+    the columns that name a unit, what a unit is in words). With backtests (every trial
+    has its folds' relative MAEs) a unit is one dataset's fold."""
+    keys = [f for f in FACTORS if f not in (factor, "seed")]
+    folds = done["fold_rel_mae"] if "fold_rel_mae" in done else pd.Series(dtype=object)
+    if len(folds) and folds.map(lambda v: isinstance(v, list)).all():
+        done = done.assign(fold=folds.map(lambda v: list(range(1, len(v) + 1))))
+        done = done.explode(["fold_rel_mae", "fold"]).drop(columns="rel_mae")
+        done = done.rename(columns={"fold_rel_mae": "rel_mae"}).astype({"rel_mae": float})
+        keys, what = [*keys, "fold"], "one backtest fold of one dataset"
+    else:
+        what = "one dataset"
+    seeds = done["seed"].nunique()
+    if seeds > 1:
+        what += f", its {seeds} seeds averaged"
+    rows = done.groupby([factor, *keys], as_index=False)["rel_mae"].mean()
+    return rows, keys, what
+
+
 def paired_answer(table: pd.DataFrame, factor: str, tried: str, reference: str, label: str):
     """The paired comparison of `tried` against `reference` on `factor`, or None when the
     sweep has no such pair. change = tried's relative MAE / reference's - 1 (< 0: better)."""
     done = table[table["status"] == "finished"].astype({"rel_mae": float})
-    others = [f for f in FACTORS if f != factor]
-    a = done[done[factor] == tried].set_index(others)["rel_mae"]
-    b = done[done[factor] == reference].set_index(others)["rel_mae"]
+    if done.empty:
+        return None
+    rows, keys, unit = units(done, factor)
+    a = rows[rows[factor] == tried].set_index(keys)["rel_mae"]
+    b = rows[rows[factor] == reference].set_index(keys)["rel_mae"]
     common = a.index.intersection(b.index)
     if len(common) == 0:
         return None
@@ -111,8 +136,13 @@ def paired_answer(table: pd.DataFrame, factor: str, tried: str, reference: str, 
         "reference_better": int(np.sum(change > 0)),
         "median_change": float(np.median(change)),
         "pvalue": pvalue,
+        "unit": unit,
         "points": [
-            {"pair": " ".join(map(str, key)), reference: float(y), tried: float(x)}
+            {
+                "pair": " ".join(map(str, key if isinstance(key, tuple) else (key,))),
+                reference: float(y),
+                tried: float(x),
+            }
             for key, x, y in zip(common, a, b, strict=True)
         ],
     }

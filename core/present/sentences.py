@@ -151,10 +151,13 @@ def answer_sentence(answer: dict, label: str) -> str:
         f"{label} {verb}: better in {better} of {n} pair{'s' if n != 1 else ''}, median change "
         f"{fmt.signed_pct(med)} relative MAE, {fmt.p_is(p)} (Wilcoxon signed-rank)."
     )
+    if answer.get("unit"):
+        text += f" A pair is {answer['unit']}."
     if n < MIN_PAIRS:
         text += (
             f" With {n} pair{'s' if n != 1 else ''} no test can reach p < 0.05: one run is an "
-            "anecdote. Add seeds or datasets."
+            "anecdote. Add datasets or backtest folds (more seeds make each pair steadier, "
+            "not more numerous)."
         )
     return text
 
