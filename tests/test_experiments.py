@@ -117,7 +117,7 @@ def test_pairs_are_datasets_or_folds_and_seeds_are_averaged_within_one():
     assert answer["pairs"] == 3 and answer["pvalue"] == 0.25
     assert "A pair is one dataset, its 8 seeds averaged." in answer["sentence"]
     assert "anecdote" in answer["sentence"]
-    for key, trial in trials.items():  # the same trials as 4-fold backtests
+    for trial in trials.values():  # the same trials as 4-fold backtests
         rel = trial["metrics"]["rel_mae"]
         trial["folds"] = [{"metrics": {"rel_mae": rel + 0.001 * k}} for k in range(4)]
     answer = answers(trial_table({"id": "x", "spec": {}, "trials": trials}))["multi_vs_uni"]
@@ -243,3 +243,64 @@ def test_experiments_page_shows_the_answer_and_the_leaderboard(workspace):
     assert any("pairs-multi_vs_uni" in k for k in keys)
     board = next(d.value for d in at.dataframe if "mean" in d.value.columns)
     assert list(board["inputs"]) == ["multi", "uni"]  # best first
+
+
+def simulated_losses(rng, settings=20, days=500, skill=0.0):
+    """Losses relative to naive's MAE: naive and `settings` settings with no skill, the
+    first with `skill` (its errors that much smaller on average)."""
+    naive_err = rng.standard_t(5, days)
+    columns = {}
+    for i in range(settings):
+        err = naive_err * (1 - (skill if i == 0 else 0.0)) + rng.normal(0, 0.4, days)
+        columns[f"s{i}"] = np.abs(err)
+    scale = np.mean(np.abs(naive_err))
+    return pd.DataFrame(columns) / scale, pd.Series(np.abs(naive_err) / scale)
+
+
+def test_many_tries_finds_no_winner_among_noise_and_finds_a_real_one():
+    """SPA on 20 settings without skill: "none beats naive" in nearly every simulation
+    (rate over 20; each setting alone would be "better" by chance now and then); one real
+    setting among them is found, and it is in the confidence set while naive is not."""
+    from core.experiments.manytries import many_tries
+    from core.present.sentences import many_tries_sentence
+
+    rng = np.random.default_rng(11)
+    false_wins = 0
+    for _ in range(20):
+        result = many_tries(*simulated_losses(rng))
+        false_wins += result["spa_pvalue"] < 0.05
+    assert false_wins <= 2, false_wins
+    assert "none beats naive after accounting for the 20 tries" in many_tries_sentence(result)
+    real = many_tries(*simulated_losses(rng, skill=0.25))
+    assert real["spa_pvalue"] < 0.05 and real["best"] == "s0"
+    assert "s0" in real["confidence_set"] and not real["naive_in_set"]
+    assert many_tries_sentence(real).startswith("Of 20 settings, at least one beats naive")
+
+
+def test_the_loss_table_averages_seeds_and_keeps_only_common_days():
+    from types import SimpleNamespace
+
+    from core.experiments.manytries import loss_table
+
+    days = pd.bdate_range("2020-01-01", periods=30)
+    actual = pd.Series(np.arange(30, dtype=float) + 100, index=days)
+    naive = actual.shift(1).bfill()
+
+    def run(offset, drop=0):
+        frame = pd.DataFrame({"actual": actual, "naive": naive, "predicted": actual + offset})
+        return SimpleNamespace(predictions=frame.iloc[drop:])
+
+    runs = {"a0": run(0.5), "a1": run(-0.5), "b0": run(2.0, drop=5)}
+    store = SimpleNamespace(get=lambda run_id: runs[run_id])
+    trials = {
+        "sample:X|uni|raw|lstm|0": {"status": "finished", "run_ids": ["a0"]},
+        "sample:X|uni|raw|lstm|1": {"status": "finished", "run_ids": ["a1"]},
+        "sample:X|multi|raw|lstm|0": {"status": "finished", "run_ids": ["b0"]},
+        "sample:X|multi|raw|lstm|1": {"status": "failed"},
+    }
+    losses, naive_losses = loss_table({"trials": trials}, store)
+    assert list(losses.columns) == ["uni raw lstm", "multi raw lstm"] and len(losses) == 25
+    assert np.allclose(losses["uni raw lstm"], 0.0)  # seeds +0.5 and -0.5 average to the truth
+    scale = np.mean(np.abs(naive.iloc[5:] - actual.iloc[5:]))
+    assert np.allclose(losses["multi raw lstm"], 2.0 / scale)
+    assert np.isclose(naive_losses.mean(), 1.0)

@@ -190,3 +190,17 @@ def test_a_run_name_with_markdown_reads_as_typed_in_the_compare_view(two_runs):
     assert r"my \*best\* \[run\](http://example.invalid) \$5" in sentence
     assert "[run](" not in sentence  # no link, no emphasis, no LaTeX
     assert any(r"**my \*best\* \[run\]" in c.value for c in at.caption)
+
+
+def test_the_page_says_how_many_runs_share_these_test_days(workspace):
+    other = tiny_dataset(start="2011-09-01")  # other test days: not counted
+    train_forecaster(other.frame, other.describe(), tiny_config(epochs=1), RunStore())
+    data = tiny_dataset()
+    for seed in range(3):  # the newest of these is the run the page opens on
+        train_forecaster(data.frame, data.describe(), tiny_config(epochs=1, seed=seed), RunStore())
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("views/predictions.py").run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "This run is one of 3 saved runs of AAPL on these test days" in captions
+    assert "below 0.0167 (Bonferroni)" in captions

@@ -126,6 +126,10 @@ def follow(sweep_id: str) -> None:
             ),
             key=f"pairs-{name}",
         )
+    if sweep.get("many_tries"):
+        st.info(
+            paired.many_tries_fields(sweep)["many_tries"]["sentence"], icon=":material/functions:"
+        )
     board = paired.leaderboard(table)
     if board:
         st.subheader("Leaderboard: mean relative MAE per setting (SD across datasets and seeds)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.present.sentences import answer_sentence
+from core.present.sentences import answer_sentence, many_tries_sentence
 
 FACTORS = ["dataset", "inputs", "transform", "model", "seed"]
 # name -> (factor, the tried level, the reference level, what the tried level is called)
@@ -160,6 +160,18 @@ def answers(table: pd.DataFrame) -> dict:
     return out
 
 
+def many_tries_fields(sweep: dict) -> dict:
+    """The sweep's SPA p-value, its confidence set and the sentence (none before it ends)."""
+    result = sweep.get("many_tries")
+    if not result:
+        return {"spa_pvalue": None, "confidence_set": None, "many_tries": None}
+    return {
+        "spa_pvalue": result["spa_pvalue"],
+        "confidence_set": result["confidence_set"],
+        "many_tries": {**result, "sentence": many_tries_sentence(result)},
+    }
+
+
 def sweep_summary(sweep: dict) -> dict:
     """The CLI's JSON for a sweep."""
     table = trial_table(sweep)
@@ -177,6 +189,7 @@ def sweep_summary(sweep: dict) -> dict:
         "skipped": sweep.get("skipped", 0),
         "nodes": nodes,
         "leaderboard": leaderboard(table),
+        **many_tries_fields(sweep),
         "questions": {
             k: {x: v for x, v in a.items() if x != "points"} for k, a in answers(table).items()
         },

@@ -301,6 +301,10 @@ def run_sweep(
             sweep["status"] = "finished"
     finally:
         ray.shutdown()
+    from core.experiments.manytries import sweep_many_tries
+    from core.store.runs import RunStore
+
+    sweep["many_tries"] = sweep_many_tries(sweep, RunStore(store.root))
     store.save(sweep)
     return sweep
 

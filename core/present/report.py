@@ -14,6 +14,7 @@ from core.config import MODELS, TRANSFORM_LABELS
 from core.forecasting.baselines import ALL_BASELINES, BASELINE_LABELS
 from core.forecasting.evaluation import (
     METRIC_NAMES,
+    SIGNIFICANCE,
     best_lag,
     change_skill,
     forecast_metrics,
@@ -149,6 +150,30 @@ def run_metrics(run: Run) -> tuple[dict, str]:
     """(metrics, verdict) as saved (runs saved before verdicts are scored when read:
     core/store/migrate.py)."""
     return run.metrics, run.record.verdict
+
+
+def same_test_days_as(run: Run, runs: list[Run]) -> list[Run]:
+    """The runs (this one included) forecasting the same series over the same test part
+    (its first and last day, from run.json: no table is read)."""
+
+    def key(r: Run) -> tuple:
+        return r.record.data.get("ticker"), r.config.target, r.record.split_dates.get("test")
+
+    return [r for r in runs if key(r) == key(run)]
+
+
+def tries_note(run: Run, runs: list[Run]) -> str:
+    """How many runs were tried on these test days, and what that does to a best one."""
+    n = len(same_test_days_as(run, runs))
+    if n < 2:
+        return ""
+    return (
+        f"This run is one of {n} saved runs of {run.record.data.get('ticker')} on these test "
+        f"days. The best of {n} tries looks good by chance: among {n} runs without skill one "
+        f"is called better than naive now and then. To stand for all {n}, a p-value would "
+        f"need to be below {fmt.pvalue(SIGNIFICANCE / n)} (Bonferroni); a sweep tests its "
+        "settings as a whole (SPA) on the Experiments page."
+    )
 
 
 def verdict_of(run: Run) -> tuple[str, str]:

@@ -162,6 +162,31 @@ def answer_sentence(answer: dict, label: str) -> str:
     return text
 
 
+def many_tries_sentence(result: dict) -> str:
+    """A sweep's settings against naive, the number of tries accounted for (SPA and the
+    Model Confidence Set)."""
+    n, p, best = result["settings"], result["spa_pvalue"], result["best"]
+    tries = f"{n} tr{'y' if n == 1 else 'ies'}"
+    others = [s for s in result["confidence_set"] if s != "naive"]
+    held = (
+        "holds naive" + (f" and {fmt.count(len(others), 'setting')}" if others else " alone")
+        if result["naive_in_set"]
+        else f"holds {', '.join(others)}, not naive"
+    )
+    best_words = f"{best} (relative MAE {fmt.num(result['best_rel_mae'])})"
+    if p < SIGNIFICANCE:
+        return (
+            f"Of {fmt.count(n, 'setting')}, at least one beats naive after accounting for the "
+            f"{tries} (SPA {fmt.p_is(p)}); the best is {best_words}. The 90 % confidence set "
+            f"of the best {held}."
+        )
+    return (
+        f"Of {fmt.count(n, 'setting')}, none beats naive after accounting for the {tries} "
+        f"(SPA {fmt.p_is(p)}): the best-looking, {best_words}, is what the best of {tries} "
+        f"looks like by chance. The 90 % confidence set of the best {held}."
+    )
+
+
 def kept_sentence(epochs: int, total: int) -> str:
     if not epochs:
         return "No epoch had finished, so nothing was kept; Resume starts it again."
