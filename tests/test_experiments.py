@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from core.experiments.backtest import fold_bounds, fold_frames
-from core.experiments.paired import answers, trial_table
+from core.experiments.paired import answers, sweep_summary, trial_table
 from core.experiments.sweeps import SweepSpec, SweepStore, run_sweep
 from core.pipeline.prepare import prepare_forecast
 from core.store.runs import RunStore
@@ -148,6 +148,10 @@ def test_embedded_sweep_answers_records_failures_resumes_and_stops(workspace, tm
     assert {t.get("ip") for t in sweep["trials"].values()} == {"127.0.0.1"}  # loopback only
     answer = answers(table)["multi_vs_uni"]
     assert answer["pairs"] == 2 and "anecdote" in answer["sentence"]
+    summary = sweep_summary(sweep)  # the two settings tested as a whole against naive
+    assert 0 <= summary["spa_pvalue"] <= 1 and len(summary["confidence_set"]) >= 1
+    assert summary["many_tries"]["settings"] == 2
+    assert summary["many_tries"]["sentence"].startswith("Of 2 settings,")
     runs = RunStore(workspace).runs()
     assert len(runs) == 4 and {r.record.tags["sweep"] for r in runs} == {sweep["id"]}
     # run again: the finished trials are skipped, the failed ones retried

@@ -44,12 +44,17 @@ def test_stop_ends_training_within_one_batch(workspace):
     assert RunStore().get(result["run_id"]).meta["status"] == "stopped"
 
 
-def test_nan_loss_ends_the_job_with_a_clear_message(workspace):
+def test_nan_loss_ends_the_job_with_a_clear_message(workspace, monkeypatch):
+    from core.config import TrainConfig
+
     data = tiny_dataset()
+    config = tiny_config(epochs=3)
+    # Past the settings' bounds (1.0), which refuse it up front; the training loop's own
+    # guard is what is under test here.
+    monkeypatch.setattr(TrainConfig, "check_bounds", lambda self: None)
+    config.learning_rate = 1e30
     with pytest.raises(UserError, match="loss became nan|loss became inf|non-finite"):
-        train_forecaster(
-            data.frame, data.describe(), tiny_config(learning_rate=1e30, epochs=3), RunStore()
-        )
+        train_forecaster(data.frame, data.describe(), config, RunStore())
     assert RunStore().runs() == []
 
 
