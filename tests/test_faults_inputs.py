@@ -21,6 +21,7 @@ from tests.helpers import run_cli, tiny_dataset
 
 LEGACY = ROOT / "tests" / "fixtures" / "legacy_workspace"
 DAYS = pd.bdate_range("2015-01-02", periods=40)
+TINY_CSV_RUN = ("--epochs", 1, "--window", 5, "--units", 4)  # a 40-day file trains too
 
 
 def legacy_runs(workspace: Path) -> list[str]:
@@ -123,12 +124,7 @@ def test_european_decimals_are_read_right_or_refused_never_a_factor_of_100(tmp_p
         "train",
         "--csv",
         path,
-        "--epochs",
-        1,
-        "--window",
-        5,
-        "--units",
-        4,
+        *TINY_CSV_RUN,
         workspace=tmp_path / "ws",
     )
     assert out.returncode == 0, out.stderr[-1500:]
@@ -265,12 +261,7 @@ def test_dates_with_time_zone_offsets_read_as_exchange_local_dates(tmp_path):
         "train",
         "--csv",
         path,
-        "--epochs",
-        1,
-        "--window",
-        5,
-        "--units",
-        4,
+        *TINY_CSV_RUN,
         "--start",
         "2015-02-01",
         workspace=tmp_path / "ws",
