@@ -90,14 +90,16 @@ def rename_or_delete(store: RunStore, table) -> None:
         run_id = st.selectbox("Run", list(names), format_func=lambda i: f"{names[i]} ({i})")
         st.text_input("New name", value=names.get(run_id, ""), key=f"new_name_{run_id}")
         c1, c2 = st.columns(2)
-        c1.button("Rename", key=f"rename_{run_id}", on_click=_act_on_run, args=("rename", run_id))
+        c1.button(
+            "Rename", key=f"rename_{run_id}", on_click=_act_on_run, args=(store, "rename", run_id)
+        )
         confirm = c2.checkbox("Yes, delete this run", key=f"confirm_delete_{run_id}")
         c2.button(
             "Delete",
             key=f"delete_{run_id}",
             disabled=not confirm,
             on_click=_act_on_run,
-            args=("delete", run_id),
+            args=(store, "delete", run_id),
         )
 
 
@@ -110,9 +112,8 @@ def run_action_outcome() -> None:
         st.success(outcome[1], icon=":material/check:")
 
 
-def _act_on_run(action: str, run_id: str) -> None:
+def _act_on_run(store: RunStore, action: str, run_id: str) -> None:
     """Rename or delete exactly the run the button was drawn for (a button callback)."""
-    store = run_store()
     try:
         if not (store.dir / run_id).exists():
             raise UserError(

@@ -304,7 +304,10 @@ def run_sweep(
     from core.experiments.manytries import sweep_many_tries
     from core.store.runs import RunStore
 
-    sweep["many_tries"] = sweep_many_tries(sweep, RunStore(store.root))
+    try:  # the trials are done and kept whatever happens to this summary
+        sweep["many_tries"] = sweep_many_tries(sweep, RunStore(store.root))
+    except Exception as exc:  # noqa: BLE001 - recorded with the sweep, never lost
+        sweep["many_tries"], sweep["many_tries_error"] = None, f"{type(exc).__name__}: {exc}"
     store.save(sweep)
     return sweep
 
@@ -367,8 +370,9 @@ def resume_sweep(sweep_id: str, root=None, workers: int = 2, address: str | None
 
     store = SweepStore(root)
     sweep = store.load(sweep_id)
-    if sweep.get("status") == "running":
-        raise UserError(f"Sweep {sweep_id} is still running.")
+    driver = read_json(store.path(sweep_id) / DRIVER) or {}
+    if sweep.get("status") == "running" or pid_alive(driver.get("pid"), "", driver.get("started")):
+        raise UserError(f"Sweep {sweep_id} is already running (or starting).")
     log = open(store.path(sweep["id"]) / "sweep.log", "ab")  # noqa: SIM115 (the child keeps it)
     command = [
         sys.executable,

@@ -135,7 +135,6 @@ def _failed(job_dir: Path, emit, message: str, code: int) -> int:
         write_json(job_dir / OUTCOME, {"status": "failed", "error": message})
     except OSError:
         pass  # the event below still tells the server; a new server sees no outcome
-
     emit({"type": "error", "message": message})
     return code
 
