@@ -83,6 +83,7 @@ def row(name: str, m: dict, verdict: str = "") -> dict:
         "RMSE": m["rmse"],
         "dir. acc.": m["directional_accuracy"],
         "change corr": m.get("change_corr", np.nan),
+        "moves p": m.get("move_pvalue", np.nan),
         "verdict": verdict,
     }
 
