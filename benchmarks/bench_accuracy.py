@@ -8,8 +8,8 @@
    can beat (goal <= 1.10 sigma), and its best lag, each beside the oracle (the true AR
    coefficients), under a fitted scaler and under window-relative scaling. A weakly
    predictable AR(2) has best lag 1 even for the oracle: its forecast is shrunk toward the
-   mean. The lag diagnostic flags smoothness as well as echoing; the verdict reads it with
-   the DM test.
+   mean. The lag diagnostic flags smoothness as well as echoing, so the verdict does not
+   read it: the DM test and the move test decide.
 3. A random walk: relative MAE about 1, best lag 1, never "beats naive".
 4. The AAPL sample: raw vs diff vs log return, univariate vs multivariate (MSFT, IBM, ^GSPC),
    naive persistence in the first row.
@@ -95,7 +95,7 @@ def table(rows: list[dict]) -> str:
 def scaling_comparison(store) -> None:
     """The default raw-price LSTM under each scaling, on two long trending series."""
     print("1. Raw-price LSTM(64), window 60, up to 20 epochs, by scaling (relative MAE vs naive")
-    print("   on the same test days; best lag 1 = echoes yesterday)")
+    print("   on the same test days; the move test, not the lag, decides an echo)")
     rows = []
     for ticker in ("AAPL", "^GSPC"):
         data = load_dataset("sample", ticker)
