@@ -120,6 +120,7 @@ def test_a_run_saves_every_baseline_scored_on_its_test_days(workspace):
     assert step1["mae"] == pytest.approx(run.metrics["mae"])
     assert step1["naive_mae"] == pytest.approx(run.naive["mae"])
     assert run.record.baselines["always_up"]["verdict"] == ""  # direction only
+    assert np.isnan(run.record.baselines["always_up"]["move_pvalue"])  # a nudge, no view
     assert run.record.intervals["level"] == 90 and 0 < run.record.intervals["coverage"] <= 1
     table = runs_table(RunStore().runs("forecast"))
     best = min(s["rel_mae"] for n, s in run.record.baselines.items() if n != "always_up")

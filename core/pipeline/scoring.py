@@ -136,7 +136,10 @@ def direction_only(name: str, scores: dict) -> dict:
     """A direction-only baseline (always up) has naive's price errors by design, nudged: it
     gets no accuracy test (its DM p-value would measure the nudge), only its direction."""
     if name in ALL_BASELINES and ALL_BASELINES[name].direction_only:
-        scores.update(rel_mae=1.0, dm_stat=float("nan"), dm_pvalue=float("nan"))
+        nan = float("nan")
+        scores.update(rel_mae=1.0, dm_stat=nan, dm_pvalue=nan, detectable_rel_mae=nan)
+        if "move_pvalue" in scores:  # its moves are a constant nudge, not a view of size
+            scores.update(move_corr=nan, move_pvalue=nan)
         if "verdict" in scores:
             scores["verdict"] = ""
     return scores
