@@ -238,11 +238,25 @@ def test_experiments_page_shows_the_answer_and_the_leaderboard(workspace):
         status="finished",
         spec={"datasets": [f"sample:T{i}" for i in range(8)]},
     )
+    sweep["many_tries"] = {  # as the driver leaves it when the sweep ends
+        "settings": 2,
+        "days": 1600,
+        "spa_pvalue": 0.41,
+        "best": "multi raw lstm",
+        "best_rel_mae": 0.998,
+        "confidence_set": ["naive", "multi raw lstm", "uni raw lstm"],
+        "naive_in_set": True,
+    }
     SweepStore(workspace).save(sweep)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("views/experiments.py").run()
     assert not at.exception, at.exception
     assert any(s.value.startswith("Multivariate inputs helped") for s in at.success)
+    assert any(
+        "Of 2 settings, none beats naive after accounting for the 2 tries (SPA p = 0.41)" in i.value
+        and "holds naive and 2 settings" in i.value
+        for i in at.info
+    ), [i.value for i in at.info]
     keys = [c.proto.id for c in at.get("plotly_chart")]
     assert any("pairs-multi_vs_uni" in k for k in keys)
     board = next(d.value for d in at.dataframe if "mean" in d.value.columns)
