@@ -124,8 +124,14 @@ def shot(page, path: Path, anchor: str | None = None) -> None:
     page.screenshot(path=str(path))
 
 
-def legend(page, chart: int = 0) -> list[str]:
-    return page.locator(".js-plotly-plot").nth(chart).locator(".legendtext").all_text_contents()
+def legend(page, chart: int = 0, entries: int = 1) -> list[str]:
+    """The legend of the page's chart number `chart`, once it shows at least `entries`
+    names (a chart can be on the page a moment before Plotly has drawn its legend)."""
+    names = page.locator(".js-plotly-plot").nth(chart).locator(".legendtext")
+    deadline = time.monotonic() + 30
+    while names.count() < entries and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    return names.all_text_contents()
 
 
 def test_new_user_walkthrough(tmp_path, workspace, shots):
@@ -286,7 +292,7 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         go(page, "Predictions", "Predictions")  # the newest set is picked whole
         wait_for_text(page, r"ultivariate \(AAPL with .*\) against univariate: .* 3 seeds averaged")
         wait_for_text(page, r"of 3 seeds point the same way")
-        assert len(legend(page, 0)) == 7  # naive and six runs' skill curves
+        assert len(legend(page, 0, entries=7)) == 7  # naive and six runs' skill curves
         verdicts = [c for c in column_cells(page, 0, 1) if c != "–"]
         assert len(verdicts) == 6 and all(v in VERDICTS for v in verdicts), verdicts
         wait_for_text(page, r"seeds averaged")  # the seeds' own tests, in a table
