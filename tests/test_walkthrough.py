@@ -209,11 +209,13 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         set_number(page, "Epochs", 3)
         page.get_by_text("Multivariate: add other columns as inputs").click()
         settle(page)
+        earlier = ""  # the previous job's "Saved run" line can still be on the page
         for _ in range(2):
             page.get_by_role("button", name="Start training").click()
             settle(page)
-            saved = wait_for_text(page, r"Saved run \S+ \(finished")
-            job_id = re.search(r"Saved run (\S+) \(finished", saved).group(1)
+            fresh = rf"Saved run (?!{earlier or '-'})(\S+) \(finished"
+            saved = wait_for_text(page, fresh)
+            job_id = earlier = re.search(fresh, saved).group(1)
             picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Job").first
             shown = (
                 picker.inner_text()
