@@ -133,11 +133,11 @@ def _act_on_run(store: RunStore, action: str, run_id: str) -> None:
         st.session_state["run_action"] = ("error", fmt.md(exc))
 
 
-def damaged_runs(store: RunStore) -> None:
+def damaged_runs(store: RunStore, damaged: list[tuple[str, str]] | None = None) -> None:
     """Damaged run folders, each with why, and a way to delete them; the rest work as usual.
     First, what the last Rename or Delete did (shown even when no run is left)."""
     run_action_outcome()
-    damaged = store.damaged()
+    damaged = store.damaged() if damaged is None else damaged
     if not damaged:
         return
     with st.expander(f"Damaged runs ({len(damaged)}): not listed, cannot be opened"):

@@ -145,8 +145,9 @@ live_job_panel("forecast")
 
 st.subheader("Saved runs")
 store = run_store()
-damaged_runs(store)
-table = runs_table(store.runs(FORECAST_KINDS))
+whole, damaged = store.scan()  # every run folder read once per rerun
+damaged_runs(store, damaged)
+table = runs_table([run for run in whole if run.kind in FORECAST_KINDS])
 if table.empty:
     st.caption("No saved runs yet.")
     st.stop()
