@@ -379,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_source(pair)
     _add_extras(pair)
-    add_settings(pair, TrainConfig)
+    add_settings(pair, TrainConfig, skip=("n_seeds",))  # --n-seeds: the pair set's own
     add_settings(pair, CompareConfig)
 
     relate = sub.add_parser(

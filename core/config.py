@@ -200,6 +200,15 @@ class TrainConfig(Settings):
     patience: int = fit_setting("patience")
     restore_best: bool = fit_setting("restore_best")
     seed: int = fit_setting("seed")
+    n_seeds: int = setting(
+        1,
+        "Seeds (trained together)",
+        "N networks, seeds seed, seed + 1, ..., trained side by side as one run, each with its "
+        "own early stopping; the verdict is on their averaged forecast, beside how many seeds "
+        "agree with it, so one lucky seed cannot decide it.",
+        lo=1,
+        hi=10,
+    )
     backend: str = fit_setting("backend")
     interval_level: int = setting(
         90,

@@ -3,6 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core import fmt
 from core.pipeline.forecast import train_forecaster
 from core.present.report import shift_label
 from core.store.runs import RunStore
@@ -204,3 +205,18 @@ def test_the_page_says_how_many_runs_share_these_test_days(workspace):
     captions = " ".join(c.value for c in at.caption)
     assert "This run is one of 3 saved runs of AAPL on these test days" in captions
     assert "below 0.0167 (Bonferroni)" in captions
+    assert "One seed (seed 2) decides this verdict" in captions
+
+
+def test_a_seed_sets_verdict_says_how_many_seeds_agree(workspace):
+    data = tiny_dataset()
+    config = tiny_config(epochs=1, seed=3, n_seeds=3)
+    result = train_forecaster(data.frame, data.describe(), config, RunStore())
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("views/predictions.py").run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "The verdict is on the average of 3 seeds' forecasts" in captions
+    assert f"{result['seeds_agreeing']} of 3 seeds agree with it on their own" in captions
+    for row in result["seeds"]:
+        assert f"seed {row['seed']}: relative MAE {fmt.num(row['rel_mae'])}" in captions

@@ -27,6 +27,7 @@ def test_train_tiny_run_while_the_page_polls(workspace):
     set_number(at, "Window (lookback days)", 10)
     set_number(at, "Units per layer", 8)
     set_number(at, "Epochs", 3)
+    set_number(at, "Seeds (trained together)", 2)  # two networks, one run, one curve
     at.run()
     next(b for b in at.button if b.label == "Start training").click().run()
     assert not at.exception and not at.error
@@ -50,8 +51,10 @@ def test_train_tiny_run_while_the_page_polls(workspace):
     assert (
         len(runs) == 1 and runs[0].meta["epochs_run"] == 3 and runs[0].meta["status"] == "finished"
     )
+    assert runs[0].meta["n_seeds"] == 2 and runs[0].config.n_seeds == 2
     table = at.dataframe[-1].value
     assert table.loc[0, "status"] == "finished" and table.loc[0, "inputs"] == "univariate"
+    assert table.loc[0, "seeds"] == f"{runs[0].record.seeds_agreeing} of 2 agree"
 
 
 def test_bad_configuration_shows_an_error_and_starts_nothing(workspace):

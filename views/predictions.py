@@ -85,8 +85,9 @@ def one_run(run) -> None:
     st.caption(report.describe_run(run))
     verdict, sentence = report.verdict_of(run)
     VERDICT_BOX.get(verdict, st.info)(sentence, icon=":material/gavel:")
-    if note := report.tries_note(run, list(runs.values())):
-        st.caption(note)
+    for note in (report.seeds_note(run), report.tries_note(run, list(runs.values()))):
+        if note:
+            st.caption(note)
     for warning in run.record.warnings:
         st.warning(warning, icon=":material/warning:")
     c1, c2 = st.columns(2)

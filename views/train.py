@@ -96,10 +96,11 @@ def model_settings() -> dict:
     early = settings["early_stopping"] = setting_input(c2, TrainConfig, "early_stopping")
     settings["patience"] = setting_input(c3, TrainConfig, "patience", disabled=not early)
     settings["restore_best"] = setting_input(st, TrainConfig, "restore_best", disabled=not early)
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     settings["seed"] = setting_input(c1, TrainConfig, "seed")
-    settings["interval_level"] = setting_input(c2, TrainConfig, "interval_level")
-    settings["name"] = setting_input(c3, TrainConfig, "name").strip()
+    settings["n_seeds"] = setting_input(c2, TrainConfig, "n_seeds")
+    settings["interval_level"] = setting_input(c3, TrainConfig, "interval_level")
+    settings["name"] = setting_input(c4, TrainConfig, "name").strip()
     with st.expander("Advanced"):
         settings["backend"] = setting_input(st, TrainConfig, "backend")
     return settings

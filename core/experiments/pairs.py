@@ -32,8 +32,9 @@ def pair_set(config: TrainConfig, compare: CompareConfig) -> list[tuple[str, Tra
             "Multivariate and pick at least one extra column or ticker (CLI: --features or "
             "--with)."
         )
-    uni = replace(config, features=[config.target], name="")
-    multi = replace(config, name="")
+    # each member is one seed: the comparison averages its seeds itself (paired units)
+    uni = replace(config, features=[config.target], name="", n_seeds=1)
+    multi = replace(config, name="", n_seeds=1)
     return [
         (side, replace(base, seed=config.seed + k))
         for side, base in (("uni", uni), ("multi", multi))

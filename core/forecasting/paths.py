@@ -24,6 +24,8 @@ class ForecastPaths:
     val_forecast_paths: np.ndarray | None = None
     val_actual_paths: np.ndarray | None = None
     attention: np.ndarray | None = None  # (origins, H, window): attention models
+    # A seed set's members' own paths (seeds, origins, H); forecast_paths is their mean.
+    seed_paths: np.ndarray | None = None
     future: np.ndarray | None = None  # the forecast beyond the last date (H,)
     future_dates: np.ndarray | None = None
     baselines: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (origins, H)

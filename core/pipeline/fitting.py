@@ -151,24 +151,33 @@ def fit_model(
     """
     import keras
 
+    from core.forecasting.seedset import for_members, n_members, seed_callbacks
+
+    n = n_members(model)  # a seed set trains n networks side by side, each on its own loss
     loss = keras.losses.Huber() if config.loss == "huber" else keras.losses.MeanSquaredError()
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss)
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss if n == 1 else [loss] * n
+    )
     done = checkpoint.epochs_done if checkpoint else 0
     fit = checkpoint.train_more if checkpoint else True
     if done:
         checkpoint.restore(model, best=not fit and config.early_stopping and config.restore_best)
     if not fit:
         return list(checkpoint.history), "interrupted"
-    train_ds, val_ds = data.windows("train", shuffle=True), data.windows("val")
+    train_ds = for_members(data.windows("train", shuffle=True), n)
+    val_ds = for_members(data.windows("val"), n)
     batches = int(math.ceil(len(data.target_rows("train")) / config.batch_size))
     emit({"type": "start", "epochs": config.epochs, "batches": batches, "resumed_at": done})
     for row in checkpoint.history if checkpoint else []:
         emit({"type": "epoch", **row, "seconds": 0.0})  # the kept epochs, on the live curve
     progress = make_progress_callback(emit, should_stop, batches, done, checkpoint is not None)
-    callbacks = [progress]
+    patience = config.patience if config.early_stopping else None
+    members = seed_callbacks(n, patience, config.restore_best, checkpoint) if n > 1 else []
+    callbacks = [*members[:1], progress]  # the members' mean first: what the rest reads
     if checkpoint:
         callbacks.append(checkpoint.callback(skip=lambda: progress.discarded))
-    if config.early_stopping:
+    callbacks += members[1:]  # a seed set: each member's own early stopping
+    if config.early_stopping and n == 1:
         options = dict(
             monitor="val_loss", patience=config.patience, restore_best_weights=config.restore_best
         )
@@ -195,6 +204,13 @@ def fit_model(
         {"epoch": done + i + 1, "loss": loss_i, "val_loss": val[i]}
         for i, loss_i in enumerate(history.get("loss", []))
     ]
+    for row, kept, kept_val in zip(  # a seed set: each member's losses beside their mean
+        rows[done:],
+        history.get("member_losses", []),
+        history.get("val_member_losses", []),
+        strict=False,
+    ):
+        row.update(member_losses=list(kept), member_val_losses=list(kept_val))
     if progress.discarded:  # the epoch cut by Stop: back to the last whole one
         rows = rows[:-1]
         checkpoint.restore(model)

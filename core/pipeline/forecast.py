@@ -14,10 +14,11 @@ import pandas as pd
 from core.config import TrainConfig
 from core.errors import UserError
 from core.forecasting.paths import ForecastPaths
+from core.forecasting.seedset import build_seed_set, per_member, seeds_of
 from core.forecasting.windows import ModelData
 from core.pipeline.prepare import prepare_forecast, with_spread_inputs
 from core.pipeline.runner import Outcome, RunKind, RunRequest, run
-from core.pipeline.scoring import BASELINE_CACHE, baseline_forecasts, score_run
+from core.pipeline.scoring import BASELINE_CACHE, baseline_forecasts, score_run, seed_scores
 from core.present.labels import default_run_name
 from core.store.runs import RunRecord, RunStore
 
@@ -29,9 +30,11 @@ def predict_forecaster(
     origin's H-step path, attention weights, and the forecast beyond the last date."""
     rows = data.target_rows("test")
     ds = data.windows("test", batch_size=256)
-    scaled = model.predict(ds, verbose=0)
+    members = per_member(model.predict(ds, verbose=0))  # a seed set: one answer per seed
+    scaled = np.mean(members, axis=0)  # only for the transformed column
     previous = data.previous_level(rows)
-    paths = data.to_prices(scaled, previous)
+    seed_paths = np.stack([data.to_prices(m, previous) for m in members]).astype("float64")
+    paths = seed_paths.mean(axis=0)  # the seed-averaged forecast, in prices
     actual = data.actual_paths(rows)
     predictions = pd.DataFrame(
         {
@@ -45,24 +48,35 @@ def predict_forecaster(
         index=pd.DatetimeIndex(data.index[rows], name="date"),
     )
     val_rows = data.target_rows("val")
-    val_scaled = model.predict(data.windows("val", batch_size=256), verbose=0)
+    val_previous = data.previous_level(val_rows)
+    val_paths = _mean_prices(data, model.predict(data.windows("val", batch_size=256), verbose=0),
+                             val_previous)  # fmt: skip
     attention = None
     if attention_model is not None:
         attention = attention_model.predict(ds, verbose=0).astype("float32")
-    future_scaled = model.predict(data.last_window(), verbose=0)
+    future = _mean_prices(
+        data, model.predict(data.last_window(), verbose=0), data.levels.iloc[-1:].to_numpy()
+    )
     last_date = data.levels.index[-1]
     paths = ForecastPaths(
         origin_dates=origin_dates(data),
         forecast_paths=paths.astype("float64"),
         actual_paths=actual.astype("float64"),
         val_origin_dates=origin_dates(data, "val"),
-        val_forecast_paths=data.to_prices(val_scaled, data.previous_level(val_rows)),
+        val_forecast_paths=val_paths,
         val_actual_paths=data.actual_paths(val_rows).astype("float64"),
         attention=attention,
-        future=data.to_prices(future_scaled, data.levels.iloc[-1:].to_numpy())[0],
+        seed_paths=seed_paths if len(members) > 1 else None,
+        future=future[0],
         future_dates=_dates(pd.bdate_range(last_date + pd.offsets.BDay(1), periods=data.horizon)),
     )
     return predictions, paths
+
+
+def _mean_prices(data: ModelData, prediction, previous: np.ndarray) -> np.ndarray:
+    """A prediction's prices, averaged over a seed set's members (each mapped to prices
+    first, so every transform averages the same way: as prices)."""
+    return np.mean([data.to_prices(m, previous) for m in per_member(prediction)], axis=0)
 
 
 def origin_dates(data: ModelData, part: str = "test") -> np.ndarray:
@@ -75,9 +89,10 @@ def _dates(index: pd.DatetimeIndex) -> np.ndarray:
 
 
 def _build(config: TrainConfig, data: ModelData):
+    """The configured forecaster, or n_seeds of them side by side (a seed set)."""
     from core.forecasting.architectures import build_forecaster
 
-    return build_forecaster(config, data.values.shape[1])
+    return build_seed_set(build_forecaster, config, data.values.shape[1])
 
 
 def _baselines(data: ModelData, workspace: Path) -> tuple:
@@ -105,6 +120,7 @@ def _finish(data: ModelData, model, attention_model, baselines, config: TrainCon
         by_step=scores.by_step,
         intervals=scores.intervals,
         warnings=data.warnings,
+        **seed_scores(data.levels, predictions, scores, train, seeds_of(config)),
     )
     return Outcome({"predictions": predictions}, scores.paths, fields)
 
@@ -118,6 +134,9 @@ def _summary(record: RunRecord) -> dict:
         "baselines": record.baselines,
         "by_step": record.by_step,
         "intervals": {k: record.intervals[k] for k in ("level", "coverage", "mean_width")},
+        "n_seeds": record.n_seeds,
+        "seeds_agreeing": record.seeds_agreeing,
+        "seeds": record.seeds,
     }
 
 

@@ -178,3 +178,31 @@ def score_run(
     forecasts = {"model": paths.forecast_paths, **baseline_paths}
     by_step = by_step_rows(actual, forecasts, intervals)
     return RunScores(metrics, naive, verdict, scored, by_step, intervals, paths)
+
+
+def seed_scores(
+    levels: pd.Series,
+    predictions: pd.DataFrame,
+    scores: RunScores,
+    train_dates: tuple[str, str],
+    seeds: list[int],
+) -> dict:
+    """The record's seed fields: each seed's relative MAE, DM p-value and verdict, scored
+    like the run (a seed set's run is their averaged forecast), and how many seeds' own
+    verdicts agree with the run's. One seed: the run itself."""
+    paths = scores.paths
+    if paths.seed_paths is None:
+        keep = ("rel_mae", "dm_pvalue")
+        rows = [{"seed": seeds[0], **{k: scores.metrics[k] for k in keep}}]
+        rows[0]["verdict"] = scores.verdict
+    else:
+        scale = in_sample_scale(levels, train_dates)
+        previous = predictions["naive"].to_numpy()
+        rows = []
+        for seed, member in zip(seeds, paths.seed_paths, strict=True):
+            own = score_paths(
+                levels, predictions.index, paths.actual_paths, member, previous, scale
+            )
+            rows.append({"seed": seed, **{k: own[k] for k in ("rel_mae", "dm_pvalue", "verdict")}})
+    agreeing = sum(row["verdict"] == scores.verdict for row in rows)
+    return {"seeds": rows, "seeds_agreeing": agreeing}

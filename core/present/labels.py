@@ -22,9 +22,10 @@ def default_run_name(config: TrainConfig, data_desc: dict) -> str:
     """'AAPL LSTM, first difference, univariate, window 60' (the job manager numbers
     repeats)."""
     inputs = inputs_word(config)
+    seeds = f", {config.n_seeds} seeds" if getattr(config, "n_seeds", 1) > 1 else ""
     return (
         f"{data_desc.get('ticker', '?')} {MODELS[config.model]}, "
-        f"{TRANSFORM_LABELS[config.transform]}, {inputs}, window {config.window}"
+        f"{TRANSFORM_LABELS[config.transform]}, {inputs}, window {config.window}{seeds}"
     )
 
 
@@ -44,6 +45,7 @@ TABLE_COLUMNS = [
     "name",
     "verdict",
     "rel. MAE",
+    "seeds",
     "best baseline",
     "its rel. MAE",
     "MASE",
@@ -73,6 +75,14 @@ def best_baseline(run: Run) -> tuple[str, float | None]:
     return ALL_BASELINES[name].label.split(" (")[0], scored[name]
 
 
+def seeds_cell(run: Run) -> str:
+    """'2 of 3 agree' for a seed set, '1' for a run of one seed ("" before seed sets)."""
+    n, agreeing = len(run.record.seeds), run.record.seeds_agreeing
+    if not n or agreeing is None:
+        return ""
+    return "1" if n == 1 else f"{agreeing} of {n} agree"
+
+
 def runs_table(runs: list[Run]) -> pd.DataFrame:
     """One row per run (TABLE_COLUMNS), in the order given (the store lists newest first);
     model and transform by label."""
@@ -93,6 +103,7 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
                 "backend": BACKENDS[cfg.backend],
                 "verdict": run.record.verdict,
                 "rel. MAE": run.metrics.get("rel_mae"),
+                "seeds": seeds_cell(run) if forecast else "",
                 **dict(zip(("best baseline", "its rel. MAE"), best_baseline(run), strict=True)),
                 "test RMSE": run.metrics.get("rmse"),
                 "MASE": run.metrics.get("mase"),

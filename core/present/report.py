@@ -28,7 +28,7 @@ from core.forecasting.evaluation import (
 )
 from core.forecasting.intervals import future_half_widths, prediction_intervals
 from core.present.charts import attention_ratio
-from core.present.sentences import verdict_sentence
+from core.present.sentences import seeds_sentence, verdict_sentence
 from core.store.runs import Run
 
 NAIVE_ROW = "naive (tomorrow = today)"
@@ -174,6 +174,11 @@ def tries_note(run: Run, runs: list[Run]) -> str:
         f"need to be below {fmt.pvalue(SIGNIFICANCE / n)} (Bonferroni); a sweep tests its "
         "settings as a whole (SPA) on the Experiments page."
     )
+
+
+def seeds_note(run: Run) -> str:
+    """How many seeds the verdict rests on, and how many agree with it."""
+    return seeds_sentence(run.record.seeds, run.record.seeds_agreeing, run.record.verdict)
 
 
 def verdict_of(run: Run) -> tuple[str, str]:

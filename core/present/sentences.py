@@ -68,6 +68,27 @@ def verdict_sentence(metrics: dict) -> str:
     return f"No better than naive: no significant difference from 'tomorrow = today' ({numbers})."
 
 
+def seeds_sentence(seeds: list[dict], agreeing: int | None, verdict: str) -> str:
+    """How far the verdict rests on one seed: a seed set's members, each scored on its own,
+    against the verdict of their averaged forecast ("" for a run saved before seed sets)."""
+    if not seeds or agreeing is None:
+        return ""
+    if len(seeds) == 1:
+        return (
+            f"One seed (seed {seeds[0]['seed']}) decides this verdict. A verdict near p = 0.05 "
+            "can flip with the seed: train with more seeds (Seeds, trained together; CLI "
+            "--n-seeds) to see whether it holds."
+        )
+    each = "; ".join(
+        f"seed {row['seed']}: relative MAE {fmt.num(row['rel_mae'])}, {row['verdict'] or '-'}"
+        for row in seeds
+    )
+    return (
+        f"The verdict is on the average of {len(seeds)} seeds' forecasts, trained together. "
+        f"{agreeing} of {len(seeds)} seeds agree with it on their own ({each})."
+    )
+
+
 def lag_sentence(lag: int, diagnostic: pd.DataFrame) -> str:
     """One plain sentence on what the lag diagnostic says, for the one best lag."""
     rmse0, rmse_best = diagnostic.loc[0, "rmse"], diagnostic.loc[lag, "rmse"]

@@ -3,7 +3,9 @@
 At every epoch end the worker writes into its job folder:
 - `last.weights.h5`: the weights after that epoch (resume continues from them);
 - `best.weights.h5`: the weights of the epoch with the lowest validation loss so far;
-- `checkpoint.json`: the history so far, the best epoch and the planned epochs.
+- `checkpoint.json`: the history so far, the best epoch and the planned epochs;
+- for a seed set (core/pipeline/seedset.py), `best.seed_I.weights.h5`: member I's weights
+  of its own best epoch (each member stops early on its own).
 Each is written under a temporary name and renamed into place, checkpoint.json last, so it
 never names weights that are not complete on disk. Reading checkpoint.json needs no
 TensorFlow (the job manager and the pages read it); the Keras parts import it lazily.
@@ -21,6 +23,7 @@ from core.workspace import read_json, write_json
 
 CHECKPOINT = "checkpoint.json"
 LAST, BEST = "last.weights.h5", "best.weights.h5"
+MEMBER_BEST = "best.seed_{}.weights.h5"  # a seed set's member I at its own best epoch
 
 
 def read_checkpoint(job_dir: str | Path) -> dict | None:
@@ -33,7 +36,8 @@ def read_checkpoint(job_dir: str | Path) -> dict | None:
 
 def copy_checkpoint(source: Path, target: Path) -> None:
     """Carry a checkpoint into a resumed job's folder (its JSON last, like a write)."""
-    for name in (LAST, BEST, CHECKPOINT):
+    members = sorted(p.name for p in source.glob(MEMBER_BEST.format("*")))
+    for name in (LAST, BEST, *members, CHECKPOINT):
         if (source / name).is_file():
             shutil.copyfile(source / name, target / f".{name}.copy")
             os.replace(target / f".{name}.copy", target / name)
@@ -93,6 +97,7 @@ class Checkpointer:
         if self.best is None or value < self.best:
             self.best, self.best_epoch = value, epoch
             self._save_weights(model, BEST)
+        self._keep_member_bests(model, row)
         state = {
             "history": self.history,
             "best_epoch": self.best_epoch,
@@ -100,6 +105,30 @@ class Checkpointer:
             "total_epochs": self.total_epochs,
         }
         write_json(self.dir / CHECKPOINT, state)
+
+    def _keep_member_bests(self, model, row: dict) -> None:
+        """A seed set: each member whose validation loss is its lowest yet keeps its weights."""
+        losses = row.get("member_val_losses")
+        if not losses:
+            return
+        from core.forecasting.seedset import members
+
+        earlier = [r.get("member_val_losses") or [] for r in self.history[:-1]]
+        for i, (net, value) in enumerate(zip(members(model), losses, strict=True)):
+            before = [r[i] for r in earlier if len(r) > i and math.isfinite(r[i])]
+            if math.isfinite(value) and (not before or value < min(before)):
+                self._save_weights(net, MEMBER_BEST.format(i))
+
+    def member_best(self, net, i: int):
+        """Member i's kept best weights (a seed set resuming), or None if none were kept."""
+        path = self.dir / MEMBER_BEST.format(i)
+        if not path.is_file():
+            return None
+        current = net.get_weights()
+        net.load_weights(path)
+        best = net.get_weights()
+        net.set_weights(current)
+        return best
 
     def callback(self, skip=lambda: False):
         """Keras callback keeping each finished epoch (not one `skip()` says to drop)."""
@@ -117,6 +146,9 @@ class Checkpointer:
                     "loss": float(logs.get("loss", math.nan)),
                     "val_loss": float(logs.get("val_loss", math.nan)),
                 }
+                if "member_losses" in logs:  # a seed set: each member's, for resuming
+                    row["member_losses"] = list(logs["member_losses"])
+                    row["member_val_losses"] = list(logs.get("val_member_losses", []))
                 checkpointer.record_epoch(self.model, row)
 
         return KeepEpochs()
@@ -125,6 +157,13 @@ class Checkpointer:
         """Load the last (or the best) kept weights into a built model."""
         path = self.dir / (BEST if best and (self.dir / BEST).is_file() else LAST)
         model.load_weights(path)
+        if best and self.history and self.history[-1].get("member_val_losses"):
+            from core.forecasting.seedset import members
+
+            model.load_weights(self.dir / LAST)  # each member's own best, not the mean's
+            for i, net in enumerate(members(model)):
+                if (self.dir / MEMBER_BEST.format(i)).is_file():
+                    net.load_weights(self.dir / MEMBER_BEST.format(i))
 
     def early_stopping(self, model, **options):
         """Keras EarlyStopping that carries on from the kept epochs: the same best value,

@@ -58,6 +58,10 @@ class RunRecord:
     warnings: list[str] = field(default_factory=list)
     threshold: float | None = None  # anomaly runs
     tags: dict = field(default_factory=dict)  # e.g. {"sweep": id, "backtest": id, "fold": k}
+    # Forecast runs: each seed's {seed, rel_mae, dm_pvalue, verdict} (a seed set's members,
+    # or the one seed) and how many of their verdicts agree with the run's; older runs: none.
+    seeds: list[dict] = field(default_factory=list)
+    seeds_agreeing: int | None = None
     id: str = ""
     schema: int = SCHEMA_VERSION  # run.json's shape (core/store/migrate.py)
 
@@ -65,8 +69,13 @@ class RunRecord:
     def epochs_run(self) -> int:
         return len(self.history)
 
+    @property
+    def n_seeds(self) -> int:
+        """How many seeds the run trained side by side (1 for runs before seed sets)."""
+        return max(1, len(self.seeds))
+
     def to_dict(self) -> dict:
-        return {**asdict(self), "epochs_run": self.epochs_run}
+        return {**asdict(self), "epochs_run": self.epochs_run, "n_seeds": self.n_seeds}
 
     @classmethod
     def from_dict(cls, data: dict) -> RunRecord:
@@ -100,6 +109,7 @@ _SHAPES = {
     "float": (int, float),
     "int": int,
     "float | None": (int, float, type(None)),
+    "int | None": (int, type(None)),
 }
 
 
