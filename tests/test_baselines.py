@@ -135,7 +135,19 @@ def test_cli_json_carries_baselines_by_step_and_the_interval(workspace):
     assert {"rmse", "mae", "mase", "rel_mae", "dm_pvalue"} <= set(result["baselines"]["arima"])
     assert [row["step"] for row in result["by_step"]] == [1, 2, 3]
     assert {"mae", "naive_mae", "drift_mae", "arima_mae", "ets_mae"} <= set(result["by_step"][0])
-    assert set(result["intervals"]) == {"level", "coverage", "mean_width"}
-    assert result["intervals"]["level"] == 80
+    intervals = result["intervals"]
+    assert set(intervals) == {"level", "method", "coverage", "mean_width", "score", "naive_score"}
+    assert intervals["level"] == 80 and intervals["method"] == "adaptive"
+    assert 0 < intervals["mean_width"] < intervals["score"] * 10  # in dollars; MSIS in naive's MAE
+    assert intervals["naive_score"] > 0
+    # Baselines say their scale; the returns view sits beside the dollars.
+    assert result["baselines"]["arima"]["fitted"].endswith(" on log price")
+    assert result["baselines"]["naive"]["fitted"] == "naive (tomorrow = today)"
+    returns = result["returns"]
+    assert set(returns) >= {"mae", "naive_mae", "hit_rate", "hit_rate_ci", "strategy_return"}
+    run = RunStore(workspace).get(result["run_id"])
+    first, last = run.predictions["naive"].iloc[0], run.predictions["actual"].iloc[-1]
+    held = (last / first) * (1 - 5e-4) - 1  # the test days' price change after one trade
+    assert returns["buy_hold_return"] == pytest.approx(held, abs=1e-6)
     listing = run_cli("runs", workspace=workspace, timeout=120)
     assert "best baseline" in listing.stdout and "its rel. MAE" in listing.stdout

@@ -107,6 +107,14 @@ def test_the_band_surrounds_the_prediction_and_follows_the_level(two_runs):
     run = RunStore().get(two_runs[0])
     caption = next(c.value for c in at.caption if "prediction interval" in c.value)
     assert f"{100 * run.record.intervals['coverage']:.1f} %" in caption
+    assert "adaptive conformal" in caption and "on the log scale" in caption
+    score, naive = (fmt.num(run.record.intervals[k], 2) for k in ("score", "naive_score"))
+    assert f"is {score} against {naive} for naive's own band" in caption
+    returns = next(c.value for c in at.caption if c.value.startswith("On log returns"))
+    assert f"{fmt.num(run.record.returns['mae'] * 1e4, 1)} bp" in returns
+    assert "Illustration only" in returns
+    fitted = at.dataframe[0].value["fitted (scale)"]
+    assert any(str(v).startswith("ARIMA(") and str(v).endswith("on log price") for v in fitted)
     width90 = sum(u - lo for u, lo in zip(upper, lower, strict=True))
     at.radio(key="interval_level").set_value(80).run()
     traces = pred_chart(at)["data"]

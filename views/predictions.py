@@ -70,7 +70,7 @@ def lined_up(run, level: int, band: dict | None, rank_by: str) -> None:
     )
     st.plotly_chart(chart, key="pred_chart")
     st.caption(
-        (report.band_caption(band) + " " if band else "")
+        (report.band_caption(band, run.record.intervals) + " " if band else "")
         + "Click a name in the legend to show or hide a line: drift, ARIMA and ETS start hidden."
     )
     table = report.ranked_table(run, shift, rank_by)
@@ -78,6 +78,8 @@ def lined_up(run, level: int, band: dict | None, rank_by: str) -> None:
     if shift:
         st.warning(report.shift_note(shift), icon=":material/visibility:")
     st.caption(" ".join([report.RANKED_NOTE, report.MASE_NOTE, report.DIRECTION_NOTE]))
+    if note := report.returns_note(run):
+        st.caption(note)
 
 
 def one_run(run) -> None:

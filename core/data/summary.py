@@ -25,6 +25,22 @@ def summarize_prices(frame: pd.DataFrame) -> dict:
     }
 
 
+def kpss_test(series: pd.Series) -> dict:
+    """KPSS test of level stationarity (statsmodels); its null is the opposite of ADF's:
+    p < 0.05 says NOT stationary. statsmodels reads p from a table: 0.01 to 0.1 at most."""
+    import warnings
+
+    from statsmodels.tsa.stattools import kpss
+
+    values = pd.Series(series).replace([np.inf, -np.inf], np.nan).dropna().to_numpy(dtype=float)
+    if len(values) < 10 or np.ptp(values) == 0:
+        return {"statistic": float("nan"), "pvalue": float("nan")}
+    with warnings.catch_warnings():  # "p-value is outside the table": it is clipped, as said
+        warnings.simplefilter("ignore")
+        statistic, pvalue, *_ = kpss(values, regression="c", nlags="auto")
+    return {"statistic": float(statistic), "pvalue": float(pvalue)}
+
+
 def adf_test(series: pd.Series) -> dict:
     """Augmented Dickey-Fuller test (statsmodels); p < 0.05 suggests stationarity."""
     from statsmodels.tsa.stattools import adfuller

@@ -9,7 +9,11 @@ starts with the training values the baseline was fit on.
 ARIMA and ETS are statsmodels state-space models, fitted once on the training part; the
 Kalman filter then carries their state through the later data one observation at a time
 with the same parameters (`apply`, refit=False), so the cost stays bounded.
-A new baseline is a new class in BASELINES; nothing else changes.
+
+Prices are modelled on the scale they move in: drift, ARIMA and ETS are fitted on the log
+price and their forecasts mapped back (exp), so a model fitted on 2010's prices is not
+weighed by 2020's dollar moves. A series that can be 0 or negative (a spread) stays in its
+own units (`log=False`). A new baseline is a new class in BASELINES; nothing else changes.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from core.data.summary import adf_test
+from core.data.summary import adf_test, kpss_test
 
 
 class Baseline:
@@ -28,6 +32,7 @@ class Baseline:
     label = ""
     # Scored on its direction alone (its price errors are naive's by design).
     direction_only = False
+    log = False  # fitted on the log of the series (set by forecast_baselines)
 
     def fit(self, train: np.ndarray) -> Baseline:
         return self
@@ -56,12 +61,17 @@ class Drift(Naive):
     slope = 0.0
 
     def fit(self, train):
-        train = np.asarray(train, float)
+        train = _scaled(train, self.log)
         self.slope = float((train[-1] - train[0]) / max(len(train) - 1, 1))
         return self
 
     def forecast(self, levels, origins, horizon):
-        return super().forecast(levels, origins, horizon) + self.slope * np.arange(1, horizon + 1)
+        steps = self.slope * np.arange(1, horizon + 1)
+        naive = super().forecast(levels, origins, horizon)
+        return naive * np.exp(steps) if self.log else naive + steps
+
+    def describe(self):
+        return self.label + (" on log price" if self.log else "")
 
 
 class AlwaysUp(Naive):
@@ -93,7 +103,7 @@ class StateSpaceBaseline(Baseline):
 
     def fit(self, train):
         # Built first: statsmodels' first import resets some warning filters to "always".
-        models = self.candidates(np.asarray(train, float))
+        models = self.candidates(_scaled(train, self.log))
         with warnings.catch_warnings():  # convergence chatter of the candidate fits
             warnings.simplefilter("ignore")
             fits = [model.fit(**self.fit_options) for model in models]
@@ -105,7 +115,7 @@ class StateSpaceBaseline(Baseline):
         then each origin's predicted state a_{o+1|o} carried H steps with the model's own
         system matrices: what `forecast(H)` does at that origin, for every origin at once."""
         origins = np.asarray(origins)
-        applied = self.result.apply(np.asarray(levels, float)[: origins[-1] + 1], refit=False)
+        applied = self.result.apply(_scaled(levels, self.log)[: origins[-1] + 1], refit=False)
         ssm = applied.filter_results
         design, transition = ssm.design[:, :, 0], ssm.transition[:, :, 0]
         obs_intercept, state_intercept = ssm.obs_intercept[0, 0], ssm.state_intercept[:, :1]
@@ -114,12 +124,26 @@ class StateSpaceBaseline(Baseline):
         for step in range(horizon):
             paths[:, step] = (design @ state)[0] + obs_intercept
             state = transition @ state + state_intercept
-        return paths
+        return np.exp(paths) if self.log else paths
+
+    def scale_words(self) -> str:
+        return " on log price" if self.log else ""
+
+
+def differences(train: np.ndarray) -> int:
+    """d for ARIMA: 0 only when both tests call the training part stationary (ADF rejects a
+    unit root and KPSS does not reject stationarity, each at 5 %), else 1. ADF alone picks
+    d = 0 on about 5 % of pure random walks, whose ARIMA then reverts to a mean that is not
+    there."""
+    with warnings.catch_warnings():  # a near-deterministic series: rank-deficient chatter
+        warnings.simplefilter("ignore")
+        adf, kpss = adf_test(train)["pvalue"], kpss_test(train)["pvalue"]
+    return 0 if adf < 0.05 and kpss > 0.05 else 1
 
 
 class Arima(StateSpaceBaseline):
-    """ARIMA(p, d, q), p and q in 0..2 by AIC; d = 0 if the ADF test finds the training part
-    stationary (then with a constant), else 1."""
+    """ARIMA(p, d, q), p and q in 0..2 by AIC; d from the ADF and KPSS tests together (d = 0:
+    with a constant)."""
 
     name = "arima"
     label = "ARIMA"
@@ -128,13 +152,13 @@ class Arima(StateSpaceBaseline):
     def candidates(self, train):
         from statsmodels.tsa.arima.model import ARIMA
 
-        d = 0 if adf_test(train)["pvalue"] < 0.05 else 1
+        d = differences(train)
         trend = "c" if d == 0 else "n"
         orders = [(p, d, q) for p in range(self.MAX_ORDER + 1) for q in range(self.MAX_ORDER + 1)]
         return [ARIMA(train, order=order, trend=trend) for order in orders]
 
     def describe(self):
-        return f"ARIMA{self.result.model.order}"
+        return f"ARIMA{self.result.model.order}{self.scale_words()}"
 
 
 class Ets(StateSpaceBaseline):
@@ -153,7 +177,8 @@ class Ets(StateSpaceBaseline):
         ]
 
     def describe(self):
-        return "ETS(A,Ad,N)" if self.result.model.trend else "ETS(A,N,N)"
+        kind = "ETS(A,Ad,N)" if self.result.model.trend else "ETS(A,N,N)"
+        return kind + self.scale_words()
 
 
 class Ar1(StateSpaceBaseline):
@@ -179,6 +204,12 @@ BASELINES: dict[str, type[Baseline]] = {
 SPREAD_BASELINES: dict[str, type[Baseline]] = {**BASELINES, Ar1.name: Ar1}
 ALL_BASELINES = SPREAD_BASELINES  # every baseline any run may have, by name
 BASELINE_LABELS = {name: cls.label for name, cls in ALL_BASELINES.items()}
+_OWN_UNITS = ("naive", "always_up", "ar1")  # the same on either scale, or a spread's own model
+
+
+def _scaled(values, log: bool) -> np.ndarray:
+    values = np.asarray(values, float)
+    return np.log(values) if log else values
 
 
 def forecast_baselines(
@@ -187,13 +218,20 @@ def forecast_baselines(
     origins: np.ndarray,
     horizon: int,
     names: tuple[str, ...] = tuple(BASELINES),
+    log: bool | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Every baseline named fit on levels[:train_end] and forecast from `origins`:
-    ({name: paths (origins x H)}, {name: what was fitted})."""
+    ({name: paths (origins x H)}, {name: what was fitted, with its scale}). `log`: fit on the
+    log of the series (None: whenever every value is positive)."""
+    values = np.asarray(levels, float)
+    if log is None:
+        log = bool(np.all(values[: origins[-1] + 1] > 0))
     paths, fitted = {}, {}
     for name in names:
         cls = ALL_BASELINES[name]
-        baseline = cls().fit(np.asarray(levels, float)[:train_end])
+        baseline = cls()
+        baseline.log = log and name not in _OWN_UNITS
+        baseline.fit(values[:train_end])
         paths[name] = baseline.forecast(levels, origins, horizon)
         fitted[name] = baseline.describe()
     return paths, fitted

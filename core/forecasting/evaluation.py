@@ -108,6 +108,44 @@ def move_test(actual: np.ndarray, predicted: np.ndarray, previous: np.ndarray) -
     return {"move_corr": r, "move_pvalue": float(special.stdtr(n - 2, -t))}
 
 
+TRADE_COST_BP = 5.0  # the long/flat illustration's cost per trade, in basis points
+
+
+def return_scores(
+    actual: np.ndarray, predicted: np.ndarray, previous: np.ndarray, cost_bp: float = TRADE_COST_BP
+) -> dict:
+    """The forecast on the scale a trader reads, log returns (prices must be positive; {}
+    otherwise): the MAE of the predicted return log(y_hat / y_prev) against the actual one,
+    beside naive's (a zero return); the hit rate on the days it predicts a move, with its
+    Wilson 95 % interval; and, as an illustration, a long/flat rule (long the next day when
+    it predicts a rise) after `cost_bp` a trade against buying and holding."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    y, p, prev = (np.asarray(a, float) for a in (actual, predicted, previous))
+    if len(y) == 0 or not (np.all(y > 0) and np.all(p > 0) and np.all(prev > 0)):
+        return {}
+    actual_r, predicted_r = np.log(y / prev), np.log(p / prev)
+    says = moves(p, prev)
+    days = int(np.count_nonzero(says))
+    hits = int(np.count_nonzero((says != 0) & (says == np.sign(actual_r))))
+    low, high = proportion_confint(hits, days, 0.05, "wilson") if days else (np.nan, np.nan)
+    position = (says > 0).astype(float)
+    trades = np.abs(np.diff(np.r_[0.0, position])).sum()
+    strategy = float(np.sum(position * actual_r) - trades * cost_bp / 1e4)
+    buy_hold = float(np.sum(actual_r) - cost_bp / 1e4)
+    return {
+        "mae": float(np.mean(np.abs(predicted_r - actual_r))),
+        "naive_mae": float(np.mean(np.abs(actual_r))),
+        "hit_rate": hits / days if days else float("nan"),
+        "hit_rate_ci": [float(low), float(high)],
+        "hit_days": days,
+        "strategy_return": float(np.expm1(strategy)),
+        "buy_hold_return": float(np.expm1(buy_hold)),
+        "trades": int(trades),
+        "cost_bp": cost_bp,
+    }
+
+
 def change_skill(actual: np.ndarray, predicted: np.ndarray, previous: np.ndarray) -> dict:
     """In change space: corr(predicted change, actual change) and directional accuracy."""
     pred_change = np.asarray(predicted, float) - np.asarray(previous, float)

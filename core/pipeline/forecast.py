@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.config import TrainConfig
+from core.config import SpreadConfig, TrainConfig
 from core.errors import UserError
 from core.forecasting.paths import ForecastPaths
 from core.forecasting.seedset import build_seed_set, per_member, seeds_of
@@ -20,6 +20,7 @@ from core.pipeline.prepare import prepare_forecast, with_spread_inputs
 from core.pipeline.runner import Outcome, RunKind, RunRequest, run
 from core.pipeline.scoring import BASELINE_CACHE, baseline_forecasts, score_run, seed_scores
 from core.present.labels import default_run_name
+from core.present.sentences import band_warning
 from core.store.runs import RunRecord, RunStore
 
 
@@ -110,7 +111,13 @@ def _finish(data: ModelData, model, attention_model, baselines, config: TrainCon
         raise UserError("The model predicted non-finite values; try a lower learning rate.")
     train = data.split_dates()["train"]
     scores = score_run(
-        data.levels, predictions, paths, train, config.interval_level, baselines=baselines
+        data.levels,
+        predictions,
+        paths,
+        train,
+        config.interval_level,
+        baselines=baselines,
+        prices=not isinstance(config, SpreadConfig),
     )
     fields = dict(
         metrics=scores.metrics,
@@ -119,7 +126,8 @@ def _finish(data: ModelData, model, attention_model, baselines, config: TrainCon
         baselines=scores.baselines,
         by_step=scores.by_step,
         intervals=scores.intervals,
-        warnings=data.warnings,
+        returns=scores.returns,
+        warnings=data.warnings + ([band_warning(**scores.band_broke)] if scores.band_broke else []),
         **seed_scores(data.levels, predictions, scores, train, seeds_of(config)),
     )
     return Outcome({"predictions": predictions}, scores.paths, fields)
@@ -133,7 +141,11 @@ def _summary(record: RunRecord) -> dict:
         "naive": record.naive,
         "baselines": record.baselines,
         "by_step": record.by_step,
-        "intervals": {k: record.intervals[k] for k in ("level", "coverage", "mean_width")},
+        "intervals": {
+            k: record.intervals.get(k)
+            for k in ("level", "method", "coverage", "mean_width", "score", "naive_score")
+        },
+        "returns": record.returns,
         "n_seeds": record.n_seeds,
         "seeds_agreeing": record.seeds_agreeing,
         "seeds": record.seeds,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,15 +21,23 @@ from core.forecasting.evaluation import (
     horizon_errors,
     in_sample_scale,
     origin_positions,
+    return_scores,
     run_positions,
     score_forecast,
     score_paths,
 )
-from core.forecasting.intervals import prediction_intervals
+from core.forecasting.intervals import (
+    COVERAGE_SLACK,
+    broken_stretch,
+    interval_score,
+    pinball_loss,
+    prediction_intervals,
+)
 from core.forecasting.paths import ForecastPaths
 from core.workspace import atomic_write_bytes
 
 BASELINE_CACHE = "cache/baselines"  # under the workspace: baseline answers by data and split
+BASELINE_FIT_VERSION = 2  # in the cache key: answers of an older fit are not reused (2: log)
 
 
 @dataclass
@@ -39,8 +47,10 @@ class RunScores:
     verdict: str
     baselines: dict[str, dict]  # name -> metrics, verdict and what was fitted
     by_step: list[dict]  # one row per horizon step
-    intervals: dict  # level, method, coverage, mean_width, ... (no band arrays)
+    intervals: dict  # level, method, coverage, mean_width, scores ... (no band arrays)
     paths: ForecastPaths  # the run's paths with every baseline's beside them
+    returns: dict  # errors on log returns, hit rate, the long/flat illustration
+    band_broke: dict | None  # where a band that missed its level broke
 
 
 def by_step_rows(
@@ -67,6 +77,55 @@ def interval_summary(intervals: dict) -> dict:
     return {k: v for k, v in intervals.items() if k not in ("lower", "upper")}
 
 
+def scored_band(
+    levels: pd.Series,
+    paths: ForecastPaths,
+    positions: dict[str, np.ndarray],
+    level: int,
+    scale: float,
+    log: bool | None = None,
+) -> tuple[dict, dict | None]:
+    """The model's band with its interval score and pinball loss beside naive's own band's
+    (the same method on naive's errors, the same days), and where the band broke if its
+    coverage missed the level by more than COVERAGE_SLACK."""
+    band = prediction_intervals(paths, positions, level, log=log)
+    values = levels.to_numpy(float)
+    horizon = paths.horizon
+    naive = replace(
+        paths,
+        forecast_paths=np.repeat(values[positions["test"]][:, None], horizon, axis=1),
+        val_forecast_paths=np.repeat(values[positions["val"]][:, None], horizon, axis=1),
+    )
+    naive_band = prediction_intervals(naive, positions, level, log=band["scale"] == "log")
+    actual = paths.actual_paths
+    summary = interval_summary(band) | {
+        "score": interval_score(actual, band["lower"], band["upper"], level, scale),
+        "naive_score": interval_score(
+            actual, naive_band["lower"], naive_band["upper"], level, scale
+        ),
+        "pinball": pinball_loss(actual, band["lower"], band["upper"], level, scale),
+        "naive_pinball": pinball_loss(
+            actual, naive_band["lower"], naive_band["upper"], level, scale
+        ),
+        "naive_coverage": naive_band["coverage"],
+        "naive_mean_width": naive_band["mean_width"],
+    }
+    broke = None
+    if band["coverage"] < level / 100 - COVERAGE_SLACK:
+        outside = (actual[:, 0] < band["lower"][:, 0]) | (actual[:, 0] > band["upper"][:, 0])
+        first, last = broken_stretch(outside, level) or (0, len(outside) - 1)
+        dates = levels.index[positions["test"] + 1]  # step 1's target days
+        broke = {
+            "level": level,
+            "coverage": band["coverage"],
+            "first": str(dates[first].date()),
+            "last": str(dates[last].date()),
+            "outside": int(outside[first : last + 1].sum()),
+            "days": last - first + 1,
+        }
+    return summary, broke
+
+
 def baseline_forecasts(
     levels: pd.Series,
     train_end_date: str,
@@ -74,6 +133,7 @@ def baseline_forecasts(
     horizon: int,
     cache_dir: str | Path | None = None,
     names: tuple[str, ...] = tuple(BASELINES),
+    log: bool | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The part of scoring that needs no model: every baseline fit on the training part
     (up to `train_end_date`) and forecast from the test origins. A run starts it before its
@@ -81,7 +141,8 @@ def baseline_forecasts(
     import (statsmodels), so it is off the run's critical path too. Remembered per process
     (a sweep's Ray worker fits them once for all its trials on the same data and split) and,
     with `cache_dir`, on disk (the members of a compare set, each in its own worker, fit
-    them once). `names`: which baselines (a spread run adds the AR(1))."""
+    them once). `names`: which baselines (a spread run adds the AR(1)); `log`: fit on the log
+    of the series (None: when every value is positive; a spread passes False)."""
     train_end = levels.index.get_loc(pd.Timestamp(train_end_date)) + 1
     origins = origin_positions(levels, origin_dates)
     values = levels.to_numpy(float)
@@ -89,12 +150,13 @@ def baseline_forecasts(
         values[: origins[-1] + 1].tobytes()
         + np.array([train_end, horizon, *origins]).tobytes()
         + ",".join(names).encode()
+        + f"{BASELINE_FIT_VERSION},log={log}".encode()
     ).hexdigest()
     if key not in _FITTED:
         if len(_FITTED) >= 16:
             _FITTED.pop(next(iter(_FITTED)))
         kept = _read_cached(cache_dir, key)
-        _FITTED[key] = kept or forecast_baselines(values, train_end, origins, horizon, names)
+        _FITTED[key] = kept or forecast_baselines(values, train_end, origins, horizon, names, log)
         if kept is None:
             _write_cached(cache_dir, key, _FITTED[key])
     paths, fitted = _FITTED[key]
@@ -152,10 +214,13 @@ def score_run(
     train_dates: tuple[str, str],
     level: int,
     baselines: tuple[dict, dict] | None = None,
+    prices: bool = True,
 ) -> RunScores:
     """Score the model and every baseline the same way, and calibrate the model's band.
     `baselines` is baseline_forecasts' answer for the same run, if it was computed already;
-    otherwise it is computed here. The scores carry the paths with the baselines' added."""
+    otherwise it is computed here. The scores carry the paths with the baselines' added.
+    `prices`: the target is a price (False for a spread: its band in its own units, no
+    returns)."""
     positions = run_positions(levels, paths)
     actual = paths.actual_paths
     baseline_paths, fitted = baselines or baseline_forecasts(
@@ -174,10 +239,15 @@ def score_run(
     }
     for name, scores in scored.items():
         direction_only(name, scores)
-    intervals = interval_summary(prediction_intervals(paths, positions, level))
+    intervals, broke = scored_band(
+        levels, paths, positions, level, scale, None if prices else False
+    )
     forecasts = {"model": paths.forecast_paths, **baseline_paths}
     by_step = by_step_rows(actual, forecasts, intervals)
-    return RunScores(metrics, naive, verdict, scored, by_step, intervals, paths)
+    returns = (
+        return_scores(predictions["actual"], predictions["predicted"], previous) if prices else {}
+    )
+    return RunScores(metrics, naive, verdict, scored, by_step, intervals, paths, returns, broke)
 
 
 def seed_scores(

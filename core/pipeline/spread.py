@@ -40,6 +40,7 @@ def _baselines(data: ModelData, workspace: Path) -> tuple:
         data.horizon,
         workspace / BASELINE_CACHE,
         tuple(SPREAD_BASELINES),
+        False,  # a spread can be 0 or negative: its baselines in its own units
     )
 
 

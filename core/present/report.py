@@ -26,9 +26,15 @@ from core.forecasting.evaluation import (
     run_positions,
     shift_prediction,
 )
-from core.forecasting.intervals import future_half_widths, prediction_intervals
+from core.forecasting.intervals import METHODS, prediction_intervals
+from core.forecasting.intervals import future_band as band_beyond
 from core.present.charts import attention_ratio
-from core.present.sentences import seeds_sentence, verdict_sentence
+from core.present.sentences import (
+    band_score_sentence,
+    returns_sentence,
+    seeds_sentence,
+    verdict_sentence,
+)
 from core.store.runs import Run
 
 NAIVE_ROW = "naive (tomorrow = today)"
@@ -48,6 +54,7 @@ CHANGES_NOTE = (
     "correlation and direction above, not by the price chart."
 )
 METRIC_LABELS = {
+    "fitted": "fitted (scale)",
     "rel_mae": "rel. MAE",
     "rmse": "RMSE",
     "mae": "MAE",
@@ -94,6 +101,7 @@ RANKED_COLUMNS = [
     "directional_accuracy",
     "up_share",
     "best_lag",
+    "fitted",
 ]
 RANKED_NOTE = (
     "rel. MAE and the DM p-value (against naive) count every step of every forecast path; the "
@@ -181,6 +189,11 @@ def seeds_note(run: Run) -> str:
     return seeds_sentence(run.record.seeds, run.record.seeds_agreeing, run.record.verdict)
 
 
+def returns_note(run: Run) -> str:
+    """The run on log returns: errors against naive's zero return, hit rate, long/flat."""
+    return returns_sentence(run.record.returns)
+
+
 def verdict_of(run: Run) -> tuple[str, str]:
     """(verdict, its sentence)."""
     metrics, verdict = run_metrics(run)
@@ -192,10 +205,10 @@ def ranked_table(run: Run, shift: int = 0, rank_by: str = "rel_mae") -> pd.DataF
     first), each with its verdict. With k != 0 the shifted model joins as a look-ahead
     row. Runs saved before baselines existed show naive only."""
     metrics, verdict = run_metrics(run)
-    rows = {"model": {**metrics, "verdict": verdict}}
+    rows = {"model": {**metrics, "verdict": verdict, "fitted": ""}}
     if shift:
         shifted = shifted_metrics(run, shift).iloc[0].to_dict()
-        rows[shift_label(shift)] = {**shifted, "verdict": "look-ahead"}
+        rows[shift_label(shift)] = {**shifted, "verdict": "look-ahead", "fitted": ""}
     for name, scores in run.record.baselines.items():
         label = BASELINE_LABELS.get(name, name)
         rows[label] = {**scores, "verdict": scores.get("verdict") or "direction only"}
@@ -223,7 +236,8 @@ def run_band(run: Run, level: int) -> dict | None:
     if not run.paths.has_validation:
         return None
     levels = run_series(run)[0]
-    return prediction_intervals(run.paths, run_positions(levels, run.paths), level)
+    method = run.record.intervals.get("method", "rolling")  # as the run was scored
+    return prediction_intervals(run.paths, run_positions(levels, run.paths), level, method)
 
 
 def band_series(band: dict, step: int = 0, row: int | None = None, index=None):
@@ -234,20 +248,27 @@ def band_series(band: dict, step: int = 0, row: int | None = None, index=None):
     return pd.Series(lower[row], index=index), pd.Series(upper[row], index=index)
 
 
-def band_caption(band: dict) -> str:
-    return (
-        f"{band['level']} % prediction interval (conformal, rolling window of recent errors): "
-        f"it held the actual price on {fmt.pct(band['coverage'])} of test days (target "
-        f"{band['level']} %), mean width {fmt.num(band['mean_width'], 2)}."
+def band_caption(band: dict, scores: dict | None = None) -> str:
+    """The band's method, coverage and width, and (as saved) its interval score beside
+    naive's own band's."""
+    method = METHODS.get(band.get("method", "rolling"), band.get("method", ""))
+    scale = ", on the log scale" if band.get("scale") == "log" else ""
+    text = (
+        f"{band['level']} % prediction interval (conformal, {method}{scale}): it held the "
+        f"actual price on {fmt.pct(band['coverage'])} of test days (target {band['level']} %), "
+        f"mean width {fmt.num(band['mean_width'], 2)}."
     )
+    if scores and not fmt.missing(scores.get("score")) and scores.get("level") == band["level"]:
+        text += " " + band_score_sentence(scores)
+    return text
 
 
 def future_band(run: Run, level: int) -> tuple[pd.Series, pd.Series] | None:
     if not run.paths.has_validation:
         return None
     future = future_forecast(run)
-    width = future_half_widths(run.paths, level)
-    return future - width, future + width
+    lower, upper = band_beyond(run.paths, future.to_numpy(), level)
+    return pd.Series(lower, index=future.index), pd.Series(upper, index=future.index)
 
 
 def by_step_table(run: Run) -> pd.DataFrame:

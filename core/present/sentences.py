@@ -89,6 +89,52 @@ def seeds_sentence(seeds: list[dict], agreeing: int | None, verdict: str) -> str
     )
 
 
+def band_score_sentence(intervals: dict) -> str:
+    """The band's interval score beside naive's own band's on the same days."""
+    score, naive = intervals.get("score"), intervals.get("naive_score")
+    if fmt.missing(score) or fmt.missing(naive):
+        return ""
+    better = "better than" if score < naive else "no better than"
+    return (
+        f"Its interval score (MSIS: width plus the misses' distance x 2 / miss rate, in units "
+        f"of naive's training error; lower is better) is {fmt.num(score, 2)} against "
+        f"{fmt.num(naive, 2)} for naive's own band on the same days: {better} naive's."
+    )
+
+
+def band_warning(
+    level: int, coverage: float, first: str, last: str, outside: int, days: int
+) -> str:
+    """A band that missed its level: where it broke."""
+    return (
+        f"The {level} % band covered {fmt.pct(coverage)} of test days, below its level: it broke "
+        f"from {first} to {last}, {outside} of {days} days outside."
+    )
+
+
+def returns_sentence(returns: dict) -> str:
+    """The run on the scale a trader reads: log-return errors against naive's zero return,
+    the hit rate with its interval, and the long/flat illustration."""
+    if not returns:
+        return ""
+    low, high = returns["hit_rate_ci"]
+    hit = (
+        f"it called the direction right on {fmt.pct(returns['hit_rate'])} of "
+        f"{fmt.count(returns['hit_days'], 'day')} it predicted a move (95 % interval "
+        f"{fmt.pct(low)} to {fmt.pct(high)})"
+        if returns.get("hit_days")
+        else "it never predicted a move"
+    )
+    return (
+        f"On log returns its MAE is {fmt.num(returns['mae'] * 1e4, 1)} bp against "
+        f"{fmt.num(returns['naive_mae'] * 1e4, 1)} bp for naive's zero-return forecast; {hit}. "
+        f"Illustration only, not advice: long when it predicts a rise, flat otherwise, after "
+        f"{returns['cost_bp']:g} bp a trade, would have returned "
+        f"{fmt.signed_pct(returns['strategy_return'])} over the test days against "
+        f"{fmt.signed_pct(returns['buy_hold_return'])} buying and holding."
+    )
+
+
 def lag_sentence(lag: int, diagnostic: pd.DataFrame) -> str:
     """One plain sentence on what the lag diagnostic says, for the one best lag."""
     rmse0, rmse_best = diagnostic.loc[0, "rmse"], diagnostic.loc[lag, "rmse"]

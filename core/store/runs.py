@@ -54,7 +54,8 @@ class RunRecord:
     verdict: str = ""  # forecast runs: one of core.forecasting.evaluation.VERDICTS
     baselines: dict = field(default_factory=dict)  # name -> metrics (core/pipeline/scoring.py)
     by_step: list[dict] = field(default_factory=list)  # errors by horizon step
-    intervals: dict = field(default_factory=dict)  # the band's level, coverage, width
+    intervals: dict = field(default_factory=dict)  # the band's level, coverage, width, scores
+    returns: dict = field(default_factory=dict)  # forecast runs: log-return errors, hit rate
     warnings: list[str] = field(default_factory=list)
     threshold: float | None = None  # anomaly runs
     tags: dict = field(default_factory=dict)  # e.g. {"sweep": id, "backtest": id, "fold": k}
