@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.bench_relationships
 	$(PY) -m benchmarks.bench_relationships_ui
 	$(PY) -m benchmarks.bench_calibration
+	$(PY) -m benchmarks.bench_bands
 
 screenshots: $(DEV_STAMP) $(CHROMIUM)
 	LAGLENS_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_walkthrough.py

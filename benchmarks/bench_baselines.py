@@ -6,7 +6,8 @@
 2. The bundled long series (AAPL 2000-2013, S&P 500 1999-2018): a raw-price LSTM and a
    log-return LSTM, each beside naive, drift, ARIMA and ETS on the same test days (relative
    MAE, verdict), always-up's directional accuracy beside the model's, and the 90 % band's
-   test coverage: rolling (the app's) beside split conformal on validation residuals only.
+   test coverage: adaptive (the app's) beside rolling and split conformal (validation
+   errors only).
 All runs go through core.pipeline.forecast.train_forecaster, the code the app's worker runs.
 """
 
@@ -54,8 +55,8 @@ def ranking(store: RunStore) -> None:
     print("\n2. The model among the baselines (rel. MAE = MAE / naive's MAE, same test days)")
     head = (
         f"{'series':<8} {'transform':<10} {'model':>7} {'drift':>7} {'ARIMA':>7} {'ETS':>7}"
-        f" {'ARIMA order':<15} {'model verdict':<22} {'dir. acc.':>9} {'always up':>9}"
-        f" {'says up':>7} {'cov. rolling':>12} {'cov. split':>10} {'width':>7}"
+        f" {'ARIMA order':<28} {'model verdict':<22} {'dir. acc.':>9} {'always up':>9}"
+        f" {'says up':>7} {'cov. adaptive':>13} {'rolling':>7} {'split':>6} {'width':>7}"
     )
     print(head)
     for ticker in ("AAPL", "^GSPC"):
@@ -67,15 +68,18 @@ def ranking(store: RunStore) -> None:
             run = store.get(result["run_id"])
             b = run.record.baselines
             levels = run.dataset["close"].astype(float)
-            split = prediction_intervals(run.paths, run_positions(levels, run.paths), 90, "split")
+            positions = run_positions(levels, run.paths)
+            split = prediction_intervals(run.paths, positions, 90, "split")
+            rolling = prediction_intervals(run.paths, positions, 90, "rolling")
             m = run.metrics
             print(
                 f"{ticker:<8} {transform:<10} {m['rel_mae']:>7.4f} {b['drift']['rel_mae']:>7.4f}"
                 f" {b['arima']['rel_mae']:>7.4f} {b['ets']['rel_mae']:>7.4f}"
-                f" {b['arima']['fitted']:<15} {run.record.verdict:<22}"
+                f" {b['arima']['fitted']:<28} {run.record.verdict:<22}"
                 f" {m['directional_accuracy']:>9.4f} {b['always_up']['directional_accuracy']:>9.4f}"
-                f" {m['up_share']:>7.1%} {run.record.intervals['coverage']:>12.1%}"
-                f" {split['coverage']:>10.1%} {run.record.intervals['mean_width']:>7.2f}"
+                f" {m['up_share']:>7.1%} {run.record.intervals['coverage']:>13.1%}"
+                f" {rolling['coverage']:>7.1%} {split['coverage']:>6.1%}"
+                f" {run.record.intervals['mean_width']:>7.2f}"
             )
     print("Verdicts of the baselines themselves:")
     for name, scores in b.items():
