@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.data import load_dataset
 from core.experiments.backtest import fold_bounds, fold_frames
 from core.experiments.paired import answers, sweep_summary, trial_table
 from core.experiments.sweeps import SweepSpec, SweepStore, run_sweep
@@ -132,8 +133,10 @@ def short_csv(tmp_path):
 
 
 def test_embedded_sweep_answers_records_failures_resumes_and_stops(workspace, tmp_path):
+    download = tmp_path / "msft_2009_2018.csv"  # named like a download, not like a ticker
+    load_dataset("sample", "MSFT", "2011-06-01", "2012-12-31").frame.to_csv(download)
     spec = SweepSpec(
-        datasets=["sample:AAPL", "sample:MSFT", f"csv:{short_csv(tmp_path)}"],
+        datasets=["sample:AAPL", f"csv:{download}", f"csv:{short_csv(tmp_path)}"],
         inputs=["uni", "multi"],
         settings={**TINY, "window": 25},
         start="2011-06-01",
@@ -154,6 +157,7 @@ def test_embedded_sweep_answers_records_failures_resumes_and_stops(workspace, tm
     assert summary["many_tries"]["sentence"].startswith("Of 2 settings,")
     runs = RunStore(workspace).runs()
     assert len(runs) == 4 and {r.record.tags["sweep"] for r in runs} == {sweep["id"]}
+    assert {r.record.data["ticker"] for r in runs} == {"AAPL", "MSFT-2009-2018"}
     # run again: the finished trials are skipped, the failed ones retried
     again = run_sweep(spec, workspace, workers=2, sweep_id=sweep["id"])
     assert again["skipped"] == 4 and len(RunStore(workspace).runs()) == 4

@@ -109,12 +109,14 @@ def trial_config(spec: SweepSpec, trial: dict, columns=None):
 
 def load_trial_dataset(spec: SweepSpec, dataset: str):
     from core.data import load_dataset
+    from core.data.datasets import csv_label
 
     source, _, name = dataset.partition(":")
     extras = list(spec.extra_tickers)
-    if source == "csv":
-        data = load_dataset("csv", Path(name).stem, spec.start, spec.end, extras, csv_file=name)
-        data.ticker = Path(name).stem
+    if source == "csv":  # a file's name is a label, not a ticker: googl_2009_2018.csv
+        label = csv_label(name)
+        data = load_dataset("csv", label, spec.start, spec.end, extras, csv_file=name)
+        data.ticker = label
         return data
     kind = "sample" if source == "sample" else "yahoo"
     return load_dataset(kind, name, spec.start, spec.end, extras)
