@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -70,6 +71,23 @@ def test_good_csv_upload_replaces_the_dataset(app):
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
     assert len(app.session_state["dataset"].frame) == 60
+
+
+def test_an_uploaded_file_keeps_its_own_dates(app):
+    """A 2013-2018 download loaded as it comes: every day of it, none cut to a default range
+    (before: 2015-01-01 to today, 846 of 1,260 days kept; a file before 2015 was refused)."""
+    days = pd.bdate_range("2013-01-02", "2017-12-29")
+    lines = ["Date,Open,High,Low,Close,Adj Close,Volume"] + [
+        f"{d:%Y-%m-%d},{100 + i % 7},{101 + i % 7},{99 + i % 7},{100.5 + i % 7},1,{1000 + i}"
+        for i, d in enumerate(days)
+    ]
+    app.radio(key="data_source").set_value("CSV upload").run()
+    app.file_uploader[0].set_value(("googl_2013_2018.csv", "\n".join(lines).encode(), "text/csv"))
+    assert app.date_input[0].value is None and app.date_input[1].value is None
+    app.button[0].click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    frame = app.session_state["dataset"].frame
+    assert len(frame) == len(days) and frame.index[0] == days[0] and frame.index[-1] == days[-1]
 
 
 def test_sample_with_extra_tickers_builds_a_multivariate_dataset(app):

@@ -65,11 +65,13 @@ with st.form("data_form"):
                 type=["csv", "gz", "txt"],
                 accept_multiple_files=True,
             )
+            start_default = end_default = None  # empty: the file's own first and last day
         else:
             ticker = cols[0].text_input("Ticker (Yahoo spelling)", value="AAPL")
-        start_default, end_default = date(2015, 1, 1), date.today()
-    start = cols[1].date_input("Start", value=start_default, min_value=date(1970, 1, 1))
-    end = cols[2].date_input("End", value=end_default, min_value=date(1970, 1, 1))
+            start_default, end_default = date(2015, 1, 1), date.today()
+    hint = "Empty: the file's own first and last day." if source == "csv" else None
+    start = cols[1].date_input("Start", start_default, min_value=date(1970, 1, 1), help=hint)
+    end = cols[2].date_input("End", end_default, min_value=date(1970, 1, 1), help=hint)
     if source == "sample":
         extras = cols[3].multiselect(
             "Extra tickers for a multivariate dataset", list_samples(), default=[]
