@@ -58,6 +58,17 @@ def adf_test(series: pd.Series) -> dict:
     }
 
 
+def one_blas_thread():
+    """A context in which numpy's BLAS uses one thread. statsmodels' tests (ADF, KPSS,
+    Granger, ARIMA) run many small SVDs; with BLAS's threads fighting Streamlit's, Keras's or
+    a browser's for two cores, each SVD waits on the others: on an 8,000-day series the
+    stationarity table took 6-20 s on a busy 2-core machine, 0.8 s on one thread
+    (bench_ui)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1, user_api="blas")
+
+
 def stationarity_table(close: pd.Series) -> pd.DataFrame:
     """ADF results for the price, its first difference and its log return."""
     series = {
@@ -67,7 +78,8 @@ def stationarity_table(close: pd.Series) -> pd.DataFrame:
     }
     rows = []
     for name, values in series.items():
-        result = adf_test(values)
+        with one_blas_thread():
+            result = adf_test(values)
         rows.append(
             {
                 "series": name,

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from core.data.summary import adf_test, kpss_test
+from core.data.summary import adf_test, kpss_test, one_blas_thread
 
 
 class Baseline:
@@ -227,11 +227,17 @@ def forecast_baselines(
     if log is None:
         log = bool(np.all(values[: origins[-1] + 1] > 0))
     paths, fitted = {}, {}
-    for name in names:
-        cls = ALL_BASELINES[name]
-        baseline = cls()
-        baseline.log = log and name not in _OWN_UNITS
-        baseline.fit(values[:train_end])
-        paths[name] = baseline.forecast(levels, origins, horizon)
-        fitted[name] = baseline.describe()
+    with one_blas_thread():  # beside a training model: many small SVDs, no thread fights
+        for name in names:
+            paths[name], fitted[name] = _fit_and_forecast(
+                name, values, train_end, origins, horizon, log
+            )
     return paths, fitted
+
+
+def _fit_and_forecast(name, values, train_end, origins, horizon, log) -> tuple[np.ndarray, str]:
+    """One baseline fit on values[:train_end], its paths from `origins`, what was fitted."""
+    baseline = ALL_BASELINES[name]()
+    baseline.log = log and name not in _OWN_UNITS
+    baseline.fit(values[:train_end])
+    return baseline.forecast(values, origins, horizon), baseline.describe()

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from core.data.summary import one_blas_thread
+
 MAX_LAG = 10  # the cross-correlogram's k = -MAX_LAG..MAX_LAG
 GRANGER_MAX_LAG = 5  # lags tried for Granger causality, chosen by AIC
 SIGNIFICANCE = 0.05
@@ -130,8 +132,9 @@ def relate(target: pd.Series, other: pd.Series, train_end, test_start) -> dict:
     n = len(log_returns(train_t))
     k = lead(gram, n)
     test_gram = cross_correlogram(test_t, test_o) if len(test_t) > MAX_LAG + 3 else None
-    granger = granger_pvalues(train_t, train_o)
-    spread = fit_spread(train_t, train_o)
+    with one_blas_thread():  # statsmodels' many small regressions (core/data/summary.py)
+        granger = granger_pvalues(train_t, train_o)
+        spread = fit_spread(train_t, train_o)
     return {
         "lead_days": k,
         "corr_at_lead": float(gram[k]),
