@@ -228,3 +228,20 @@ def test_a_seed_sets_verdict_says_how_many_seeds_agree(workspace):
     assert f"{result['seeds_agreeing']} of 3 seeds agree with it on their own" in captions
     for row in result["seeds"]:
         assert f"seed {row['seed']}: relative MAE {fmt.num(row['rel_mae'])}" in captions
+
+
+def test_the_change_scatter_shows_an_echo_flat_on_one_scale_with_the_diagonal():
+    import numpy as np
+    import pandas as pd
+
+    from core.present.charts import change_scatter
+
+    rng = np.random.default_rng(0)
+    actual = pd.Series(rng.normal(0, 5, 300))
+    echo = pd.Series(rng.normal(0, 0.15, 300))  # moves 3 % of the real ones
+    fig = change_scatter(actual, echo).to_dict()
+    layout = fig["layout"]
+    assert list(layout["xaxis"]["range"]) == list(layout["yaxis"]["range"])
+    assert layout["yaxis"]["range"][1] >= np.abs(actual).max()  # the echo is not blown up
+    diagonal = next(t for t in fig["data"] if t["name"] == "predicted = actual")
+    assert list(diagonal["x"]) == list(diagonal["y"])

@@ -205,11 +205,23 @@ def change_scatter(actual_change: pd.Series, predicted_change: pd.Series) -> go.
             marker=dict(size=5, color=PALETTE[0], opacity=0.6),
         )
     )
+    # One scale on both axes and the diagonal drawn: an echo's predicted moves, a few percent
+    # of the actual ones, lie flat along y = 0 instead of filling the plot like a real cloud.
+    reach = float(np.nanmax(np.abs(np.r_[actual_change, predicted_change, 1e-12]))) * 1.05
+    fig.add_trace(
+        go.Scatter(
+            x=[-reach, reach],
+            y=[-reach, reach],
+            mode="lines",
+            name="predicted = actual",
+            line=dict(color="#888", dash="dot", width=1),
+        )
+    )
     fig.update_layout(
         title=f"Predicted vs actual change (corr = {corr:.3f})",
         height=330,
-        xaxis_title="actual change",
-        yaxis_title="predicted change",
+        xaxis=dict(title="actual change", range=[-reach, reach]),
+        yaxis=dict(title="predicted change", range=[-reach, reach], scaleanchor="x"),
         margin=dict(l=40, r=20, t=40, b=40),
     )
     return fig
