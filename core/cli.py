@@ -241,8 +241,10 @@ def cmd_relate(args) -> dict:
 
 
 def cmd_anomalies(args) -> dict:
+    from core.forecasting.detectors import compare_detectors
     from core.pipeline.anomaly import top_anomalies
     from core.present.labels import default_detector_name
+    from core.present.sentences import detector_sentence
 
     dataset = _dataset(args)
     config = settings_from_args(AnomalyConfig, args)
@@ -252,9 +254,19 @@ def cmd_anomalies(args) -> dict:
     result = _run_job(manager, "anomaly", dataset, config, label)
     run = RunStore(args.workspace).get(result["run_id"])
     top = top_anomalies(run, config.percentile, limit=args.top)
+    compared = compare_detectors(run.scores, result["threshold"], config.window)
     return {
         "run_id": run.id,
         "threshold": result["threshold"],
+        # what the page shows beside the days: did it learn anything, and does it add to a
+        # rolling z-score of the same values
+        "recon_ratio_test": run.metrics.get("recon_ratio_test"),
+        "zscore_overlap": {
+            "flagged": compared["n"],
+            "also_zscore_top": len(compared["common"]),
+            "chance": compared["chance"],
+            "sentence": detector_sentence(compared, run.metrics.get("recon_ratio_test")),
+        },
         "top": [
             {"date": str(day.date()), "score": float(row.score), "return": float(row.log_return)}
             for day, row in top.iterrows()

@@ -149,6 +149,11 @@ def test_cli_anomalies_prints_sorted_days(workspace):
     scores = [d["score"] for d in result["top"]]
     assert scores == sorted(scores, reverse=True) and scores[0] > result["threshold"]
     assert result["top"][0]["date"] == "2000-09-29"  # AAPL's 52 % fall
+    # what the page shows beside the days, in the JSON too
+    assert 0 < result["recon_ratio_test"] < 10
+    overlap = result["zscore_overlap"]
+    assert 0 <= overlap["also_zscore_top"] <= overlap["flagged"] and overlap["chance"] >= 0
+    assert overlap["sentence"]
     bad = run_cli("anomalies", "--sample", "NOPE", timeout=60)
     assert (
         bad.returncode == 2 and "Traceback" not in bad.stderr and "no bundled sample" in bad.stderr
