@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
+from tests.helpers import tiny_dataset
 from tests.test_data import make_csv
 
 
@@ -30,6 +31,28 @@ def test_opens_on_data_page_with_the_aapl_sample_chart(app):
     assert table.loc["first difference", "p-value"] == "< 0.001"  # never 1.7e-13
     assert list(table["stationary (p < 0.05)"]) == ["no", "yes", "yes"]
     assert all(len(v) <= 10 for v in labels.values())  # a third of the width holds each card
+    # the sentence under the table follows its numbers
+    said = next(c.value for c in app.caption if c.value.startswith("The price is"))
+    assert said.startswith(f"The price is not stationary (p = {table.loc['price', 'p-value']})")
+
+
+def test_the_stationarity_sentence_says_what_the_test_found():
+    from core.present.sentences import stationarity_sentence
+
+    passes = stationarity_sentence({"price": 0.0004, "first difference": 1e-9, "log return": 1e-9})
+    assert passes.startswith("Unusually for a price, this one passes the ADF test (p < 0.001)")
+    assert "not stationary" not in passes
+    fails = stationarity_sentence({"price": 0.41, "first difference": 1e-9, "log return": 1e-9})
+    assert fails.startswith("The price is not stationary (p = 0.41)")
+    assert "its differences are (" in fails
+
+
+def test_daily_candles_leave_no_weekend_gaps():
+    from core.present.charts import candlestick_with_volume
+
+    frame = tiny_dataset(start="2012-11-01").frame  # about 40 days: daily candles
+    layout = candlestick_with_volume(frame).to_dict()["layout"]
+    assert layout["xaxis"]["rangebreaks"][0]["bounds"] == ["sat", "mon"]
 
 
 def test_page_does_not_import_tensorflow():

@@ -36,15 +36,16 @@ def cached_relationships(frame: pd.DataFrame, target: str, extras: tuple[str, ..
 
 def relationships_section(dataset) -> None:
     st.subheader("Relationships: which series leads, and the spread")
+    frame = dataset.frame
+    columns = [TARGET] + [extra_column(t) for t in dataset.extras]
+    names = {TARGET: dataset.ticker} | {extra_column(t): t for t in dataset.extras}
+    # every series drawn first, whatever the tests below make of them
+    st.plotly_chart(charts.rebased_chart(rebased(frame, columns), names), key="rebased")
     try:
         pairs = cached_relationships(dataset.frame, dataset.ticker, tuple(dataset.extras))
     except UserError as exc:
         show_error(exc)
         return
-    frame = dataset.frame
-    columns = [TARGET] + [extra_column(t) for t in dataset.extras]
-    names = {TARGET: dataset.ticker} | {extra_column(t): t for t in dataset.extras}
-    st.plotly_chart(charts.rebased_chart(rebased(frame, columns), names), key="rebased")
     for pair in pairs:
         st.info(pair["sentence"], icon=":material/timeline:")
     grams = {p["series"]: p["correlogram"] for p in pairs}

@@ -9,6 +9,7 @@ from core.data import SAMPLE_NAMES, list_samples, load_dataset
 from core.data.summary import stationarity_table, summarize_prices
 from core.errors import UserError
 from core.present import charts
+from core.present.sentences import stationarity_sentence
 from ui.relationships import relationships_section
 
 SOURCES = {"Bundled sample": "sample", "Yahoo Finance": "yahoo", "CSV upload": "csv"}
@@ -16,7 +17,10 @@ SOURCES = {"Bundled sample": "sample", "Yahoo Finance": "yahoo", "CSV upload": "
 
 @st.cache_data(show_spinner=False)
 def cached_stationarity(close):
-    return fmt.table(stationarity_table(close), {"ADF statistic": fmt.num, "p-value": fmt.pvalue})
+    """The ADF table as shown, and the sentence its p-values say."""
+    table = stationarity_table(close)
+    shown = fmt.table(table, {"ADF statistic": fmt.num, "p-value": fmt.pvalue})
+    return shown, stationarity_sentence(table["p-value"].to_dict())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -119,10 +123,12 @@ c[5].metric(
 st.subheader("Stationarity: raw price vs differenced")
 st.caption(
     "Augmented Dickey-Fuller test (statsmodels). A p-value below 0.05 suggests the series is "
-    "stationary. Prices almost never are; their differences almost always are. A model trained "
-    "on raw prices can look accurate by echoing yesterday's price."
+    "stationary (its mean and spread do not wander)."
 )
-st.dataframe(cached_stationarity(frame["close"]), width="stretch")
+with st.spinner("Testing stationarity..."):
+    table, sentence = cached_stationarity(frame["close"])
+st.dataframe(table, width="stretch")
+st.caption(sentence)
 st.plotly_chart(differencing, key="diff_chart")
 if dataset.extras:
     relationships_section(dataset)

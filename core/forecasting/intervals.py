@@ -32,9 +32,9 @@ import numpy as np
 from core.forecasting.paths import ForecastPaths
 
 METHODS = {
-    "adaptive": "adaptive conformal, recent errors at a level updated each day",
-    "rolling": "rolling window of recent errors",
-    "split": "validation errors only",
+    "adaptive": "adaptive conformal: recent errors at a level updated each day",
+    "rolling": "conformal, rolling window of recent errors",
+    "split": "split conformal, validation errors only",
 }
 DEFAULT_METHOD = "adaptive"
 # About three months of trading days: long enough for a 95 % quantile, short enough to follow

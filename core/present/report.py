@@ -254,7 +254,7 @@ def band_caption(band: dict, scores: dict | None = None) -> str:
     method = METHODS.get(band.get("method", "rolling"), band.get("method", ""))
     scale = ", on the log scale" if band.get("scale") == "log" else ""
     text = (
-        f"{band['level']} % prediction interval (conformal, {method}{scale}): it held the "
+        f"{band['level']} % prediction interval ({method}{scale}): it held the "
         f"actual price on {fmt.pct(band['coverage'])} of test days (target {band['level']} %), "
         f"mean width {fmt.num(band['mean_width'], 2)}."
     )

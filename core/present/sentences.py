@@ -135,6 +135,31 @@ def returns_sentence(returns: dict) -> str:
     )
 
 
+def stationarity_sentence(pvalues: dict[str, float]) -> str:
+    """What the ADF results say about this series, written from them: the price's result
+    first (usually not stationary, but not always), then its differences'."""
+    price = pvalues.get("price", float("nan"))
+    diffs = [v for k, v in pvalues.items() if k != "price"]
+    diff_words = (
+        "its differences are (a model of changes has a steady target)"
+        if diffs and all(v < SIGNIFICANCE for v in diffs)
+        else "its differences are not all stationary either"
+    )
+    if fmt.missing(price):
+        return "Too few days for the ADF test."
+    if price < SIGNIFICANCE:
+        return (
+            f"Unusually for a price, this one passes the ADF test ({fmt.p_is(price)}): a "
+            f"stretch that keeps returning to a level or trend can. {diff_words.capitalize()}. "
+            "A model trained on raw prices can still look accurate by echoing yesterday's price."
+        )
+    return (
+        f"The price is not stationary ({fmt.p_is(price)}), as prices almost never are; "
+        f"{diff_words}. A model trained on raw prices can look accurate by echoing yesterday's "
+        "price."
+    )
+
+
 def lag_sentence(lag: int, diagnostic: pd.DataFrame) -> str:
     """One plain sentence on what the lag diagnostic says, for the one best lag."""
     rmse0, rmse_best = diagnostic.loc[0, "rmse"], diagnostic.loc[lag, "rmse"]

@@ -34,6 +34,8 @@ def candlestick_with_volume(frame: pd.DataFrame, title: str = "") -> go.Figure:
         row=2,
         col=1,
     )
+    if period == "daily":  # no empty weekends between trading days
+        fig.update_xaxes(rangebreaks=[dict(bounds=["sat", "mon"])])
     span = f"{period} candles, {len(frame):,} of them"
     fig.update_layout(
         title=f"{title}: {span}" if title else span.capitalize(),
