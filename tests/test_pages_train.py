@@ -72,3 +72,21 @@ def test_multivariate_switch_offers_the_other_columns(workspace):
     next(t for t in at.toggle if t.label.startswith("Multivariate")).set_value(True).run()
     extra = next(m for m in at.multiselect if m.label == "Extra input columns")
     assert set(extra.value) == {"open", "high", "low", "volume", "MSFT_close"}
+
+
+def test_the_form_keeps_its_settings_when_the_user_leaves_the_page(workspace):
+    at = open_train_page(tiny_dataset(["MSFT"]))
+    set_number(at, "Epochs", 3)
+    at.run()
+    set_number(at, "Epochs", 7)  # changed twice: the last value counts
+    next(t for t in at.toggle if t.label.startswith("Multivariate")).set_value(True)
+    at.selectbox(key="TrainConfig.model").set_value("gru")
+    at.run()
+    assert not at.exception
+    at.switch_page("views/data.py").run()
+    at.switch_page("views/train.py").run()
+    assert not at.exception
+    assert next(w for w in at.number_input if w.label == "Epochs").value == 7
+    assert next(t for t in at.toggle if t.label.startswith("Multivariate")).value is True
+    assert at.selectbox(key="TrainConfig.model").value == "gru"
+    assert any(m.label == "Extra input columns" for m in at.multiselect)

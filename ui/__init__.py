@@ -38,12 +38,34 @@ def show_error(exc: Exception, what: str = "That did not work") -> None:
         st.error(f"{what}: {fmt.md(exc)}", icon=":material/error:")
 
 
+def remembered(key: str, default):
+    """What the user last set a widget to in this session. Streamlit forgets a widget's
+    value when its page is left (while a job it started keeps running); this copy, kept by
+    `remember` on every change, does not."""
+    return st.session_state.get(f"_kept.{key}", default)
+
+
+def remember(key: str) -> None:
+    """on_change of a remembered widget: keep its new value for the session."""
+    st.session_state[f"_kept.{key}"] = st.session_state[key]
+
+
+def kept_widget(key: str, default) -> dict:
+    """The kwargs that make a widget remembered: its key, its value, the callback."""
+    return {"key": key, "on_change": remember, "args": (key,), "value": remembered(key, default)}
+
+
 def setting_input(where, cls: type[Settings], name: str, **kwargs):
     """The widget for one setting, with the label, default, limits and help of its Spec in
     core/config.py (choices: a selectbox, or radio=True; bool: a toggle; numbers: a number
-    input; text: a text input). kwargs go to the widget (value=, key=, disabled=...)."""
+    input; text: a text input). kwargs go to the widget (value=, key=, disabled=...). An
+    enabled setting is remembered for the session, across pages."""
     spec = cls.spec(name)
     value = kwargs.pop("value", spec.default)
+    if not kwargs.get("disabled"):  # a disabled one shows what applies, not what was kept
+        kept = kept_widget(kwargs.pop("key", f"{cls.__name__}.{name}"), value)
+        value = kept.pop("value")
+        kwargs |= kept
     common = {"help": spec.help or None, **kwargs}
     if spec.choices:
         options = list(spec.choices)
@@ -52,7 +74,7 @@ def setting_input(where, cls: type[Settings], name: str, **kwargs):
         return widget(
             spec.label,
             options,
-            index=options.index(value),
+            index=options.index(value if value in options else spec.default),
             format_func=spec.choices.get,
             **extra,
             **common,
@@ -69,13 +91,15 @@ def setting_input(where, cls: type[Settings], name: str, **kwargs):
 def share_slider(where, cls: type[Settings], name: str, **kwargs) -> float:
     """A fraction setting (train_frac, val_frac) as a slider in percent; returns the fraction."""
     spec = cls.spec(name)
+    kept = kept_widget(kwargs.pop("key", f"{cls.__name__}.{name}"), round(spec.default * 100))
     percent = where.slider(
         f"{spec.label} %",
         round(spec.lo * 100),
         round(spec.hi * 100),
-        round(spec.default * 100),
+        kept.pop("value"),
         step=round((spec.step or 0.05) * 100),
         help=spec.help or None,
+        **kept,
         **kwargs,
     )
     return percent / 100

@@ -9,11 +9,19 @@ from core import fmt
 from core.config import FORECAST_KINDS, SPREAD_INPUT, CompareConfig, SpreadConfig, TrainConfig
 from core.errors import UserError
 from core.experiments.pairs import submit_pair_set
-from core.forecasting.architectures import ARCHITECTURES
 from core.pipeline.kinds import RUN_KINDS, kind_of, validate_config
 from core.present.labels import input_label, runs_table
-from ui import damaged_runs, manager, rename_or_delete, run_store, setting_input, share_slider
+from ui import (
+    damaged_runs,
+    kept_widget,
+    manager,
+    rename_or_delete,
+    run_store,
+    setting_input,
+    share_slider,
+)
 from ui.jobs import live_job_panel, start_jobs
+from ui.train_form import model_settings
 
 SPREAD_HELP = SpreadConfig.__doc__.split(" (")[0] + "."
 
@@ -25,7 +33,7 @@ if dataset is None:
     st.stop()
 frame = dataset.frame
 st.caption(
-    f"Dataset: **{dataset.name}**, {len(frame)} trading days, "
+    f"Dataset: **{dataset.name}**, {fmt.count(len(frame), 'trading day')}, "
     f"{frame.index[0].date()} to {frame.index[-1].date()}"
 )
 
@@ -43,6 +51,7 @@ def data_settings() -> tuple[dict, CompareConfig | None]:
     multivariate = st.toggle(
         "Multivariate: add other columns as inputs",
         help="Univariate = the target's own history only. Multivariate = plus the columns below.",
+        **kept_widget("train.multivariate", False),
     )
     features, compare = [target], None
     if multivariate:
@@ -64,46 +73,6 @@ def data_settings() -> tuple[dict, CompareConfig | None]:
     test_pct = round(100 * (1 - settings["train_frac"] - settings["val_frac"]))
     st.caption(f"Test share: {test_pct}% (chronological: train, then validation, then test)")
     return settings | legs, compare
-
-
-def model_settings() -> dict:
-    st.subheader("Model")
-    model = setting_input(st, TrainConfig, "model")
-    architecture = ARCHITECTURES[model]
-    c1, c2 = st.columns(2)
-    settings = dict(model=model, window=setting_input(c1, TrainConfig, "window"))
-    if architecture.one_step:
-        settings["horizon"] = setting_input(
-            c2,
-            TrainConfig,
-            "horizon",
-            disabled=True,
-            help=f"The {architecture.label} predicts one day ahead.",
-        )
-    else:
-        horizon = architecture.default_horizon
-        settings["horizon"] = setting_input(c2, TrainConfig, "horizon", value=horizon)
-    settings["units"] = setting_input(c2, TrainConfig, "units")
-    settings["dropout"] = setting_input(c1, TrainConfig, "dropout")
-    for i, name in enumerate(architecture.settings):  # its own settings (layers, attention)
-        settings[name] = setting_input((c1, c2)[i % 2], TrainConfig, name)
-    c1, c2, c3 = st.columns(3)
-    settings["epochs"] = setting_input(c1, TrainConfig, "epochs")
-    settings["batch_size"] = setting_input(c2, TrainConfig, "batch_size")
-    settings["learning_rate"] = setting_input(c3, TrainConfig, "learning_rate", format="%.5f")
-    c1, c2, c3 = st.columns(3)
-    settings["loss"] = setting_input(c1, TrainConfig, "loss")
-    early = settings["early_stopping"] = setting_input(c2, TrainConfig, "early_stopping")
-    settings["patience"] = setting_input(c3, TrainConfig, "patience", disabled=not early)
-    settings["restore_best"] = setting_input(st, TrainConfig, "restore_best", disabled=not early)
-    c1, c2, c3, c4 = st.columns(4)
-    settings["seed"] = setting_input(c1, TrainConfig, "seed")
-    settings["n_seeds"] = setting_input(c2, TrainConfig, "n_seeds")
-    settings["interval_level"] = setting_input(c3, TrainConfig, "interval_level")
-    settings["name"] = setting_input(c4, TrainConfig, "name").strip()
-    with st.expander("Advanced"):
-        settings["backend"] = setting_input(st, TrainConfig, "backend")
-    return settings
 
 
 @st.fragment
