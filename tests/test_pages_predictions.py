@@ -136,6 +136,10 @@ def test_seq2seq_attention_run_shows_horizon_and_heatmap(two_runs):
     assert {"model MAE", "naive MAE", "ARIMA MAE", "coverage", "band width"} <= set(by_step.columns)
     widths = [number(v) for v in by_step["band width"]]
     assert widths == sorted(widths)  # wider with h
+    chart = figure_of(next(c for c in at.get("plotly_chart") if "horizon_errors" in c.proto.id))
+    assert chart["layout"]["yaxis"]["title"]["text"] == "MAE"  # the table's unit
+    bars = values(chart["data"][0]["y"])
+    assert bars == pytest.approx([number(v) for v in by_step["model MAE"]], abs=6e-4)
     assert all(v.endswith(" %") for v in by_step["coverage"])
     assert any("predicts changes" in c.value for c in at.caption)
 

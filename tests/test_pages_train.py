@@ -4,9 +4,11 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
+from core.present.labels import RUNS_TABLE_NOTE
 from core.store.runs import RunStore
 from tests.conftest import ROOT
 from tests.helpers import figure_of, tiny_dataset, values
+from ui.jobs import LOSS_NOTE
 
 
 def open_train_page(dataset=None) -> AppTest:
@@ -55,6 +57,9 @@ def test_train_tiny_run_while_the_page_polls(workspace):
     table = at.dataframe[-1].value
     assert table.loc[0, "status"] == "finished" and table.loc[0, "inputs"] == "univariate"
     assert table.loc[0, "seeds"] == f"{runs[0].record.seeds_agreeing} of 2 agree"
+    captions = [c.value for c in at.caption]
+    assert LOSS_NOTE in captions  # why validation can sit under training
+    assert RUNS_TABLE_NOTE in captions  # MASE beside rel. MAE, explained where both show
 
 
 def test_bad_configuration_shows_an_error_and_starts_nothing(workspace):
@@ -90,3 +95,10 @@ def test_the_form_keeps_its_settings_when_the_user_leaves_the_page(workspace):
     assert next(t for t in at.toggle if t.label.startswith("Multivariate")).value is True
     assert at.selectbox(key="TrainConfig.model").value == "gru"
     assert any(m.label == "Extra input columns" for m in at.multiselect)
+
+
+def test_the_dataset_line_writes_its_days_as_the_data_page_does(workspace):
+    from core.data import load_dataset
+
+    at = open_train_page(load_dataset("sample", "AAPL"))
+    assert any("3,270 trading days" in c.value for c in at.caption)

@@ -16,6 +16,16 @@ MINE = "my_jobs"  # this browser session's job ids
 SHOWN_TOGETHER = {"forecast": FORECAST_KINDS}  # a spread job shows in the Train page's panel
 
 
+# Why the two curves can sit far apart (a new user reads it as a bug).
+LOSS_NOTE = (
+    "Losses are on the scaled target. The validation loss is measured on other days than the "
+    "training loss, after the epoch, without dropout: when those days were calmer (smaller "
+    "moves, smaller errors) it sits well below the training loss. Compare each curve with "
+    "itself: falling, then flat, is learning; validation rising while training falls is "
+    "overfitting."
+)
+
+
 def follow(kind: str, job_id: str) -> None:
     """Make the live panel show this job (set before the panel's picker is drawn), and
     remember it as this session's."""
@@ -163,6 +173,7 @@ def live_job_panel(kind: str) -> None:
                 charts.loss_curves(job.history, log_y, batch_losses=job.batch_losses),
                 key=f"live_loss_{kind}",
             )
+            st.caption(LOSS_NOTE)
         if job.run_id:
             st.success(result_sentence(job), icon=":material/check_circle:")
         elif job.status == "resumed":

@@ -10,7 +10,7 @@ from core.config import FORECAST_KINDS, SPREAD_INPUT, CompareConfig, SpreadConfi
 from core.errors import UserError
 from core.experiments.pairs import submit_pair_set
 from core.pipeline.kinds import RUN_KINDS, kind_of, validate_config
-from core.present.labels import input_label, runs_table
+from core.present.labels import RUNS_TABLE_NOTE, input_label, runs_table
 from ui import (
     damaged_runs,
     kept_widget,
@@ -123,4 +123,5 @@ if table.empty:
     st.stop()
 numbers = dict.fromkeys(["rel. MAE", "its rel. MAE", "MASE", "test RMSE"], fmt.num)
 st.dataframe(fmt.table(table, numbers), hide_index=True, width="stretch", key="saved_runs")
+st.caption(RUNS_TABLE_NOTE)
 rename_or_delete(store, table)

@@ -273,15 +273,16 @@ def horizon_forecast_chart(
 
 
 def horizon_error_chart(errors: pd.DataFrame, naive: pd.DataFrame | None = None) -> go.Figure:
-    """RMSE by horizon step, the model's bars beside naive's from the same origins."""
+    """MAE by horizon step (the by-step table's unit), the model's bars beside naive's from
+    the same origins."""
     fig = go.Figure(
-        go.Bar(x=list(errors.index), y=errors["rmse"], name="model", marker_color=PALETTE[0])
+        go.Bar(x=list(errors.index), y=errors["mae"], name="model", marker_color=PALETTE[0])
     )
     if naive is not None:
         fig.add_trace(
             go.Bar(
                 x=list(naive.index),
-                y=naive["rmse"],
+                y=naive["mae"],
                 name="naive (tomorrow = today)",
                 marker_color=NAIVE_COLOR,
             )
@@ -292,7 +293,7 @@ def horizon_error_chart(errors: pd.DataFrame, naive: pd.DataFrame | None = None)
         title="Error by horizon step (test period)",
         height=300,
         xaxis_title="step (days ahead)",
-        yaxis_title="RMSE",
+        yaxis_title="MAE",
         margin=dict(l=40, r=20, t=40, b=40),
     )
     return fig
