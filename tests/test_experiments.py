@@ -158,6 +158,8 @@ def test_embedded_sweep_answers_records_failures_resumes_and_stops(workspace, tm
     runs = RunStore(workspace).runs()
     assert len(runs) == 4 and {r.record.tags["sweep"] for r in runs} == {sweep["id"]}
     assert {r.record.data["ticker"] for r in runs} == {"AAPL", "MSFT-2009-2018"}
+    names = [r.name for r in runs]  # each trial's run says which one it is
+    assert len(set(names)) == 4 and all(f"seed 0 (sweep {sweep['id'][:8]})" in n for n in names)
     # run again: the finished trials are skipped, the failed ones retried
     again = run_sweep(spec, workspace, workers=2, sweep_id=sweep["id"])
     assert again["skipped"] == 4 and len(RunStore(workspace).runs()) == 4

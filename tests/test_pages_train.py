@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from core.present.labels import RUNS_TABLE_NOTE
 from core.store.runs import RunStore
 from tests.conftest import ROOT
-from tests.helpers import figure_of, tiny_dataset, values
+from tests.helpers import figure_of, tiny_config, tiny_dataset, values
 from ui.jobs import LOSS_NOTE
 
 
@@ -102,3 +102,12 @@ def test_the_dataset_line_writes_its_days_as_the_data_page_does(workspace):
 
     at = open_train_page(load_dataset("sample", "AAPL"))
     assert any("3,270 trading days" in c.value for c in at.caption)
+
+
+def test_run_names_say_the_horizon_and_the_attention():
+    from core.present.labels import default_run_name
+
+    config = tiny_config(model="seq2seq_attention", attention="bahdanau", horizon=5, n_seeds=3)
+    assert default_run_name(config, {"ticker": "AAPL"}) == (
+        "AAPL seq2seq + Bahdanau attention, raw price, univariate, window 10, horizon 5, 3 seeds"
+    )

@@ -46,6 +46,8 @@ def test_a_seed_set_is_its_seeds_side_by_side_and_reproduces_itself(workspace):
         assert math.isclose(row["loss"], np.mean(row["member_losses"]), rel_tol=1e-6)
         assert len(row["member_val_losses"]) == 3
     assert "3 seeds" in run.name
+    # the same settings saved twice (a script, a sweep): numbered like the app's jobs
+    assert store.get(again["run_id"]).name == f"{run.name} (2)"
     # The saved model is the whole set: predicting again gives the averaged forecast.
     np.testing.assert_allclose(
         repredict(run.id, store)["predicted"], run.predictions["predicted"], rtol=1e-6

@@ -22,6 +22,7 @@ from core.errors import UserError
 from core.forecasting.evaluation import move_test, skill_against_naive, verdict
 from core.pipeline.forecast import train_forecaster
 from core.pipeline.scoring import direction_only
+from core.present.labels import default_run_name
 from core.store.runs import Run, RunStore
 
 
@@ -64,7 +65,7 @@ def backtest(
     """Train and score every fold; the CLI's JSON: folds with their dates and metrics, and
     the pooled metrics of the model and each baseline."""
     backtest_id = uuid.uuid4().hex[:8]
-    base = config.name or f"{data_desc.get('ticker', '?')} {config.model} {config.transform}"
+    base = config.name or default_run_name(config, data_desc)
     runs = []
     for k, (part, bounds) in enumerate(fold_frames(frame, config, folds), start=1):
         emit({"type": "fold", "fold": k, "folds": folds})

@@ -18,7 +18,7 @@ import json
 import os
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from core.errors import UserError
@@ -132,6 +132,7 @@ def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str) -> dict:
 
     from core.experiments.backtest import backtest
     from core.pipeline.forecast import train_forecaster
+    from core.present.labels import default_run_name
     from core.store.runs import RunStore
 
     try:  # one core per trial (only possible before TensorFlow's first op in this worker)
@@ -147,6 +148,9 @@ def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str) -> dict:
         spec = SweepSpec(**spec_dict)
         data = load_trial_dataset(spec, trial["dataset"])
         config = trial_config(spec, trial, data.frame.columns)
+        # its own name in the run lists: which trial, which seed, which sweep
+        label = f"{default_run_name(config, data.describe())}, seed {config.seed}"
+        config = replace(config, name=f"{label} (sweep {sweep_id[:8]})")
         store, tags = RunStore(root), {"sweep": sweep_id, "trial": trial_key(trial)}
         if spec.folds >= 2:
             result = backtest(data.frame, data.describe(), config, spec.folds, store, tags=tags)

@@ -48,7 +48,7 @@ from core.jobs.state import (
 )
 from core.jobs.worker import EVENT_PREFIX, run_worker, spawn_standby, spawn_worker
 from core.store.checkpoint import read_checkpoint
-from core.store.runs import RunStore
+from core.store.runs import RunStore, unique_name
 from core.workspace import disk_problem, make_dir, read_json, workspace_dir, write_json
 
 # Queued + running jobs of one manager; one more is refused with this number. A compare set
@@ -57,16 +57,6 @@ MAX_ACTIVE = 24
 
 
 # ============================================================ the job manager (no TensorFlow)
-
-
-def unique_name(base: str, taken: set[str]) -> str:
-    """`base`, or `base (2)`, `base (3)`, ... : the first that no run or job has yet."""
-    base = base.strip()[:100]
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base} ({n})"
-    return name
 
 
 class JobManager:

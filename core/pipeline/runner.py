@@ -23,7 +23,7 @@ from core.forecasting.windows import ModelData
 from core.pipeline.alongside import Alongside
 from core.pipeline.fitting import fit_model, record_of_fit, seed_everything, use_backend
 from core.store.checkpoint import Checkpointer
-from core.store.runs import RunRecord, RunStore
+from core.store.runs import RunRecord, RunStore, unique_name
 
 
 def _no_event(event: dict) -> None:
@@ -98,10 +98,11 @@ def run(kind: RunKind, request: RunRequest) -> dict:
         )
         answer = side.result() if kind.alongside else None
         outcome = kind.finish(data, model, extra, answer, settings)
-    name = (
+    name = unique_name(  # a job's name is unique already; a sweep's or a script's may not be
         request.name
         or getattr(settings, "name", "")
-        or kind.default_name(settings, request.data_desc)
+        or kind.default_name(settings, request.data_desc),
+        store.names(),
     )
     record = record_of_fit(
         kind.key,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core.config import (
+    ATTENTIONS,
     BACKENDS,
     FORECAST_KINDS,
     MODELS,
@@ -22,10 +23,14 @@ def default_run_name(config: TrainConfig, data_desc: dict) -> str:
     """'AAPL LSTM, first difference, univariate, window 60' (the job manager numbers
     repeats)."""
     inputs = inputs_word(config)
+    model = MODELS[config.model]
+    if config.model == "seq2seq_attention":
+        model = f"seq2seq + {ATTENTIONS[config.attention].split(' (')[0]} attention"
+    horizon = f", horizon {config.horizon}" if config.horizon > 1 else ""
     seeds = f", {config.n_seeds} seeds" if getattr(config, "n_seeds", 1) > 1 else ""
     return (
-        f"{data_desc.get('ticker', '?')} {MODELS[config.model]}, "
-        f"{TRANSFORM_LABELS[config.transform]}, {inputs}, window {config.window}{seeds}"
+        f"{data_desc.get('ticker', '?')} {model}, {TRANSFORM_LABELS[config.transform]}, "
+        f"{inputs}, window {config.window}{horizon}{seeds}"
     )
 
 

@@ -366,3 +366,13 @@ def _json_default(value):
     if isinstance(value, (pd.Timestamp, datetime)):
         return value.isoformat()
     raise TypeError(f"not JSON serializable: {type(value)}")
+
+
+def unique_name(base: str, taken: set[str]) -> str:
+    """`base`, or `base (2)`, `base (3)`, ... : the first that no run or job has yet."""
+    base = base.strip()[:100]
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base} ({n})"
+    return name
