@@ -111,3 +111,29 @@ def test_run_names_say_the_horizon_and_the_attention():
     assert default_run_name(config, {"ticker": "AAPL"}) == (
         "AAPL seq2seq + Bahdanau attention, raw price, univariate, window 10, horizon 5, 3 seeds"
     )
+
+
+def test_a_job_queued_behind_ones_own_is_marked_yours_and_followed(workspace):
+    from ui import manager
+
+    at = open_train_page()
+    set_number(at, "Window (lookback days)", 10)
+    set_number(at, "Units per layer", 8)
+    set_number(at, "Epochs", 40)
+    at.run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    set_number(at, "Epochs", 2)
+    at.run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    at.run()
+    try:
+        picker = at.selectbox(key="job_picker_forecast")
+        second = next(j.id for j in manager().jobs() if j.total_epochs == 2)
+        assert set(at.session_state["my_jobs"]) == {j.id for j in manager().jobs()}
+        assert picker.value == second  # the panel follows the job just started
+        assert all(option.endswith(" · yours") for option in picker.options)
+        queue = next(c.value for c in at.caption if c.value.startswith("Queue"))
+        assert queue.count("yours") == 2
+    finally:
+        for job in manager().jobs():
+            manager().stop(job.id)

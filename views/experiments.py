@@ -97,6 +97,8 @@ chosen = st.selectbox(
 @st.fragment(run_every=2.0)
 def follow(sweep_id: str) -> None:
     sweep = store.load(sweep_id)
+    if sweep.get("status") != sweeps[sweep_id].get("status"):
+        st.rerun()  # the whole page, so the picker above names the new status
     ended, total = paired.progress(sweep)
     running = sweep.get("status") in ("queued", "running")
     st.progress(

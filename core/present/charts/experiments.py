@@ -26,13 +26,23 @@ def paired_chart(points: list[dict], tried: str, reference: str, title: str = ""
             go.Scatter(
                 x=xs,
                 y=ys,
-                mode="markers",
+                mode="markers+text",
                 name="pair",
-                text=[p["pair"] for p in points],
+                text=[p["pair"] for p in points],  # each pair's dataset (and fold) by name
+                textposition="top center",
+                textfont=dict(size=10),
                 marker=dict(color=PALETTE[0], size=9),
             ),
         ]
     )
+    # which side of the diagonal is which, written on the chart itself
+    for x, y, words, anchor in (
+        (hi + pad, lo - pad, f"below the line: {tried} better", "right"),
+        (lo - pad, hi + pad, f"above the line: {reference} better", "left"),
+    ):
+        fig.add_annotation(
+            x=x, y=y, text=words, showarrow=False, xanchor=anchor, font=dict(color=NAIVE_COLOR)
+        )
     fig.update_layout(
         title=title,
         height=380,
