@@ -84,6 +84,9 @@ def test_malformed_csv_shows_an_error_and_no_exception(app):
     assert not app.exception
     assert any("missing the column" in e.value for e in app.error)
     assert app.session_state["dataset"].ticker == "AAPL"
+    # the dataset still in use is named, and its notes do not sit under this file's error
+    assert any(c.value.startswith("Still using AAPL") for c in app.caption)
+    assert not app.warning and not app.info
 
 
 def test_good_csv_upload_replaces_the_dataset(app):

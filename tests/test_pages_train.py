@@ -61,6 +61,15 @@ def test_train_tiny_run_while_the_page_polls(workspace):
     assert LOSS_NOTE in captions  # why validation can sit under training
     assert RUNS_TABLE_NOTE in captions  # MASE beside rel. MAE, explained where both show
 
+    # A later start that is refused: its error, and the old result no longer says "Saved run"
+    # as if it were this start's.
+    set_number(at, "Window (lookback days)", 365)
+    at.run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert any("too few for a window of 365" in e.value for e in at.error)
+    assert not any("Saved run" in s.value for s in at.success)
+    assert any(c.value.startswith("Nothing new started. Earlier: Saved run") for c in at.caption)
+
 
 def test_bad_configuration_shows_an_error_and_starts_nothing(workspace):
     at = open_train_page()

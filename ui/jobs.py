@@ -36,14 +36,18 @@ def follow(kind: str, job_id: str) -> None:
 def start_jobs(kind: str, submit) -> None:
     """Queue jobs with `submit()` (it returns them), follow the first, and let the live
     panel start polling; a refusal is shown with its hint and nothing else happens."""
+    refused = f"refused_{kind}"  # the panel's last result is then an earlier job's
     try:
         jobs = submit()
     except UserError as exc:
+        st.session_state[refused] = True
         show_error(exc)
         return
     except Exception as exc:  # noqa: BLE001
+        st.session_state[refused] = True
         show_error(exc, "Could not start training")
         return
+    st.session_state.pop(refused, None)
     for job in reversed(jobs):  # every one is this session's; the panel shows the first
         follow(kind, job.id)
     st.rerun(scope="app")
@@ -174,7 +178,9 @@ def live_job_panel(kind: str) -> None:
                 key=f"live_loss_{kind}",
             )
             st.caption(LOSS_NOTE)
-        if job.run_id:
+        if job.run_id and st.session_state.get(f"refused_{kind}"):
+            st.caption(f"Nothing new started. Earlier: {result_sentence(job)}")
+        elif job.run_id:
             st.success(result_sentence(job), icon=":material/check_circle:")
         elif job.status == "resumed":
             st.caption(f"Resumed as job {job.result.get('by', '?')}.")

@@ -29,18 +29,19 @@ def cached_figures(frame):
     return charts.candlestick_with_volume(frame), charts.differencing_figure(frame["close"])
 
 
-def load(source, ticker, start, end, extras, csv_file=None, extra_files=()) -> None:
-    """Load into session state; on any failure show the error and keep the old dataset."""
+def load(source, ticker, start, end, extras, csv_file=None, extra_files=()) -> bool:
+    """Load into session state; on any failure show the error, keep the old dataset and
+    return False."""
     try:
         dataset = load_dataset(
             source, ticker, start, end, extras, csv_file=csv_file, extra_csv_files=extra_files
         )
     except UserError as exc:
         st.error(fmt.md(exc), icon=":material/error:")
-        return
+        return False
     except Exception as exc:  # noqa: BLE001 - never a traceback in the UI
         st.error(f"Could not load the data: {exc}. Try a bundled sample.", icon=":material/error:")
-        return
+        return False
     st.session_state["dataset"] = dataset
     st.rerun()  # so the sidebar, drawn before this page, names the new dataset
 
@@ -88,19 +89,23 @@ with st.form("data_form"):
         extras = [t for t in (s.strip() for s in extra_text.split(",")) if t]
     submitted = st.form_submit_button("Load data", type="primary")
 
+failed = False
 if submitted:
     with st.spinner("Loading prices..."):
-        load(source, ticker, start, end, extras, csv_file, extra_files)
+        failed = not load(source, ticker, start, end, extras, csv_file, extra_files)
 
 dataset = st.session_state.get("dataset")
 if dataset is None:
     st.info("No dataset loaded yet. The bundled samples always work offline.")
     st.stop()
 
-for warning in dataset.warnings:
-    st.warning(warning, icon=":material/warning:")
-for notice in dataset.notices:
-    st.info(notice, icon=":material/info:")
+if failed:  # the notes below belong to the dataset still in use, not to the refused one
+    st.caption(f"Still using {fmt.md(dataset.name)}, shown below.")
+else:
+    for warning in dataset.warnings:
+        st.warning(warning, icon=":material/warning:")
+    for notice in dataset.notices:
+        st.info(notice, icon=":material/info:")
 
 frame = dataset.frame
 price_figure, differencing = cached_figures(frame)
