@@ -74,7 +74,8 @@ def lined_up(run, level: int, band: dict | None, rank_by: str) -> None:
         + "Click a name in the legend to show or hide a line: drift, ARIMA and ETS start hidden."
     )
     table = report.ranked_table(run, shift, rank_by)
-    st.dataframe(report.shown(table), width="stretch", key="metrics_table")
+    index = {"_index": st.column_config.TextColumn(width="large")}  # a shifted row's label
+    st.dataframe(report.shown(table), width="stretch", column_config=index, key="metrics_table")
     if shift:
         st.warning(report.shift_note(shift), icon=":material/visibility:")
     st.caption(" ".join([report.RANKED_NOTE, report.MASE_NOTE, report.DIRECTION_NOTE]))

@@ -24,6 +24,7 @@ from ui.jobs import live_job_panel, start_jobs
 from ui.train_form import model_settings
 
 SPREAD_HELP = SpreadConfig.__doc__.split(" (")[0] + "."
+WIDTHS = {"name": "large", "verdict": "medium", "inputs": "medium", "transform": "medium"}
 
 
 st.title("Train")
@@ -122,6 +123,13 @@ if table.empty:
     st.caption("No saved runs yet.")
     st.stop()
 numbers = dict.fromkeys(["rel. MAE", "its rel. MAE", "MASE", "test RMSE"], fmt.num)
-st.dataframe(fmt.table(table, numbers), hide_index=True, width="stretch", key="saved_runs")
+wide = {c: st.column_config.TextColumn(width=w) for c, w in WIDTHS.items()}  # never "mu"
+st.dataframe(
+    fmt.table(table, numbers),
+    hide_index=True,
+    width="stretch",
+    column_config=wide,
+    key="saved_runs",
+)
 st.caption(RUNS_TABLE_NOTE)
 rename_or_delete(store, table)
