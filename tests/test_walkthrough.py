@@ -7,6 +7,7 @@ screenshots go to the test's temporary folder.
 import os
 import re
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,8 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         p_values = column_cells(page, 0, 2)  # the stationarity table's p-value column
         assert len(p_values) == 3 and p_values[1] == "< 0.001"
         assert all(significant_digits(p) <= 3 for p in p_values), p_values
+        # the sentence under the table follows its own p-value
+        wait_for_text(page, rf"The price is not stationary \(p = {re.escape(p_values[0])}\)")
         shot(page, shots / "01-data.png")
 
         # 2. MSFT and ^GSPC as extra inputs
@@ -259,6 +262,10 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         wait_for_text(page, r"prediction shifted \+1 d")
         assert "prediction shifted +1 d" in legend(page)
         wait_for_text(page, r"it is not a forecast")
+        # the change scatter: one scale, the diagonal drawn
+        scatter = page.locator(".js-plotly-plot").filter(has_text="Predicted vs actual change")
+        scatter.first.scroll_into_view_if_needed()
+        assert "predicted = actual" in scatter.first.locator(".legendtext").all_text_contents()
         # ... and compare it with the univariate run: the head-to-head sentence leads
         page.get_by_role("combobox", name="Runs").click()
         page.get_by_role("option", name=re.compile("univariate")).first.click()
@@ -276,12 +283,13 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         assert_readable(page)
 
         # ... then the pair in one click: univariate and multivariate over 3 seeds each
-        go(page, "Train", "Train")  # the form starts from its defaults again
-        set_number(page, "Window (lookback days)", 20)
-        set_number(page, "Units per layer", 16)
+        go(page, "Train", "Train")  # the form kept its settings while the user was away
+        assert page.get_by_label("Epochs", exact=True).input_value() == "3"
+        assert page.get_by_label("Window (lookback days)", exact=True).input_value() == "20"
+        assert page.get_by_role(
+            "switch", name="Multivariate: add other columns as inputs"
+        ).is_checked()
         set_number(page, "Epochs", 1)
-        page.get_by_text("Multivariate: add other columns as inputs").click()
-        settle(page)
         page.get_by_text("Compare univariate vs multivariate").click()
         settle(page)
         page.get_by_role("button", name="Train the set (6 runs)").click()
@@ -348,6 +356,24 @@ def test_bad_input_gives_readable_messages_and_the_app_stays_usable(tmp_path, wo
         wait_for_text(page, r"missing the column\(s\)")
         check(page)
         assert page.locator(".js-plotly-plot").count() >= 1  # the AAPL chart is still there
+        wait_for_text(page, r"Still using AAPL")  # no old notes under the new file's error
+
+        # a real download, 2013-2017: loaded with its own dates, none cut to a default range
+        good = tmp_path / "googl_2013_2018.csv"
+        days = [
+            d for d in (date(2013, 1, 2) + timedelta(n) for n in range(1824)) if d.weekday() < 5
+        ]
+        rows = [
+            f"{d},{100 + i % 9},{101 + i % 9},{99 + i % 9},{100 + i % 9},1,{1000 + i}"
+            for i, d in enumerate(days)
+        ]
+        good.write_text("Date,Open,High,Low,Close,Adj Close,Volume\n" + "\n".join(rows) + "\n")
+        page.locator('input[type="file"]').first.set_input_files(str(good))
+        settle(page)
+        page.get_by_role("button", name="Load data").click()
+        wait_for_text(page, rf"First date\s+{days[0]}")
+        wait_for_text(page, rf"Last date\s+{days[-1]}")
+        check(page)
 
         # a window longer than the data
         go(page, "Train", "Train")

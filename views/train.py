@@ -24,7 +24,7 @@ from ui.jobs import live_job_panel, start_jobs
 from ui.train_form import model_settings
 
 SPREAD_HELP = SpreadConfig.__doc__.split(" (")[0] + "."
-WIDTHS = {"name": "large", "verdict": "medium", "inputs": "medium", "transform": "medium"}
+WIDTHS = {"name": "medium", "inputs": "medium"}  # room for "multivariate"
 
 
 st.title("Train")
