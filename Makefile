@@ -35,7 +35,7 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: $(STAMP)
+bench: $(DEV_STAMP) $(CHROMIUM)
 	$(PY) -m benchmarks.bench_training
 	$(PY) -m benchmarks.bench_accuracy
 	$(PY) -m benchmarks.bench_baselines
@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.bench_relationships_ui
 	$(PY) -m benchmarks.bench_calibration
 	$(PY) -m benchmarks.bench_bands
+	$(PY) -m benchmarks.bench_ui
 
 screenshots: $(DEV_STAMP) $(CHROMIUM)
 	LAGLENS_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_walkthrough.py
