@@ -146,3 +146,10 @@ def test_a_job_queued_behind_ones_own_is_marked_yours_and_followed(workspace):
     finally:
         for job in manager().jobs():
             manager().stop(job.id)
+
+
+def test_an_extra_tickers_input_is_named_by_its_ticker():
+    from core.present.labels import input_label
+
+    assert input_label("^GSPC_close") == "^GSPC" and input_label("volume") == "volume"
+    assert input_label("spread_with_MSFT_close").startswith("spread with MSFT")

@@ -59,7 +59,11 @@ def data_settings() -> tuple[dict, CompareConfig | None]:
         others = [c for c in columns if c != target and c not in legs.values()]
         spreads = [f"{SPREAD_INPUT}{c}" for c in partners if not spread]  # spread inputs
         features += st.multiselect(
-            "Extra input columns", others + spreads, default=others, format_func=input_label
+            "Extra input columns",
+            others + spreads,
+            default=others,
+            format_func=input_label,
+            help="A ticker stands for its closing price.",
         )
         if st.toggle("Compare univariate vs multivariate", help=CompareConfig.__doc__):
             compare = CompareConfig(n_seeds=setting_input(st, CompareConfig, "n_seeds"))

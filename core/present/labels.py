@@ -127,7 +127,10 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
 
 
 def input_label(column: str) -> str:
-    """An input column as the Train page lists it: a spread input says what it is."""
+    """An input column as the Train page lists it: an extra ticker's close by its ticker
+    (short enough for a chip: "^GSPC", not "^GSPC_cl..."), a spread input says what it is."""
+    if column.endswith("_close") and not column.startswith(SPREAD_INPUT):
+        return column.removesuffix("_close")
     if not column.startswith(SPREAD_INPUT):
         return column
     partner = column.removeprefix(SPREAD_INPUT).removesuffix("_close")
