@@ -98,3 +98,23 @@ def test_cli_trains_a_gru(tmp_path):
     result = last_json(out)
     run = json.loads((tmp_path / "runs" / result["run_id"] / "run.json").read_text())
     assert run["config"]["model"] == "gru" and result["verdict"]
+
+
+@pytest.mark.parametrize("model", list(ARCHITECTURES))
+def test_the_shapes_the_train_page_shows_are_the_keras_models(model):
+    """The Train page draws the layers and shapes from the settings alone (no Keras in the
+    Streamlit process); every row equals the built Keras layer's output shape."""
+    from core.forecasting.architectures import build_forecaster, layer_shapes
+
+    for layers in (1, 2):
+        one_step = ARCHITECTURES[model].one_step
+        config = TrainConfig(model=model, layers=layers, horizon=1 if one_step else 4, window=12)
+        keras_model, _ = build_forecaster(config, 3)
+        rows = layer_shapes(config, 3)
+        assert rows[0][1] == (None, 12, 3) and rows[-1][1] == (None, config.horizon)
+        for name, shape, _ in rows:
+            out = keras_model.get_layer(name).output
+            out = out[0] if isinstance(out, (list, tuple)) else out
+            assert tuple(out.shape) == shape, name
+    notes = " ".join(note for _, _, note in layer_shapes(TrainConfig(model=model, layers=2), 1))
+    assert "return_sequences=" in notes

@@ -153,3 +153,16 @@ def test_an_extra_tickers_input_is_named_by_its_ticker():
 
     assert input_label("^GSPC_close") == "^GSPC" and input_label("volume") == "volume"
     assert input_label("spread_with_MSFT_close").startswith("spread with MSFT")
+
+
+def test_the_page_shows_the_models_layers_and_shapes_before_training(workspace):
+    at = open_train_page(tiny_dataset(["MSFT"]))
+    next(t for t in at.toggle if t.label.startswith("Multivariate")).set_value(True).run()
+    set_number(at, "Seeds (trained together)", 3)
+    at.run()
+    table = next(d.value for d in at.dataframe if "output shape" in d.value.columns)
+    inputs = len(at.multiselect[0].value) + 1  # the target and the extra columns
+    assert table["output shape"].iloc[0] == f"(batch, 60, {inputs})"
+    assert table["output shape"].iloc[-2] == "(batch, 1)"
+    assert table["layer"].iloc[-1] == "x 3 seeds"
+    assert "only the last state goes on" in " ".join(table["what goes on"])

@@ -10,7 +10,7 @@ from core.config import FORECAST_KINDS, SPREAD_INPUT, CompareConfig, SpreadConfi
 from core.errors import UserError
 from core.experiments.pairs import submit_pair_set
 from core.pipeline.kinds import RUN_KINDS, kind_of, validate_config
-from core.present.labels import RUNS_TABLE_NOTE, input_label, runs_table
+from core.present.labels import RUNS_TABLE_NOTE, input_label, runs_table, shapes_table
 from ui import (
     damaged_runs,
     kept_widget,
@@ -96,6 +96,8 @@ def configure_and_start() -> None:
         warnings = []  # Start shows the error
     for warning in warnings:
         st.warning(warning, icon=":material/warning:")
+    with st.expander("The model's layers and tensor shapes"):
+        st.dataframe(shapes_table(config), hide_index=True, width="stretch")
     desc = dataset.describe()
     if compare is not None:
         runs = 2 * compare.n_seeds

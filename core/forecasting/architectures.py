@@ -115,6 +115,57 @@ def build_seq2seq_attention(config, n_features: int):
     return model, keras.Model(inputs, scores, name="attention_weights")
 
 
+def _stacked_shapes(cell: str, config, n_features: int) -> list[tuple[str, tuple, str]]:
+    rows = [("inputs", (None, config.window, n_features), "a window of every input")]
+    for i in range(config.layers):
+        last = i == config.layers - 1
+        rows.append(
+            (
+                f"{cell.lower()}_{i + 1}",
+                (None, config.units) if last else (None, config.window, config.units),
+                "return_sequences=False: only the last state goes on"
+                if last
+                else "return_sequences=True: the whole sequence goes on to the next layer",
+            )
+        )
+    rows.append(("forecast", (None, config.horizon), "Dense: the horizon's values"))
+    return rows
+
+
+def _seq2seq_shapes(config, n_features: int, attention: bool) -> list[tuple[str, tuple, str]]:
+    units, h, w = config.units, config.horizon, config.window
+    encoder = (
+        ((None, w, units), "return_sequences=True: every step's state, for attention")
+        if attention
+        else ((None, units), "return_sequences=False: only the last state (and h, c) go on")
+    )
+    rows = [
+        ("inputs", (None, w, n_features), "a window of every input"),
+        ("encoder", *encoder),
+        ("repeat_context", (None, h, units), "the last state repeated once per horizon step"),
+        ("decoder", (None, h, units), "return_sequences=True, started from the encoder's h, c"),
+    ]
+    if attention:
+        rows += [
+            ("attention", (None, h, units), f"each decoder step reads the {w} encoder steps"),
+            ("decoder_and_context", (None, h, 2 * units), "decoder state beside its context"),
+        ]
+    rows += [
+        ("step_head", (None, h, 1), "TimeDistributed Dense: one value per step"),
+        ("forecast", (None, h), "Reshape: the horizon's values"),
+    ]
+    return rows
+
+
+def layer_shapes(config, n_features: int) -> list[tuple[str, tuple, str]]:
+    """The configured model as (layer, output shape with None for the batch, what it passes
+    on), computed from the settings alone (no Keras: the Train page shows it before anything
+    is built); a test checks it against the Keras model of every architecture."""
+    if config.model in ("lstm", "gru"):
+        return _stacked_shapes(config.model.upper(), config, n_features)
+    return _seq2seq_shapes(config, n_features, attention=config.model == "seq2seq_attention")
+
+
 ARCHITECTURES: dict[str, Architecture] = {
     a.key: a
     for a in (

@@ -135,3 +135,27 @@ def input_label(column: str) -> str:
         return column
     partner = column.removeprefix(SPREAD_INPUT).removesuffix("_close")
     return f"spread with {partner} (log target - beta x log {partner})"
+
+
+def shapes_table(config: TrainConfig) -> pd.DataFrame:
+    """The configured model's layers with their output shapes, "batch" for the batch, and
+    what each passes on (return_sequences), from the settings alone."""
+    from core.forecasting.architectures import layer_shapes
+
+    rows = [
+        {
+            "layer": name,
+            "output shape": "(" + ", ".join("batch" if d is None else str(d) for d in shape) + ")",
+            "what goes on": note,
+        }
+        for name, shape, note in layer_shapes(config, len(config.inputs))
+    ]
+    if getattr(config, "n_seeds", 1) > 1:
+        rows.append(
+            {
+                "layer": f"x {config.n_seeds} seeds",
+                "output shape": f"{config.n_seeds} x (batch, {config.horizon})",
+                "what goes on": "this network once per seed, side by side; the forecast is their mean",
+            }
+        )
+    return pd.DataFrame(rows)
