@@ -143,6 +143,10 @@ def test_cli_json_carries_baselines_by_step_and_the_interval(workspace):
     # Baselines say their scale; the returns view sits beside the dollars.
     assert result["baselines"]["arima"]["fitted"].endswith(" on log price")
     assert result["baselines"]["naive"]["fitted"] == "naive (tomorrow = today)"
+    assert set(result["moves"]) == {"predicted_sd", "actual_sd", "ratio"}
+    assert result["moves"]["ratio"] == pytest.approx(
+        result["moves"]["predicted_sd"] / result["moves"]["actual_sd"]
+    )
     returns = result["returns"]
     assert set(returns) >= {"mae", "naive_mae", "hit_rate", "hit_rate_ci", "strategy_return"}
     run = RunStore(workspace).get(result["run_id"])

@@ -113,6 +113,8 @@ def test_the_band_surrounds_the_prediction_and_follows_the_level(two_runs):
     returns = next(c.value for c in at.caption if c.value.startswith("On log returns"))
     assert f"{fmt.num(run.record.returns['mae'] * 1e4, 1)} bp" in returns
     assert "Illustration only" in returns
+    moves = next(i.value for i in at.info if i.value.startswith("Forecast = yesterday's price"))
+    assert f"({fmt.pct(run.record.moves['ratio'])} of them)" in moves
     fitted = at.dataframe[0].value["fitted (scale)"]
     assert any(str(v).startswith("ARIMA(") and str(v).endswith("on log price") for v in fitted)
     width90 = sum(u - lo for u, lo in zip(upper, lower, strict=True))

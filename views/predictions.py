@@ -117,7 +117,9 @@ def one_run(run) -> None:
     st.plotly_chart(charts.lag_correlogram(diag), key="lag_chart")
     st.info(lag_sentence(best_lag(diag), diag), icon=":material/lightbulb:")
 
-    st.subheader("In change space")
+    st.subheader("In change space: the forecast = yesterday's price + a move")
+    if note := report.moves_note(run):
+        st.info(note, icon=":material/straighten:")
     skill = change_skill(run.predictions["actual"], pred, previous)
     c1, c2 = st.columns(2)
     c1.metric("corr(predicted change, actual change)", fmt.num(skill["change_corr"]))

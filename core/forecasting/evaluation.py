@@ -108,6 +108,17 @@ def move_test(actual: np.ndarray, predicted: np.ndarray, previous: np.ndarray) -
     return {"move_corr": r, "move_pvalue": float(special.stdtr(n - 2, -t))}
 
 
+def move_sizes(actual: np.ndarray, predicted: np.ndarray, previous: np.ndarray) -> dict:
+    """The forecast split into yesterday's price and a move: how large its predicted moves
+    (y_hat_t - y_{t-1}) are beside the actual moves (standard deviations, and their ratio).
+    An echo's moves are a few percent of the real ones."""
+    pred = np.asarray(predicted, float) - np.asarray(previous, float)
+    real = np.asarray(actual, float) - np.asarray(previous, float)
+    predicted_sd, actual_sd = float(np.std(pred)), float(np.std(real))
+    ratio = predicted_sd / actual_sd if actual_sd > 0 else float("nan")
+    return {"predicted_sd": predicted_sd, "actual_sd": actual_sd, "ratio": ratio}
+
+
 TRADE_COST_BP = 5.0  # the long/flat illustration's cost per trade, in basis points
 
 

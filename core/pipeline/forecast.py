@@ -127,6 +127,7 @@ def _finish(data: ModelData, model, attention_model, baselines, config: TrainCon
         by_step=scores.by_step,
         intervals=scores.intervals,
         returns=scores.returns,
+        moves=scores.moves,
         warnings=data.warnings + ([band_warning(**scores.band_broke)] if scores.band_broke else []),
         **seed_scores(data.levels, predictions, scores, train, seeds_of(config)),
     )
@@ -146,6 +147,7 @@ def _summary(record: RunRecord) -> dict:
             for k in ("level", "method", "coverage", "mean_width", "score", "naive_score")
         },
         "returns": record.returns,
+        "moves": record.moves,
         "n_seeds": record.n_seeds,
         "seeds_agreeing": record.seeds_agreeing,
         "seeds": record.seeds,

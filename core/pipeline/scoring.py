@@ -20,6 +20,7 @@ from core.forecasting.baselines import ALL_BASELINES, BASELINES, forecast_baseli
 from core.forecasting.evaluation import (
     horizon_errors,
     in_sample_scale,
+    move_sizes,
     origin_positions,
     return_scores,
     run_positions,
@@ -50,6 +51,8 @@ class RunScores:
     intervals: dict  # level, method, coverage, mean_width, scores ... (no band arrays)
     paths: ForecastPaths  # the run's paths with every baseline's beside them
     returns: dict  # errors on log returns, hit rate, the long/flat illustration
+    band_broke: dict | None  # where a band that missed its level broke
+    moves: dict  # the predicted moves' size beside the actual moves'
     band_broke: dict | None  # where a band that missed its level broke
 
 
@@ -247,7 +250,11 @@ def score_run(
     returns = (
         return_scores(predictions["actual"], predictions["predicted"], previous) if prices else {}
     )
-    return RunScores(metrics, naive, verdict, scored, by_step, intervals, paths, returns, broke)
+    y, p = predictions["actual"].to_numpy(), predictions["predicted"].to_numpy()
+    moves = move_sizes(y, p, previous)
+    return RunScores(
+        metrics, naive, verdict, scored, by_step, intervals, paths, returns, broke, moves
+    )
 
 
 def seed_scores(

@@ -31,6 +31,7 @@ from core.forecasting.intervals import future_band as band_beyond
 from core.present.charts import attention_ratio
 from core.present.sentences import (
     band_score_sentence,
+    moves_sentence,
     returns_sentence,
     seeds_sentence,
     verdict_sentence,
@@ -187,6 +188,11 @@ def tries_note(run: Run, runs: list[Run]) -> str:
 def seeds_note(run: Run) -> str:
     """How many seeds the verdict rests on, and how many agree with it."""
     return seeds_sentence(run.record.seeds, run.record.seeds_agreeing, run.record.verdict)
+
+
+def moves_note(run: Run) -> str:
+    """The forecast split into yesterday's price and a move: the moves' size."""
+    return moves_sentence(run.record.moves)
 
 
 def returns_note(run: Run) -> str:

@@ -112,6 +112,26 @@ def band_warning(
     )
 
 
+ECHO_MOVES = 0.2  # predicted moves at most this share of the actual moves' size: an echo
+
+
+def moves_sentence(moves: dict) -> str:
+    """The forecast as yesterday's price plus a move, and how large those moves are."""
+    if not moves or fmt.missing(moves.get("ratio")):
+        return ""
+    ratio = moves["ratio"]
+    size = (
+        f"its predicted moves have a standard deviation of {fmt.sig(moves['predicted_sd'])} "
+        f"against {fmt.sig(moves['actual_sd'])} for the actual moves ({fmt.pct(ratio)} of them)"
+    )
+    if ratio <= ECHO_MOVES:
+        return (
+            f"Forecast = yesterday's price + a predicted move, and {size}: an echo. Nearly all "
+            "of each forecast is yesterday's price."
+        )
+    return f"Forecast = yesterday's price + a predicted move, and {size}."
+
+
 def returns_sentence(returns: dict) -> str:
     """The run on the scale a trader reads: log-return errors against naive's zero return,
     the hit rate with its interval, and the long/flat illustration."""

@@ -56,6 +56,7 @@ class RunRecord:
     by_step: list[dict] = field(default_factory=list)  # errors by horizon step
     intervals: dict = field(default_factory=dict)  # the band's level, coverage, width, scores
     returns: dict = field(default_factory=dict)  # forecast runs: log-return errors, hit rate
+    moves: dict = field(default_factory=dict)  # forecast runs: predicted vs actual move sizes
     warnings: list[str] = field(default_factory=list)
     threshold: float | None = None  # anomaly runs
     tags: dict = field(default_factory=dict)  # e.g. {"sweep": id, "backtest": id, "fold": k}
