@@ -131,8 +131,21 @@ def test_the_band_surrounds_the_prediction_and_follows_the_level(two_runs):
 def test_seq2seq_attention_run_shows_horizon_and_heatmap(two_runs):
     at = open_page([two_runs[1]])
     keys = [c.proto.id for c in at.get("plotly_chart")]
-    for key in ("horizon_chart", "horizon_errors", "attention", "change_scatter", "future_chart"):
+    for key in (
+        "horizon_chart",
+        "horizon_errors",
+        "attention",
+        "attribution",
+        "change_scatter",
+        "future_chart",
+    ):
         assert any(key in k for k in keys), key
+    captions = " ".join(c.value for c in at.caption)
+    run = RunStore().get(two_runs[1])
+    assert run.record.attribution["sentence"] in captions  # what the move depends on
+    assert "Attention puts" in captions and "the attribution puts" in captions
+    heat = figure_of(next(c for c in at.get("plotly_chart") if "attribution" in c.proto.id))
+    assert heat["data"][0]["y"] == ["close", "MSFT"]  # the inputs by name
     by_step = next(d.value for d in at.dataframe if "model MAE" in d.value.columns)
     assert list(by_step.index) == [1, 2, 3]
     assert {"model MAE", "naive MAE", "ARIMA MAE", "coverage", "band width"} <= set(by_step.columns)

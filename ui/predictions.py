@@ -51,6 +51,8 @@ def multi_step_section(run, band: dict | None) -> None:
             charts.attention_heatmap(view["attention"], view["input_dates"]), key="attention"
         )
         st.caption(report.attention_note(view["attention"]))
+        if note := report.attention_against_attribution(run.paths.attention, run.paths.attribution):
+            st.caption(note)
 
 
 def future_section(run, actual: pd.Series, level: int) -> None:
@@ -141,3 +143,14 @@ def compare_runs(selected) -> None:
         "comparison.csv",
         "text/csv",
     )
+
+
+def attribution_section(run) -> None:
+    """What the predicted move depends on: the heatmap (window day x input) and its
+    sentence; nothing for runs saved before attribution."""
+    shares = run.paths.attribution
+    if shares is None:
+        return
+    st.subheader("What the predicted move depends on")
+    st.plotly_chart(charts.attribution_heatmap(shares, run.config.inputs), key="attribution")
+    st.caption(run.record.attribution.get("sentence", ""))

@@ -15,7 +15,13 @@ from core.forecasting.evaluation import (
 from core.present import charts, report
 from core.present.sentences import lag_sentence
 from ui import run_store
-from ui.predictions import compare_runs, downloads, future_section, multi_step_section
+from ui.predictions import (
+    attribution_section,
+    compare_runs,
+    downloads,
+    future_section,
+    multi_step_section,
+)
 
 VERDICT_BOX = {"beats naive": st.success, "worse than naive": st.error}
 
@@ -130,6 +136,7 @@ def one_run(run) -> None:
     c2.plotly_chart(charts.change_scatter(*changes), key="change_scatter")
     if run.config.transform != "raw":
         st.caption(report.CHANGES_NOTE)
+    attribution_section(run)
 
     if run.config.horizon > 1:
         multi_step_section(run, band)

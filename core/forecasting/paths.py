@@ -26,6 +26,9 @@ class ForecastPaths:
     attention: np.ndarray | None = None  # (origins, H, window): attention models
     # A seed set's members' own paths (seeds, origins, H); forecast_paths is their mean.
     seed_paths: np.ndarray | None = None
+    # Each window day's and input's share of the predicted move (window, inputs): what it
+    # depends on (core/forecasting/attribution.py).
+    attribution: np.ndarray | None = None
     future: np.ndarray | None = None  # the forecast beyond the last date (H,)
     future_dates: np.ndarray | None = None
     baselines: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (origins, H)

@@ -6,6 +6,7 @@ Runs in the worker process (Keras is imported inside the functions that need it)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 
 from core.config import SpreadConfig, TrainConfig
 from core.errors import UserError
+from core.forecasting.attribution import attribution_shares, summarize
 from core.forecasting.paths import ForecastPaths
 from core.forecasting.seedset import build_seed_set, per_member, seeds_of
 from core.forecasting.windows import ModelData
@@ -20,7 +22,7 @@ from core.pipeline.prepare import prepare_forecast, with_spread_inputs
 from core.pipeline.runner import Outcome, RunKind, RunRequest, run
 from core.pipeline.scoring import BASELINE_CACHE, baseline_forecasts, score_run, seed_scores
 from core.present.labels import default_run_name
-from core.present.sentences import band_warning
+from core.present.sentences import attribution_sentence, band_warning
 from core.store.runs import RunRecord, RunStore
 
 
@@ -80,6 +82,18 @@ def _mean_prices(data: ModelData, prediction, previous: np.ndarray) -> np.ndarra
     return np.mean([data.to_prices(m, previous) for m in per_member(prediction)], axis=0)
 
 
+def test_inputs(data: ModelData) -> np.ndarray:
+    """The test windows as the model reads them (windows, days, inputs)."""
+    return np.concatenate([x for x, _ in data.windows("test", batch_size=256)])
+
+
+def attribution_summary(shares: np.ndarray, inputs: list[str]) -> dict:
+    """What the record keeps of the attribution (the matrix is in arrays.npz): each input's
+    share, the top input and its last days, and the sentence."""
+    summary = summarize(shares, inputs)
+    return summary | {"sentence": attribution_sentence(summary)}
+
+
 def origin_dates(data: ModelData, part: str = "test") -> np.ndarray:
     """The forecast origins of a part (the last known day before each target), as dates."""
     return _dates(data.index[data.target_rows(part) - 1])
@@ -109,6 +123,8 @@ def _finish(data: ModelData, model, attention_model, baselines, config: TrainCon
     predictions, paths = predict_forecaster(data, model, attention_model)
     if not np.isfinite(predictions["predicted"]).all():
         raise UserError("The model predicted non-finite values; try a lower learning rate.")
+    shares = attribution_shares(model, test_inputs(data))
+    paths = replace(paths, attribution=shares.astype("float32"))
     train = data.split_dates()["train"]
     scores = score_run(
         data.levels,
@@ -128,6 +144,7 @@ def _finish(data: ModelData, model, attention_model, baselines, config: TrainCon
         intervals=scores.intervals,
         returns=scores.returns,
         moves=scores.moves,
+        attribution=attribution_summary(shares, config.inputs),
         warnings=data.warnings + ([band_warning(**scores.band_broke)] if scores.band_broke else []),
         **seed_scores(data.levels, predictions, scores, train, seeds_of(config)),
     )
@@ -148,6 +165,7 @@ def _summary(record: RunRecord) -> dict:
         },
         "returns": record.returns,
         "moves": record.moves,
+        "attribution": record.attribution,
         "n_seeds": record.n_seeds,
         "seeds_agreeing": record.seeds_agreeing,
         "seeds": record.seeds,

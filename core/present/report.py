@@ -300,6 +300,31 @@ def attention_note(weights) -> str:
     return f"The most attended input day gets {top:.1f} x the uniform weight (1 = uniform)."
 
 
+RECENT_DAYS = 5  # "the last days" when attention and attribution are compared
+
+
+def attention_against_attribution(weights, shares) -> str:
+    """Attention says where the decoder looks; the attribution says what moves the forecast.
+    Their shares on the last RECENT_DAYS window days, and whether they disagree."""
+    if weights is None or shares is None:
+        return ""
+    looked = np.asarray(weights, float).mean(axis=(0, 1))  # per window day
+    looked = looked / looked.sum()
+    moved = np.asarray(shares, float).sum(axis=1)
+    k = min(RECENT_DAYS, len(looked))
+    a, b = float(looked[-k:].sum()), float(moved[-k:].sum())
+    words = (
+        f"Attention puts {fmt.pct(a, 0)} of its weight on the last {k} days; the attribution "
+        f"puts {fmt.pct(b, 0)} of the predicted move there."
+    )
+    if abs(a - b) > 0.2:
+        return words + (
+            " They disagree: attention shows where the decoder looks, the attribution what "
+            "changes its forecast; read the attribution for 'what mattered'."
+        )
+    return words + " They agree."
+
+
 def naive_horizon_errors(run: Run) -> pd.DataFrame:
     """Naive's errors by horizon step from the same origins (every step = the origin's price)."""
     actual = run.paths.actual_paths

@@ -132,6 +132,31 @@ def moves_sentence(moves: dict) -> str:
     return f"Forecast = yesterday's price + a predicted move, and {size}."
 
 
+def attribution_sentence(summary: dict) -> str:
+    """Where the predicted move comes from, in one sentence."""
+    if not summary:
+        return ""
+    top, days = summary["top_input"], summary["top_days"]
+    last = "last day" if days == 1 else f"last {days} days"
+    text = (
+        f"{fmt.pct(summary['top_share'], 0)} of the predicted move's attribution falls on "
+        f"{input_name(top)}'s {last}"
+    )
+    others = {k: v for k, v in summary["inputs"].items() if k != top}
+    if others:
+        text += (
+            f" ({fmt.pct(summary['inputs'][top], 0)} on {input_name(top)} in all; "
+            + ", ".join(f"{input_name(k)} {fmt.pct(v, 0)}" for k, v in others.items())
+            + ")"
+        )
+    return text + " (integrated gradients over the test windows)."
+
+
+def input_name(column: str) -> str:
+    """An input column in a sentence: an extra ticker's close by its ticker."""
+    return column.removesuffix("_close") if column.endswith("_close") else column
+
+
 def returns_sentence(returns: dict) -> str:
     """The run on the scale a trader reads: log-return errors against naive's zero return,
     the hit rate with its interval, and the long/flat illustration."""

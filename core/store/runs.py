@@ -57,6 +57,7 @@ class RunRecord:
     intervals: dict = field(default_factory=dict)  # the band's level, coverage, width, scores
     returns: dict = field(default_factory=dict)  # forecast runs: log-return errors, hit rate
     moves: dict = field(default_factory=dict)  # forecast runs: predicted vs actual move sizes
+    attribution: dict = field(default_factory=dict)  # forecast runs: what the move depends on
     warnings: list[str] = field(default_factory=list)
     threshold: float | None = None  # anomaly runs
     tags: dict = field(default_factory=dict)  # e.g. {"sweep": id, "backtest": id, "fold": k}

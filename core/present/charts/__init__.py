@@ -12,6 +12,7 @@ from core.present.charts.experiments import paired_chart
 from core.present.charts.predictions import (
     attention_heatmap,
     attention_ratio,
+    attribution_heatmap,
     change_scatter,
     change_series_chart,
     horizon_error_chart,
@@ -38,6 +39,7 @@ __all__ = [
     "horizon_forecast_chart",
     "horizon_error_chart",
     "attention_heatmap",
+    "attribution_heatmap",
     "attention_ratio",
     "anomaly_price_chart",
     "anomaly_score_chart",

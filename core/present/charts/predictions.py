@@ -331,3 +331,29 @@ def attention_heatmap(weights: np.ndarray, input_dates: list[str] | None = None)
         xaxis_title="input day",
     )
     return fig
+
+
+def attribution_heatmap(shares: np.ndarray, inputs: list[str]) -> go.Figure:
+    """Each window day's (columns, oldest first) and input's (rows) share of the predicted
+    move's attribution, in percent."""
+    shares = np.asarray(shares, float)
+    days = [f"t-{shares.shape[0] - i}" for i in range(shares.shape[0])]
+    names = [c.removesuffix("_close") if c.endswith("_close") else c for c in inputs]
+    fig = go.Figure(
+        go.Heatmap(
+            z=100 * shares.T,
+            x=days,
+            y=names,
+            colorscale="Blues",
+            zmin=0,
+            colorbar=dict(title="% of move"),
+            name="attribution",
+        )
+    )
+    fig.update_layout(
+        title="What the predicted move depends on (integrated gradients, % by day and input)",
+        height=max(220, 90 + 40 * len(names)),
+        margin=dict(l=60, r=20, t=40, b=40),
+        xaxis_title="window day (t-1 = the last day before the forecast)",
+    )
+    return fig
