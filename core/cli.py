@@ -360,6 +360,26 @@ def cmd_runs(args) -> None:
             print(f"  {run_id}: {why}")
 
 
+def cmd_report(args) -> dict:
+    """One self-contained HTML file of the runs named (a comparison when several)."""
+    from core.present.export import runs_report
+
+    store = RunStore(args.workspace)
+    runs = [store.get(run_id) for run_id in args.run_ids]  # an unknown id: its message
+    forecast = [r for r in runs if r.kind in FORECAST_KINDS]
+    if len(forecast) != len(runs):
+        raise UserError("A report covers forecast runs; an anomaly detector run has none.")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise UserError(f"--out {out} should end in .html: the report is one HTML file.")
+    text = runs_report(runs)
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"Could not write {out}: {exc.strerror or exc}.") from exc
+    return {"out": str(out), "runs": [r.id for r in runs], "bytes": len(text.encode())}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core.cli", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -434,6 +454,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--address", default=None, help="join a Ray cluster (or RAY_ADDRESS)")
     sweep.add_argument("--sweep-id", default=None, help="resume this sweep")
     add_settings(sweep, TrainConfig, skip=SWEEP_GRID)
+
+    report = sub.add_parser("report", help="write one self-contained HTML report of runs")
+    report.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    report.add_argument("--out", required=True, help="the HTML file to write")
+    report.add_argument("--workspace", default=None)
     return parser
 
 
@@ -461,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
             "anomalies": cmd_anomalies,
             "backtest": cmd_backtest,
             "sweep": cmd_sweep,
+            "report": cmd_report,
         }
         result = commands[args.command](args)
     except UserError as exc:

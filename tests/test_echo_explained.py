@@ -87,6 +87,11 @@ def test_the_move_is_attributed_to_the_input_that_leads_it_on_tensorflow_and_jax
     assert attribution["top_share"] >= 0.6  # measured: 0.84
     assert attribution["sentence"].startswith(f"{round(100 * attribution['top_share'])} % of")
     assert "falls on X's last day" in attribution["sentence"]
+    assert attribution["top"][0] == {
+        "input": "X_close",
+        "day": "t-1",
+        "share": pytest.approx(attribution["top_share"]),
+    }
     shares = RunStore().get(result["run_id"]).paths.attribution
     assert shares.shape == (5, 2) and abs(shares.sum() - 1) < 1e-5
 

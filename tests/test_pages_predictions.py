@@ -113,6 +113,8 @@ def test_the_band_surrounds_the_prediction_and_follows_the_level(two_runs):
     returns = next(c.value for c in at.caption if c.value.startswith("On log returns"))
     assert f"{fmt.num(run.record.returns['mae'] * 1e4, 1)} bp" in returns
     assert "Illustration only" in returns
+    buttons = [b.proto.label for b in at.get("download_button")]
+    assert "Download the report (HTML, opens offline)" in buttons
     moves = next(i.value for i in at.info if i.value.startswith("Forecast = yesterday's price"))
     assert f"({fmt.pct(run.record.moves['ratio'])} of them)" in moves
     fitted = at.dataframe[0].value["fitted (scale)"]

@@ -10,9 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from core import fmt
+from core.config import FORECAST_KINDS
 from core.forecasting.compare import ROLLING_DAYS
 from core.forecasting.evaluation import horizon_errors, lag_diagnostic
 from core.present import charts, compare, report
+from core.present.export import runs_report
 
 
 def multi_step_section(run, band: dict | None) -> None:
@@ -81,6 +83,19 @@ def downloads(run, export: pd.DataFrame, table: Callable[[], pd.DataFrame]) -> N
     c2.download_button(
         "Download metrics (CSV)", lambda: table().to_csv().encode(), f"{run.id}-metrics.csv", csv
     )
+    report_button([run])
+
+
+def report_button(runs: list) -> None:
+    """One HTML file to share (charts, tables, settings, data hash), made when clicked."""
+    name = runs[0].id if len(runs) == 1 else f"{len(runs)}-runs"
+    st.download_button(
+        "Download the report (HTML, opens offline)",
+        lambda: runs_report(runs).encode(),
+        f"laglens-{name}.html",
+        "text/html",
+        key=f"report_{name}",
+    )
 
 
 def compare_runs(selected) -> None:
@@ -91,6 +106,9 @@ def compare_runs(selected) -> None:
     with st.expander(f"The {len(selected)} runs", expanded=len(selected) <= 2):
         for run in selected:
             st.caption(f"**{fmt.md(run.name)}**: {report.describe_run(run)}")
+    forecasts = [r for r in selected if r.kind in FORECAST_KINDS]
+    if len(forecasts) == len(selected):
+        report_button(selected)
     if comparison.problem:
         st.warning(comparison.problem, icon=":material/block:")
         return

@@ -14,6 +14,7 @@ from core.experiments import paired
 from core.experiments.paired import QUESTIONS
 from core.experiments.sweeps import SweepSpec, SweepStore, launch_sweep, resume_sweep
 from core.present import charts
+from core.present.export import sweep_report
 from ui import setting_input, show_error
 
 st.title("Experiments")
@@ -140,6 +141,13 @@ def follow(sweep_id: str) -> None:
     if not folds_table.empty:
         st.subheader("Backtest folds")
         st.dataframe(shown(folds_table), width="stretch", key="folds")
+    if not running:
+        st.download_button(
+            "Download the sweep report (HTML)",
+            lambda: sweep_report(sweep, paired.sweep_summary(sweep), table).encode(),
+            f"laglens-sweep-{sweep_id}.html",
+            "text/html",
+        )
 
 
 follow(chosen)

@@ -95,7 +95,13 @@ def summarize(shares: np.ndarray, inputs: list[str]) -> dict:
     column = shares[:, inputs.index(top)]
     recent = np.cumsum(column[::-1])
     days = int(np.searchsorted(recent, 0.5 * column.sum()) + 1) if column.sum() > 0 else window
+    cells = np.argsort(shares, axis=None)[::-1][:5]
+    largest = [
+        {"input": inputs[f], "day": f"t-{window - t}", "share": float(shares[t, f])}
+        for t, f in zip(*np.unravel_index(cells, shares.shape), strict=True)
+    ]
     return {
+        "top": largest,  # the five largest (day, input) parts
         "inputs": by_input,
         "top_input": top,
         "top_days": min(days, window),
