@@ -34,6 +34,8 @@ def test_conformal_quantile_takes_the_finite_sample_rank():
     scores = np.arange(1, 20)  # n = 19: ceil(20 * 0.9) = 18th smallest
     assert conformal_quantile(scores, 0.9) == 18
     assert conformal_quantile(scores[:5], 0.95) == 5  # too few scores: the largest
+    assert conformal_quantile(scores, 0.0) == 1  # an adaptive level at 0: the smallest
+    assert conformal_quantile(scores, 1.0) == 19  # at 1: the largest
 
 
 @pytest.mark.parametrize("level", [80, 90, 95])

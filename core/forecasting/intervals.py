@@ -55,7 +55,7 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
     n = len(scores)
     if n == 0:
         return float("nan")
-    rank = min(math.ceil((n + 1) * level), n)
+    rank = min(max(math.ceil((n + 1) * level), 1), n)  # adaptive levels can reach 0 or 1
     return float(scores[rank - 1])
 
 
