@@ -189,3 +189,27 @@ def test_the_hit_rate_interval_covers_a_coin_flip_95_percent_of_the_time():
         low, high = return_scores(actual, guess, prev)["hit_rate_ci"]
         held += low <= 0.5 <= high
     assert 0.92 <= held / 400 <= 0.98
+
+
+def test_a_degenerate_candidate_is_skipped_and_a_baseline_that_cannot_fit_is_naive():
+    """A straight-line stretch makes some ARIMA candidates singular on the log scale (a
+    40-day test file did): those are skipped; when none fits, the baseline is naive and
+    says so, and the run goes on."""
+    from core.forecasting.baselines import Arima
+
+    line = 10.5 + np.arange(60.0)
+    for train_end in (23, 27, 42):  # each failed with LinAlgError before
+        paths, fitted = forecast_baselines(line, train_end, np.arange(train_end + 2, 59), 1)
+        assert np.isfinite(paths["arima"]).all() and fitted["arima"].startswith("ARIMA(")
+
+    class Broken(Arima):
+        def candidates(self, train):
+            class Fails:
+                def fit(self, **options):
+                    raise np.linalg.LinAlgError("LU decomposition error.")
+
+            return [Fails()]
+
+    broken = Broken().fit(line[:40])
+    np.testing.assert_array_equal(broken.forecast(line, np.arange(41, 59), 2)[:, 1], line[41:59])
+    assert broken.describe() == "ARIMA: no candidate could be fitted (naive used)"

@@ -104,9 +104,17 @@ class StateSpaceBaseline(Baseline):
     def fit(self, train):
         # Built first: statsmodels' first import resets some warning filters to "always".
         models = self.candidates(_scaled(train, self.log))
+        fits = []
         with warnings.catch_warnings():  # convergence chatter of the candidate fits
             warnings.simplefilter("ignore")
-            fits = [model.fit(**self.fit_options) for model in models]
+            for model in models:
+                try:
+                    fits.append(model.fit(**self.fit_options))
+                except (np.linalg.LinAlgError, ValueError):
+                    continue  # a degenerate candidate (a straight-line stretch, say)
+        if not fits:  # none fits: the baseline is naive, and says so
+            self.result = None
+            return self
         self.result = min(fits, key=lambda r: r.aic if np.isfinite(r.aic) else np.inf)
         return self
 
@@ -115,6 +123,8 @@ class StateSpaceBaseline(Baseline):
         then each origin's predicted state a_{o+1|o} carried H steps with the model's own
         system matrices: what `forecast(H)` does at that origin, for every origin at once."""
         origins = np.asarray(origins)
+        if self.result is None:
+            return Naive().forecast(levels, origins, horizon)
         applied = self.result.apply(_scaled(levels, self.log)[: origins[-1] + 1], refit=False)
         ssm = applied.filter_results
         design, transition = ssm.design[:, :, 0], ssm.transition[:, :, 0]
@@ -158,6 +168,8 @@ class Arima(StateSpaceBaseline):
         return [ARIMA(train, order=order, trend=trend) for order in orders]
 
     def describe(self):
+        if self.result is None:
+            return "ARIMA: no candidate could be fitted (naive used)"
         return f"ARIMA{self.result.model.order}{self.scale_words()}"
 
 
@@ -177,6 +189,8 @@ class Ets(StateSpaceBaseline):
         ]
 
     def describe(self):
+        if self.result is None:
+            return "ETS: no candidate could be fitted (naive used)"
         kind = "ETS(A,Ad,N)" if self.result.model.trend else "ETS(A,N,N)"
         return kind + self.scale_words()
 
@@ -193,6 +207,8 @@ class Ar1(StateSpaceBaseline):
         return [ARIMA(train, order=(1, 0, 0), trend="c")]
 
     def describe(self):
+        if self.result is None:
+            return "AR(1): could not be fitted (naive used)"
         phi = float(self.result.params[1])
         return f"AR(1), phi = {phi:.3f}"
 
