@@ -77,9 +77,9 @@ def stationarity_table(close: pd.Series) -> pd.DataFrame:
         "log return": log_returns(close),
     }
     rows = []
-    for name, values in series.items():
-        with one_blas_thread():
-            result = adf_test(values)
+    with one_blas_thread():  # once for the table, not once per series
+        results = {name: adf_test(values) for name, values in series.items()}
+    for name, result in results.items():
         rows.append(
             {
                 "series": name,
