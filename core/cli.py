@@ -205,8 +205,9 @@ def spread_settings(config: TrainConfig, partner: str) -> SpreadConfig:
 
 
 def cmd_compare(args) -> dict:
-    """Univariate against multivariate over N seeds each, trained one after another; the
-    comparison with its head-to-head test."""
+    """Univariate against multivariate, each side a seed set of N seeds, the two sides
+    trained at once in worker processes of a core each; the comparison with its
+    head-to-head test."""
     from core.experiments.pairs import set_runs, submit_pair_set
     from core.present.compare import compare_runs, comparison_summary
 
@@ -216,10 +217,10 @@ def cmd_compare(args) -> dict:
         extra_column(t) for t in dataset.extras if extra_column(t) not in config.features
     ]
     compare = settings_from_args(CompareConfig, args)
-    manager = JobManager(args.workspace, in_process=True)
+    manager = JobManager(args.workspace)  # workers: the two sides train at once
     set_id, jobs = submit_pair_set(manager, dataset.frame, dataset.describe(), config, compare)
     for i, job in enumerate(jobs, start=1):
-        print(f"run {i}/{len(jobs)}: {job.label}", file=sys.stderr)
+        print(f"side {i}/{len(jobs)}: {job.label}", file=sys.stderr)
         _follow(manager, job)
     return comparison_summary(set_id, compare_runs(set_runs(RunStore(args.workspace), set_id)))
 

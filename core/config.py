@@ -24,6 +24,17 @@ LOSSES = {"mse": "MSE", "huber": "Huber"}
 # Keras 3 runs the same models on either; only the worker process imports one.
 BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX"}
 BACKEND_ENV = "LAGLENS_BACKEND"  # the whole app's default backend
+# A process that has one core to itself (a sweep's trial, a side of a compare set trained
+# beside the other): one thread for TensorFlow, XLA (JAX), the BLAS libraries and tf.data's
+# own pool (core/forecasting/windows.py), set before the process imports them.
+ONE_THREAD_ENV = {
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "LAGLENS_ONE_THREAD": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
 
 
 def _chosen_backend() -> str:
@@ -341,8 +352,8 @@ class SpreadConfig(TrainConfig):
 @dataclass
 class CompareConfig(Settings):
     """Trains these settings twice, with and without the extra inputs, on the same split and
-    test days, each over several seeds; the Predictions page then tests one against the
-    other."""
+    test days, each over several seeds trained together; the two sides train at once, one
+    core each. The Predictions page then tests one against the other."""
 
     n_seeds: int = setting(
         3,

@@ -3,6 +3,8 @@ simulations for the rates), trained compare sets whose right answer is known, th
 and the Train and Predictions pages."""
 
 import json
+import os
+import time
 
 import numpy as np
 import pytest
@@ -150,12 +152,12 @@ def test_cli_compare_on_a_downloaded_csv(tmp_path):
         "sentence",
     } <= set(answer)
     assert answer["seeds"] == 2 and answer["common_days"] == result["common_days"] > 0
-    assert [(r["side"], r["seed"]) for r in result["runs"]] == [
-        ("uni", 0),
-        ("uni", 1),
-        ("multi", 0),
-        ("multi", 1),
+    # one run a side, its 2 seeds trained together
+    assert [(r["side"], r["seed"], r["n_seeds"]) for r in result["runs"]] == [
+        ("uni", 0, 2),
+        ("multi", 0, 2),
     ]
+    assert [len(answer["per_seed"]), answer["seeds"]] == [2, 2]
     assert all(r["verdict"] and "rel_mae" in r["metrics"] for r in result["runs"])
     assert result["sides"][0].startswith("bivariate") and result["sides"][1] == "univariate"
     assert len(list((tmp_path / "cache" / "baselines").iterdir())) == 1  # fitted once
@@ -173,16 +175,47 @@ def test_a_set_is_queued_whole_or_not_at_all(workspace):
     manager = JobManager(max_parallel=0)  # nothing starts: only the queue is under test
     config = tiny_config(features=["close", "MSFT_close"], seed=4)
     set_id, jobs = submit_pair_set(manager, data.frame, data.describe(), config, CompareConfig())
-    assert [j.settings.seed for j in jobs] == [4, 5, 6, 4, 5, 6]
-    assert [len(j.settings.inputs) for j in jobs] == [1, 1, 1, 2, 2, 2]
-    assert jobs[0].label.endswith("univariate, window 10, seed 4")
-    assert jobs[3].label.endswith("bivariate, window 10, seed 4")
-    with pytest.raises(UserError, match="queue has room for"):
-        submit_pair_set(manager, data.frame, data.describe(), config, CompareConfig(n_seeds=10))
-    assert len(manager.jobs()) == 6  # the refused set queued nothing
-    for job in jobs:
-        manager.stop(job.id)
+    assert [(j.settings.seed, j.settings.n_seeds) for j in jobs] == [(4, 3), (4, 3)]
+    assert [len(j.settings.inputs) for j in jobs] == [1, 2]
+    assert jobs[0].label.endswith("univariate, window 10, 3 seeds")
+    assert jobs[1].label.endswith("bivariate, window 10, 3 seeds")
+    assert {j.group for j in jobs} == {set_id}
+    filler = tiny_config()
+    while manager.room() > 1:
+        manager.submit("forecast", data.frame, data.describe(), filler, "filler")
+    with pytest.raises(UserError, match="queue has room for 1"):
+        submit_pair_set(manager, data.frame, data.describe(), config, CompareConfig())
+    assert sum(j.group == "" for j in manager.jobs()) == 21  # the refused set queued nothing
+    manager.stop(jobs[0].id)  # one Stop: the whole set
+    assert [manager.get(j.id).status for j in jobs] == ["cancelled", "cancelled"]
     assert set_runs(RunStore(), set_id) == []
+
+
+def test_the_two_sides_train_at_once_on_a_core_each_and_stop_together(workspace):
+    data = tiny_dataset(["MSFT"])
+    manager = JobManager()  # one job at a time, but a set's two sides start together
+    config = tiny_config(features=["close", "MSFT_close"], epochs=200, early_stopping=False)
+    _, jobs = submit_pair_set(
+        manager, data.frame, data.describe(), config, CompareConfig(n_seeds=2)
+    )
+    alone = manager.submit("forecast", data.frame, data.describe(), tiny_config(), "after the set")
+    deadline = time.monotonic() + 120
+    while not all(len(manager.get(j.id).history) >= 1 for j in jobs):
+        assert time.monotonic() < deadline, [manager.get(j.id).status for j in jobs]
+        time.sleep(0.2)
+    running = [manager.get(j.id) for j in jobs]
+    assert [j.status for j in running] == ["running", "running"]
+    assert sorted(c for j in running for c in j.cores) == [0, 1]
+    for job in running:  # each worker is pinned to its core, one thread
+        pid = json.loads((manager.jobs_dir / job.id / "worker.pid").read_text())["pid"]
+        assert os.sched_getaffinity(pid) == set(job.cores)
+    assert manager.get(alone.id).status == "queued"  # the set is not an excuse to overbook
+    row = running[0].history[0]  # the live curve of every member
+    assert len(row["member_losses"]) == len(row["member_val_losses"]) == 2
+    manager.stop(jobs[1].id)  # one Stop: both sides
+    ended = [manager.wait(j.id, timeout=120) for j in jobs]
+    assert [j.status for j in ended] == ["stopped", "stopped"]
+    assert manager.wait(alone.id, timeout=120).status == "finished"
 
 
 def test_train_page_trains_the_set_and_predictions_compares_it(workspace):
@@ -192,28 +225,29 @@ def test_train_page_trains_the_set_and_predictions_compares_it(workspace):
     seeds = next(w for w in at.number_input if w.label == CompareConfig.spec("n_seeds").label)
     assert seeds.value == 3
     seeds.set_value(2).run()
-    next(b for b in at.button if b.label == "Train the set (4 runs)").click().run()
+    next(b for b in at.button if b.label == "Train the set (2 runs of 2 seeds)").click().run()
     assert not at.exception and not at.error
     from ui import manager
 
     for job in manager().jobs():
         manager().wait(job.id, timeout=300)
     runs = RunStore().runs("forecast")
-    assert len(runs) == 4 and len({r.record.tags["compare"] for r in runs}) == 1
+    assert len(runs) == 2 and len({r.record.tags["compare"] for r in runs}) == 1
+    assert [r.record.n_seeds for r in runs] == [2, 2]
     at.switch_page("views/predictions.py").run()
     assert not at.exception
-    assert len(at.multiselect[0].value) == 4  # the newest set, picked whole
+    assert len(at.multiselect[0].value) == 2  # the newest set, picked whole
     sentence = next(
         box.value for box in [*at.info, *at.success, *at.error] if "against univariate" in box.value
     )
     assert "2 seeds averaged" in sentence
     skill = figure_of(next(c for c in at.get("plotly_chart") if "compare_skill" in c.proto.id))
     assert [t["name"] for t in skill["data"]][0] == "naive (tomorrow = today)"
-    assert len(skill["data"]) == 5
+    assert len(skill["data"]) == 3  # naive and the two sides
     table = at.dataframe[0].value
     assert {"verdict", "rel. MAE", "DM p-value"} <= set(table.columns)
     seeds_table = next(d.value for d in at.dataframe if "MAE ratio" in d.value.columns)
     assert list(seeds_table.index) == ["seed pair 1", "seed pair 2", "seeds averaged"]
     lags = figure_of(next(c for c in at.get("plotly_chart") if "compare_lags" in c.proto.id))
-    assert len(lags["data"]) == 4
+    assert len(lags["data"]) == 2
     assert json.dumps(figure_of(at.get("plotly_chart")[0]))  # every figure serializes

@@ -45,7 +45,10 @@ def test_train_tiny_run_while_the_page_polls(workspace):
     assert any("Saved run" in s.value for s in at.success), [m.value for m in at.markdown]
     loss = figure_of(next(c for c in at.get("plotly_chart") if "live_loss" in c.proto.id))
     traces = {trace["name"]: trace for trace in loss["data"]}
-    assert list(traces) == ["train (batches)", "train", "validation"]
+    assert list(traces)[:3] == ["train (batches)", "train", "validation"]  # the seeds' mean
+    members = ["seed 1 (train)", "seed 2 (train)", "seed 1 (val.)", "seed 2 (val.)"]
+    assert list(traces)[3:] == members  # and each seed's own curve, live
+    assert len(values(traces["seed 2 (val.)"]["y"])) == 3
     assert values(traces["train"]["x"]) == [1, 2, 3] and len(values(traces["validation"]["y"])) == 3
     batch_x = values(traces["train (batches)"]["x"])
     assert batch_x == sorted(batch_x) and 0 < batch_x[0] and batch_x[-1] == 3.0

@@ -150,7 +150,7 @@ def test_a_seed_set_resumes_with_each_seeds_best_and_patience(tmp_path):
     assert [float(net.get_weights()[0].flat[0]) for net in nets] == [1.0, 0.0]
 
 
-def test_cli_train_reports_seeds_and_compare_keeps_one_seed_per_member(workspace):
+def test_cli_train_reports_seeds_and_a_compare_side_is_one_seed_set(workspace):
     out = run_cli(
         "train", *TINY_SAMPLE_FLAGS, *TINY_FLAGS, "--n-seeds", "2", "--seed", "7",
         workspace=workspace,
@@ -165,13 +165,11 @@ def test_cli_train_reports_seeds_and_compare_keeps_one_seed_per_member(workspace
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "Seeds (trained together)" in bad.stderr
 
-    # A compare set's --n-seeds is its seeds per side, each member one seed (the comparison
-    # averages them itself), whatever the settings say.
+    # A compare set's --n-seeds is its seeds per side, each side one seed set, whatever the
+    # settings' own n_seeds says.
     from core.config import CompareConfig
     from core.experiments.pairs import pair_set
 
     config = tiny_config(features=["close", "volume"], n_seeds=3, seed=2)
     members = pair_set(config, CompareConfig(n_seeds=2))
-    assert [(side, c.seed, c.n_seeds) for side, c in members] == [
-        ("uni", 2, 1), ("uni", 3, 1), ("multi", 2, 1), ("multi", 3, 1)
-    ]  # fmt: skip
+    assert [(side, c.seed, c.n_seeds) for side, c in members] == [("uni", 2, 2), ("multi", 2, 2)]

@@ -160,7 +160,8 @@ def live_job_panel(kind: str) -> None:
         elif job.status == "running":
             frac = (done + job.batch / max(job.batches, 1)) / max(job.total_epochs, 1)
             st.progress(min(frac, 1.0), text=f"Epoch {done + 1}: batch {job.batch}/{job.batches}")
-            if st.button("Stop", icon=":material/stop:", key=f"stop_{job.id}"):
+            whole = " the set" if job.group else ""  # one Stop stops both sides
+            if st.button(f"Stop{whole}", icon=":material/stop:", key=f"stop_{job.id}"):
                 manager().stop(job.id)
                 st.toast("Stopping after the current batch; the run will be saved as stopped.")
         elif job.status == "queued":
@@ -173,10 +174,18 @@ def live_job_panel(kind: str) -> None:
             interrupted_actions(kind, job)
         if job.history or job.batch_losses:
             log_y = st.toggle("Log scale", key=f"log_scale_{kind}")
-            st.plotly_chart(
-                charts.loss_curves(job.history, log_y, batch_losses=job.batch_losses),
-                key=f"live_loss_{kind}",
-            )
+            # a compare set: both sides' curves, each with its seeds, side by side
+            shown = [j for j in all_jobs if job.group and j.group == job.group] or [job]
+            for column, each in zip(st.columns(len(shown)), shown, strict=True):
+                column.plotly_chart(
+                    charts.loss_curves(
+                        each.history,
+                        log_y,
+                        title=fmt.md(each.label) if len(shown) > 1 else "",
+                        batch_losses=each.batch_losses,
+                    ),
+                    key=f"live_loss_{kind}" + (f"_{shown.index(each)}" if len(shown) > 1 else ""),
+                )
             st.caption(LOSS_NOTE)
         if job.run_id and st.session_state.get(f"refused_{kind}"):
             st.caption(f"Nothing new started. Earlier: {result_sentence(job)}")

@@ -11,7 +11,8 @@ from core.forecasting.architectures import ARCHITECTURES
 from ui import setting_input
 
 
-def model_settings() -> dict:
+def model_settings(compare: bool = False) -> dict:
+    """The model's settings; in a compare set the seeds are "Seeds per side" instead."""
     st.subheader("Model")
     model = setting_input(st, TrainConfig, "model")
     architecture = ARCHITECTURES[model]
@@ -43,7 +44,8 @@ def model_settings() -> dict:
     settings["restore_best"] = setting_input(st, TrainConfig, "restore_best", disabled=not early)
     c1, c2, c3, c4 = st.columns(4)
     settings["seed"] = setting_input(c1, TrainConfig, "seed")
-    settings["n_seeds"] = setting_input(c2, TrainConfig, "n_seeds")
+    if not compare:
+        settings["n_seeds"] = setting_input(c2, TrainConfig, "n_seeds")
     settings["interval_level"] = setting_input(c3, TrainConfig, "interval_level")
     settings["name"] = setting_input(c4, TrainConfig, "name").strip()
     with st.expander("Advanced"):

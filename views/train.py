@@ -87,7 +87,7 @@ def configure_and_start() -> None:
     with left:
         settings, compare = data_settings()
     with right:
-        settings |= model_settings()
+        settings |= model_settings(compare is not None)
     config = SpreadConfig(**settings) if "partner" in settings else TrainConfig(**settings)
     kind = kind_of(config).key
     try:  # what the run would be warned about, before it trains
@@ -100,8 +100,10 @@ def configure_and_start() -> None:
         st.dataframe(shapes_table(config), hide_index=True, width="stretch")
     desc = dataset.describe()
     if compare is not None:
-        runs = 2 * compare.n_seeds
-        if st.button(f"Train the set ({runs} runs)", type="primary", icon=":material/play_arrow:"):
+        seeds = fmt.count(compare.n_seeds, "seed")
+        if st.button(
+            f"Train the set (2 runs of {seeds})", type="primary", icon=":material/play_arrow:"
+        ):
             start_jobs(
                 "forecast", lambda: submit_pair_set(manager(), frame, desc, config, compare)[1]
             )

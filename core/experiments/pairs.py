@@ -1,9 +1,11 @@
 """Univariate against multivariate as one set: the same settings with and without the extra
-inputs, over N seeds, on the same split and test days, as jobs of the normal queue.
+inputs, over N seeds, on the same split and test days.
 
-Every member is a forecast job tagged {"compare": set id, "side": uni | multi, "seed": s};
-its baselines come from the workspace's baseline cache after the first member fitted them
-(core/pipeline/scoring.py), so the set fits them once.
+The set is two jobs of the normal queue, one a side, each a seed set (its N seeds trained
+together, core/forecasting/seedset.py), tagged {"compare": set id, "side": uni | multi,
+"seed": first seed}. The job manager starts the two together, each on a core of its own
+(core/jobs/manager.py), and one Stop stops both. The second side's baselines come from the
+workspace's baseline cache once the first fitted them (core/pipeline/scoring.py).
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ SIDES = ("uni", "multi")
 
 
 def pair_set(config: TrainConfig, compare: CompareConfig) -> list[tuple[str, TrainConfig]]:
-    """(side, settings) of every member: univariate seeds first, then multivariate; seeds
-    config.seed, config.seed + 1, ... on both sides."""
+    """(side, settings) of each side, univariate first: a seed set of compare.n_seeds
+    seeds, config.seed, config.seed + 1, ..., on both sides."""
     compare.check_bounds()
     if not config.multivariate:
         raise UserError(
@@ -32,14 +34,9 @@ def pair_set(config: TrainConfig, compare: CompareConfig) -> list[tuple[str, Tra
             "Multivariate and pick at least one extra column or ticker (CLI: --features or "
             "--with)."
         )
-    # each member is one seed: the comparison averages its seeds itself (paired units)
-    uni = replace(config, features=[config.target], name="", n_seeds=1)
-    multi = replace(config, name="", n_seeds=1)
-    return [
-        (side, replace(base, seed=config.seed + k))
-        for side, base in (("uni", uni), ("multi", multi))
-        for k in range(compare.n_seeds)
-    ]
+    # each side trains its seeds together; the comparison pairs seed i with seed i
+    uni = replace(config, features=[config.target], name="", n_seeds=compare.n_seeds)
+    return [("uni", uni), ("multi", replace(config, name="", n_seeds=compare.n_seeds))]
 
 
 def submit_pair_set(
@@ -52,22 +49,21 @@ def submit_pair_set(
     """Queue every member of the set; (set id, its jobs in order). Nothing is queued when
     the settings are refused, nor when the queue has no room for the whole set."""
     members = pair_set(config, compare)
-    for side in SIDES:  # the seeds of a side share everything validation looks at
-        validate_config(next(m for s, m in members if s == side), frame)
+    for _, member in members:
+        validate_config(member, frame)
     if manager.room() < len(members):
         raise UserError(
             f"The set is {len(members)} jobs and the queue has room for {manager.room()} now: "
-            "wait for some jobs to finish, or use fewer seeds."
+            "wait for some jobs to finish."
         )
     set_id = RunStore.new_id()
     jobs = []
-    for side, member in members:
-        label = (
-            f"{RUN_KINDS[kind_of(member).key].default_name(member, data_desc)}, seed {member.seed}"
-        )
-        tags = {"compare": set_id, "side": side, "seed": member.seed}
-        kind = kind_of(member).key  # a forecast, or a spread forecast
-        jobs.append(manager.submit(kind, frame, data_desc, member, label, tags=tags))
+    with manager.together():  # the two sides start at once, a core each
+        for side, member in members:
+            label = RUN_KINDS[kind_of(member).key].default_name(member, data_desc)
+            tags = {"compare": set_id, "side": side, "seed": member.seed}
+            kind = kind_of(member).key  # a forecast, or a spread forecast
+            jobs.append(manager.submit(kind, frame, data_desc, member, label, tags=tags))
     return set_id, jobs
 
 

@@ -19,13 +19,10 @@ import signal
 import sys
 from pathlib import Path
 
+from core.config import ONE_THREAD_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
-# One thread per trial for TensorFlow, XLA (JAX) and the BLAS libraries, and tf.data's own
-# pool (core/forecasting/windows.py), set before the worker imports them.
-ONE = "1"
-THREAD_ENV = {"TF_NUM_INTRAOP_THREADS": ONE, "TF_NUM_INTEROP_THREADS": ONE, "OMP_NUM_THREADS": ONE}
-THREAD_ENV |= {"OPENBLAS_NUM_THREADS": ONE, "LAGLENS_ONE_THREAD": ONE, "TF_CPP_MIN_LOG_LEVEL": "2"}
-THREAD_ENV["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+THREAD_ENV = {**ONE_THREAD_ENV, "TF_CPP_MIN_LOG_LEVEL": "2"}  # one thread per trial
 
 
 def is_loopback(address: str | None) -> bool:

@@ -17,6 +17,12 @@ Faults: every job lives in a folder (core/jobs/state.py). A worker that dies lea
 finished epochs there and the job ends "interrupted", with one sentence on the likely
 cause; it can be saved as a run or resumed (`resume`). A manager that starts lists the
 newest job folders, including what a previous server left (`recover`).
+
+Groups: the jobs of a compare set (univariate and multivariate, each a seed set) share a
+group and start together, beside whatever limit `max_parallel` sets, each in a worker
+pinned to a core of its own with one thread (core.config.ONE_THREAD_ENV): on 2 cores the
+two sides train at once instead of one after the other (benchmarks/bench_speed.py), and
+one Stop stops the set.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import shutil
 import subprocess
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -83,6 +90,7 @@ class JobManager:
         self._order: list[str] = []
         self._lock = threading.Condition()
         self._running = 0
+        self._holding = 0  # > 0: inside together(), nothing starts yet
         self._procs: dict[str, subprocess.Popen] = {}
         for found in recover(self.jobs_dir):
             self._adopt(found)
@@ -140,11 +148,25 @@ class JobManager:
             raise UserError(problem) from exc
         job = Job(job_id, kind, label, settings, total_epochs=settings.epochs, created=spec.created)
         job.resumed_from = resume.from_job if resume else ""
+        job.group = spec.tags.get("compare", "")
         with self._lock:
             self._jobs[job_id] = job
             self._order.append(job_id)
             self._start_ready_jobs()
         return self.get(job_id)
+
+    @contextmanager
+    def together(self):
+        """Jobs submitted inside start only when it ends, together (a group's jobs, so that
+        each gets a core of its own)."""
+        with self._lock:
+            self._holding += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holding -= 1
+                self._start_ready_jobs()
 
     def room(self) -> int:
         """How many more jobs the queue takes now."""
@@ -177,7 +199,17 @@ class JobManager:
         return new
 
     def stop(self, job_id: str) -> None:
-        """Cancel a queued job, or ask a running one to stop after its current batch."""
+        """Cancel a queued job, or ask a running one to stop after its current batch; a
+        job of a group (a compare set) stops with the rest of its group."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            group = [j for j in self._jobs.values() if job and job.group and j.group == job.group]
+        for member in group:
+            if member.id != job_id:
+                self._stop_one(member.id)
+        self._stop_one(job_id)
+
+    def _stop_one(self, job_id: str) -> None:
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None or not job.active:
@@ -226,24 +258,50 @@ class JobManager:
     # ---------------------------------------------------------------- internals
 
     def _start_ready_jobs(self) -> None:
-        """Called with the lock held."""
+        """Called with the lock held. In queue order; a group's jobs start together."""
+        if self._holding:
+            return
         for job_id in self._order:
-            if self._running >= self.max_parallel:
-                return
             job = self._jobs[job_id]
-            if job.status == "queued":
-                job.status, job.started = "running", time.time()
-                self._running += 1
-                threading.Thread(
-                    target=self._run, args=(job_id,), name=f"job-{job_id}", daemon=True
-                ).start()
+            if job.status != "queued":
+                continue
+            cores = self._cores_for(job)
+            if cores is None:
+                if self._running >= self.max_parallel:
+                    return
+                cores = ()
+            job.status, job.started, job.cores = "running", time.time(), cores
+            self._running += 1
+            threading.Thread(
+                target=self._run, args=(job_id,), name=f"job-{job_id}", daemon=True
+            ).start()
+
+    def _cores_for(self, job: Job) -> tuple[int, ...] | None:
+        """A group's job: the one core it gets, when every running job is of its group and
+        a core is free (nothing else running: it starts its group). None: not a group's
+        job, or it waits like any other. In-process jobs (the CLI) are not pinned."""
+        if not job.group or self.in_process or self.max_parallel < 1:  # < 1: paused
+            return None
+        running = [j for j in self._jobs.values() if j.status == "running"]
+        if any(j.group != job.group for j in running):
+            return None
+        taken = {c for j in running for c in j.cores}
+        free = sorted(set(os.sched_getaffinity(0)) - taken)
+        siblings = sum(j.group == job.group and j.active for j in self._jobs.values())
+        if not free or (running and len(running) >= len(os.sched_getaffinity(0))):
+            return None
+        return (free[0],) if siblings > 1 else tuple(free)
 
     def _spawn_standby(self) -> None:
         self._standby = spawn_standby(self.jobs_dir, default_backend())
 
-    def _start_worker(self, job_dir: Path, backend: str) -> tuple[subprocess.Popen, Path]:
+    def _start_worker(
+        self, job_dir: Path, backend: str, cores: tuple[int, ...] = ()
+    ) -> tuple[subprocess.Popen, Path]:
         """The warm standby if there is a live one on the job's backend, else a fresh worker
-        process on it."""
+        process on it (always a fresh one pinned to `cores`, one thread, for a group)."""
+        if len(cores) == 1:
+            return spawn_worker(job_dir, backend, cores)
         with self._lock:
             standby = self._standby if backend == default_backend() else None
             if standby is not None:
@@ -290,8 +348,8 @@ class JobManager:
 
     def _run_in_worker(self, job_id: str, job_dir: Path) -> tuple[int, Path]:
         """A worker process on the job's backend; its events as they come; (exit code, log)."""
-        backend = self.get(job_id).settings.backend
-        proc, stderr_path = self._start_worker(job_dir, backend)
+        job = self.get(job_id)
+        proc, stderr_path = self._start_worker(job_dir, job.settings.backend, job.cores)
         write_json(job_dir / PID, {"pid": proc.pid, "started": started_at(proc.pid)})
         with self._lock:
             self._procs[job_id] = proc
@@ -320,8 +378,8 @@ class JobManager:
                 )
             elif kind == "stopping":
                 job.stopped_at = f"epoch {event['epoch']}, batch {event['batch']}"
-            elif kind == "epoch":
-                job.history.append({k: event[k] for k in ("epoch", "loss", "val_loss")})
+            elif kind == "epoch":  # a seed set's row also has each member's losses
+                job.history.append({k: v for k, v in event.items() if k not in ("type", "seconds")})
                 job.epoch_times.append(float(event.get("seconds", 0.0)))
                 job.batch = 0
             elif kind == "done":

@@ -134,6 +134,8 @@ class Job:
     stopped_at: str = ""  # "epoch E, batch B": where Stop ended training (the run is saving)
     resumed_from: str = ""  # the interrupted job this one resumes or saves
     resumed_at: int = 0  # epochs kept from it (trained before this job's time started)
+    group: str = ""  # a compare set's id: its jobs train side by side, one core each
+    cores: tuple[int, ...] = ()  # the CPUs a job of a group was pinned to
 
     @property
     def resumable(self) -> bool:
@@ -158,6 +160,7 @@ class Job:
             result=outcome.get("result", {}),
             error=outcome.get("error", ""),
             resumed_from=spec.resume.from_job if spec.resume else "",
+            group=spec.tags.get("compare", ""),
         )
 
     @property

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from core.config import ONE_THREAD_ENV
 from core.errors import UserError
 from core.jobs.state import OUTCOME, SERVER_GONE, SPEC, JobSpec
 from core.store.checkpoint import Checkpointer, copy_checkpoint, read_checkpoint
@@ -27,9 +28,14 @@ EXIT_SERVER_GONE = 75
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _popen(args: list[str], log: Path, backend: str, **options) -> subprocess.Popen:
+def _popen(
+    args: list[str], log: Path, backend: str, cores: tuple[int, ...] = (), **options
+) -> subprocess.Popen:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
     env["KERAS_BACKEND"] = backend  # read by Keras at its import, in the worker only
+    if cores:  # a core of its own: one thread, pinned before anything is imported
+        env |= ONE_THREAD_ENV
+        options["preexec_fn"] = lambda: os.sched_setaffinity(0, cores)
     with open(log, "w") as stderr:
         return subprocess.Popen(
             [sys.executable, "-m", "core.jobs.worker", *args],
@@ -43,10 +49,13 @@ def _popen(args: list[str], log: Path, backend: str, **options) -> subprocess.Po
         )
 
 
-def spawn_worker(job_dir: Path, backend: str) -> tuple[subprocess.Popen, Path]:
-    """A worker process for one job on a Keras backend; its full log is JOB_DIR/worker.log."""
+def spawn_worker(
+    job_dir: Path, backend: str, cores: tuple[int, ...] = ()
+) -> tuple[subprocess.Popen, Path]:
+    """A worker process for one job on a Keras backend (pinned to `cores`, one thread, when
+    given); its full log is JOB_DIR/worker.log."""
     log = job_dir / "worker.log"
-    return _popen([str(job_dir)], log, backend), log
+    return _popen([str(job_dir)], log, backend, cores), log
 
 
 def spawn_standby(jobs_dir: Path, backend: str) -> tuple[subprocess.Popen, Path]:

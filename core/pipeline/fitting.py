@@ -124,15 +124,17 @@ def make_progress_callback(
                 return
             self._completed += 1
             logs = logs or {}
-            emit(
-                {
-                    "type": "epoch",
-                    "epoch": epoch + 1,
-                    "loss": float(logs.get("loss", float("nan"))),
-                    "val_loss": float(logs.get("val_loss", float("nan"))),
-                    "seconds": time.monotonic() - self._epoch_start,
-                }
-            )
+            event = {
+                "type": "epoch",
+                "epoch": epoch + 1,
+                "loss": float(logs.get("loss", float("nan"))),
+                "val_loss": float(logs.get("val_loss", float("nan"))),
+                "seconds": time.monotonic() - self._epoch_start,
+            }
+            if "member_losses" in logs:  # a seed set: every member's curve is live too
+                event["member_losses"] = [float(v) for v in logs["member_losses"]]
+                event["member_val_losses"] = [float(v) for v in logs["val_member_losses"]]
+            emit(event)
 
     return Progress()
 

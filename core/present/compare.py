@@ -21,7 +21,7 @@ from core.forecasting.compare import (
 from core.present.sentences import head_to_head_sentence
 from core.store.runs import Run
 
-SETTING_FREE = ("seed", "name")  # settings that do not make another side
+SETTING_FREE = ("seed", "n_seeds", "name")  # settings that do not make another side
 SKILL_NOTE = (
     "**Skill** adds up, day by day, how much smaller each run's absolute error was than "
     "naive's: naive is the zero line, a run's curve rises where it beats naive and falls "
@@ -32,10 +32,17 @@ SKILL_NOTE = (
 
 @dataclass
 class Side:
-    """The runs of one setting (one per seed), with the label a reader sees."""
+    """The runs of one setting (one per seed, or seed sets), with the label a reader sees."""
 
     label: str
     runs: list[Run]
+
+
+def seed_forecasts(run: Run) -> list[np.ndarray]:
+    """Each seed's forecast paths (origins x H) of a run: a seed set's members, else the
+    run's own forecast."""
+    seeds = run.paths.seed_paths
+    return [run.paths.forecast_paths] if seeds is None else list(seeds)
 
 
 @dataclass
@@ -115,11 +122,14 @@ def compare_runs(runs: list[Run]) -> Comparison:
     naive = on_origins(naive_all[:, None], first.paths.origin_dates, origins)[:, 0]
     out.actual = pd.Series(actual[:, 0], index=out.dates)
     out.naive = pd.Series(naive, index=out.dates)
-    paths = {}
+    paths, seeds = {}, {}
     for run in runs:
-        paths[run.id] = on_origins(run.paths.forecast_paths, run.paths.origin_dates, origins)[
-            :, :horizon
-        ]
+
+        def common(forecast, run=run):
+            return on_origins(forecast, run.paths.origin_dates, origins)[:, :horizon]
+
+        paths[run.id] = common(run.paths.forecast_paths)
+        seeds[run.id] = [common(f) for f in seed_forecasts(run)]
         step1 = paths[run.id][:, 0]
         out.predicted[run.id] = pd.Series(step1, index=out.dates)
         out.skill[run.id] = pd.Series(skill_curve(actual[:, 0], step1, naive), index=out.dates)
@@ -132,10 +142,10 @@ def compare_runs(runs: list[Run]) -> Comparison:
         if len(reference.runs[0].config.inputs) > len(tried.runs[0].config.inputs):
             reference, tried = tried, reference
         out.sides = [tried, reference]
-        out.head_to_head = head_to_head(
+        out.head_to_head = head_to_head(  # seed i with seed i, seed sets opened up
             actual,
-            [paths[r.id] for r in tried.runs],
-            [paths[r.id] for r in reference.runs],
+            [p for r in tried.runs for p in seeds[r.id]],
+            [p for r in reference.runs for p in seeds[r.id]],
         )
         out.head_to_head["better"] = better(out.head_to_head)
         out.sentence = head_to_head_sentence(out.head_to_head, tried.label, reference.label)
@@ -180,6 +190,7 @@ def comparison_summary(set_id: str, comparison: Comparison) -> dict:
                 "run_id": run.id,
                 "side": run.record.tags.get("side", ""),
                 "seed": run.config.seed,
+                "n_seeds": run.record.n_seeds,
                 "inputs": inputs_label(run),
                 "verdict": run.record.verdict,
                 "metrics": run.metrics,

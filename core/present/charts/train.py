@@ -17,7 +17,9 @@ def loss_curves(
     batch_losses: list[tuple[float, float]] | None = None,
 ) -> go.Figure:
     """Train and validation loss per epoch; optionally the running batch loss (throttled)
-    on the same axis, so the curve moves from the first batches on."""
+    on the same axis, so the curve moves from the first batches on. A seed set's rows also
+    carry each member's losses: its curves (the mean's above) are drawn thin beside them,
+    "seed k" for the set's k-th seed."""
     frame = pd.DataFrame(history, columns=["epoch", "loss", "val_loss"])
     fig = go.Figure()
     if batch_losses:
@@ -50,6 +52,20 @@ def loss_curves(
             line_color=PALETTE[1],
         )
     )
+    rows = list(history.to_dict("records") if isinstance(history, pd.DataFrame) else history)
+    kept = [r for r in rows if isinstance(r.get("member_val_losses"), list)]
+    for key, label, color in (("member_losses", "train", 0), ("member_val_losses", "val.", 1)):
+        for k in range(len(kept[0][key]) if kept else 0):
+            fig.add_trace(
+                go.Scatter(
+                    x=[r["epoch"] for r in kept],
+                    y=[r[key][k] if k < len(r[key]) else None for r in kept],
+                    name=f"seed {k + 1} ({label})",
+                    mode="lines",
+                    line=dict(color=PALETTE[color], width=1, dash="dot"),
+                    legendgroup=f"members {label}",
+                )
+            )
     fig.update_layout(
         title=title,
         height=340,
