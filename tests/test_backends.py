@@ -72,6 +72,7 @@ detector = train_anomaly_detector(
     data.frame, data.describe(), AnomalyConfig(epochs=2, units=8, backend="jax"), store
 )
 out["autoencoder"] = {"status": detector["status"], "ratio": detector["recon_ratio_train"]}
+out["tensorflow_imported"] = "tensorflow" in sys.modules
 print(json.dumps(out))
 """
 
@@ -102,6 +103,35 @@ def test_every_model_trains_reproduces_and_reloads_on_jax(workspace):
         # The workspace keeps compiled programs: the same model again compiles nothing.
         assert run["cached_programs"] > 0 and run["compiled_again"] == 0, name
     assert out["autoencoder"]["status"] == "finished" and out["autoencoder"]["ratio"] > 0
+    # Training, predicting, saving, reloading and the autoencoder: no TensorFlow (its import
+    # is about 3 s of a run on JAX; the windows come from NumPy)
+    assert out["tensorflow_imported"] is False
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(),
+        dict(scaling="standard", features=["close", "volume"]),
+        dict(transform="log_return"),
+        dict(model="seq2seq", horizon=3, window=7),
+    ],
+    ids=["window-relative", "standard, 2 inputs", "log return", "seq2seq"],
+)
+def test_numpy_windows_are_the_tf_data_windows(settings):
+    """What a run on JAX trains on (ModelData.arrays) is, value for value, what a run on
+    TensorFlow does (ModelData.windows, Keras's window utility)."""
+    import numpy as np
+
+    from core.pipeline.prepare import prepare_forecast
+
+    data = prepare_forecast(tiny_dataset().frame, tiny_config(**settings))
+    for split in ("train", "val", "test"):
+        x, y = data.arrays(split)
+        batches = list(data.windows(split).as_numpy_iterator())
+        assert np.array_equal(x, np.concatenate([b[0] for b in batches])), split
+        assert np.array_equal(y, np.concatenate([b[1] for b in batches])), split
+        assert x.dtype == y.dtype == np.float32
 
 
 def test_a_tensorflow_run_loads_and_predicts_on_jax(workspace):

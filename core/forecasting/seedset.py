@@ -20,6 +20,27 @@ import numpy as np
 SEED_NAME = "seed_{}"  # a member network's name in the set; Keras logs its loss as NAME_loss
 
 
+def set_seed(seed: int) -> None:
+    """keras.utils.set_random_seed (Python, NumPy, Keras's seed generator and, on
+    TensorFlow, TensorFlow's), without importing TensorFlow on another backend: it imports
+    it whenever it is installed, which costs a JAX run about 3 s (bench_speed)."""
+    import keras
+
+    if keras.config.backend() == "tensorflow":
+        keras.utils.set_random_seed(int(seed))
+        return
+    import random
+
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, int(seed))
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(int(seed))
+    np.random.seed(int(seed))
+
+
 def seeds_of(config) -> list[int]:
     """The seeds of a run: seed, seed + 1, ... (n_seeds of them; one for other kinds)."""
     return [int(config.seed) + i for i in range(int(getattr(config, "n_seeds", 1) or 1))]
@@ -38,11 +59,11 @@ def build_seed_set(build, config, n_features: int):
 
     members, attentions = [], []
     for i, seed in enumerate(seeds):
-        keras.utils.set_random_seed(seed)  # as a run with this seed alone starts
+        set_seed(seed)  # as a run with this seed alone starts
         model, attention = build(config, n_features)
         members.append(keras.Model(model.input, model.output, name=SEED_NAME.format(i)))
         attentions.append(attention)
-    keras.utils.set_random_seed(seeds[0])  # what follows (training) draws from the run's seed
+    set_seed(seeds[0])  # what follows (training) draws from the run's seed
     inputs = keras.Input(members[0].inputs[0].shape[1:], name="inputs")
     model = keras.Model(inputs, [m(inputs) for m in members], name="seed_set")
     attention = None
@@ -65,9 +86,11 @@ def members(model) -> list:
 
 
 def for_members(dataset, n: int):
-    """A window dataset whose target is given to each of n outputs."""
+    """A window dataset whose target is given to each of n outputs (or (x, y) arrays)."""
     if n == 1:
         return dataset
+    if isinstance(dataset, tuple):
+        return dataset[0], tuple([dataset[1]] * n)
     return dataset.map(lambda x, y: (x, tuple([y] * n)))
 
 

@@ -119,9 +119,31 @@ class ModelData:
             )
         return ds.map(lambda seq: (seq[:, :w, :], seq[:, w:, 0]))
 
+    def arrays(self, split_or_rows: str | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The samples of windows() as NumPy arrays (inputs (n, W, F), targets (n, H), or
+        (n, W, F) if H = 0), float32, in anchor order: the same values without tf.data, so
+        a run on JAX never imports TensorFlow and an epoch does not pay tf.data's hand-over
+        to JAX (benchmarks/bench_speed.py). A test checks both give the same numbers."""
+        rows = (
+            self.target_rows(split_or_rows)
+            if isinstance(split_or_rows, str)
+            else np.asarray(split_or_rows)
+        )
+        w, h = self.window, self.horizon
+        values = self.values[rows[0] - w : rows[-1] + h].astype("float32")
+        seqs = np.lib.stride_tricks.sliding_window_view(values, w + h, axis=0)  # (n, F, W + H)
+        seqs = seqs.transpose(0, 2, 1)  # (n, W + H, F)
+        if h == 0:
+            seqs = np.ascontiguousarray(seqs)
+            return seqs, seqs
+        if self.scaler.relative:  # everything relative to the window's last observed day
+            last = seqs[:, w - 1 : w, :]
+            return seqs[:, :w, :] - last, seqs[:, w:, 0] - last[:, :, 0]
+        return np.ascontiguousarray(seqs[:, :w, :]), np.ascontiguousarray(seqs[:, w:, 0])
+
     def window_inputs(self, rows: np.ndarray) -> np.ndarray:
-        """The input windows of these anchors as one array (samples, W, F), from windows()."""
-        return np.concatenate([x for x, _ in self.windows(rows).as_numpy_iterator()])
+        """The input windows of these anchors as one array (samples, W, F)."""
+        return self.arrays(rows)[0]
 
     def last_window(self) -> np.ndarray:
         """The final W rows: the input of the forecast beyond the data's last date."""

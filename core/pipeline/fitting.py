@@ -36,6 +36,13 @@ def use_backend(name: str, workspace: Path | None = None) -> None:
             f"This process already runs Keras on {keras.config.backend()}; a run on {name} "
             "needs a process of its own."
         )
+    if name == "jax" and "tensorflow" not in sys.modules:
+        # A run on JAX reads its windows from NumPy (ModelData.arrays) and never needs
+        # TensorFlow; Keras would still import it (about 3 s) for isinstance checks when it
+        # saves a model, because it is installed. Keras is told it is not there.
+        from keras.src.utils import module_utils
+
+        module_utils.tensorflow._available = False
     if name == "jax" and workspace is not None:
         import jax
 
@@ -50,7 +57,9 @@ def seed_everything(seed: int) -> None:
     ops (XLA on the CPU, JAX's compiler, is deterministic already)."""
     import keras
 
-    keras.utils.set_random_seed(int(seed))
+    from core.forecasting.seedset import set_seed
+
+    set_seed(int(seed))
     if keras.config.backend() == "tensorflow":
         import tensorflow as tf
 
@@ -166,8 +175,13 @@ def fit_model(
         checkpoint.restore(model, best=not fit and config.early_stopping and config.restore_best)
     if not fit:
         return list(checkpoint.history), "interrupted"
-    train_ds = for_members(data.windows("train", shuffle=True), n)
-    val_ds = for_members(data.windows("val"), n)
+    if keras.config.backend() == "tensorflow":  # tf.data windows, shuffled with the run's seed
+        train, val = data.windows("train", shuffle=True), data.windows("val")
+        arrays = {}
+    else:  # NumPy windows, shuffled by Keras with NumPy's seeded generator: no TensorFlow
+        train, val = data.arrays("train"), data.arrays("val")
+        arrays = dict(batch_size=config.batch_size, shuffle=True)
+    train_ds, val_ds = for_members(train, n), for_members(val, n)
     batches = int(math.ceil(len(data.target_rows("train")) / config.batch_size))
     emit({"type": "start", "epochs": config.epochs, "batches": batches, "resumed_at": done})
     for row in checkpoint.history if checkpoint else []:
@@ -190,14 +204,14 @@ def fit_model(
         )
         callbacks.append(early)
     fitted = model.fit(
-        train_ds,
+        *(train_ds if arrays else (train_ds,)),
         validation_data=val_ds,
         epochs=config.epochs,
         initial_epoch=done,
         callbacks=callbacks,
-        shuffle=False,
         verbose=0,
-    )  # the window datasets shuffle themselves
+        **(arrays or {"shuffle": False}),  # tf.data windows shuffle themselves
+    )
     if progress.nan_message:
         raise UserError(progress.nan_message)
     history = fitted.history

@@ -25,6 +25,8 @@ from core.present.labels import default_run_name
 from core.present.sentences import attribution_sentence, band_warning
 from core.store.runs import RunRecord, RunStore
 
+PREDICT_BATCH = 256
+
 
 def predict_forecaster(
     data: ModelData, model, attention_model=None
@@ -32,8 +34,8 @@ def predict_forecaster(
     """Test-period predictions (one step ahead, as prices and as changes), every test
     origin's H-step path, attention weights, and the forecast beyond the last date."""
     rows = data.target_rows("test")
-    ds = data.windows("test", batch_size=256)
-    members = per_member(model.predict(ds, verbose=0))  # a seed set: one answer per seed
+    inputs = data.arrays("test")[0]
+    members = per_member(model.predict(inputs, batch_size=PREDICT_BATCH, verbose=0))
     scaled = np.mean(members, axis=0)  # only for the transformed column
     previous = data.previous_level(rows)
     seed_paths = np.stack([data.to_prices(m, previous) for m in members]).astype("float64")
@@ -52,11 +54,14 @@ def predict_forecaster(
     )
     val_rows = data.target_rows("val")
     val_previous = data.previous_level(val_rows)
-    val_paths = _mean_prices(data, model.predict(data.windows("val", batch_size=256), verbose=0),
-                             val_previous)  # fmt: skip
+    val_inputs = data.arrays("val")[0]
+    val_paths = _mean_prices(
+        data, model.predict(val_inputs, batch_size=PREDICT_BATCH, verbose=0), val_previous
+    )
     attention = None
     if attention_model is not None:
-        attention = attention_model.predict(ds, verbose=0).astype("float32")
+        weights = attention_model.predict(inputs, batch_size=PREDICT_BATCH, verbose=0)
+        attention = weights.astype("float32")
     future = _mean_prices(
         data, model.predict(data.last_window(), verbose=0), data.levels.iloc[-1:].to_numpy()
     )
@@ -84,7 +89,7 @@ def _mean_prices(data: ModelData, prediction, previous: np.ndarray) -> np.ndarra
 
 def test_inputs(data: ModelData) -> np.ndarray:
     """The test windows as the model reads them (windows, days, inputs)."""
-    return np.concatenate([x for x, _ in data.windows("test", batch_size=256)])
+    return data.arrays("test")[0]
 
 
 def attribution_summary(shares: np.ndarray, inputs: list[str]) -> dict:
