@@ -2,8 +2,9 @@
 processes on fresh workspaces, medians of alternating runs:
 
 1. The default pair set (AAPL with MSFT and ^GSPC, univariate and multivariate, 3 seeds a
-   side: `core.cli compare`) against one default single run (`core.cli train`). Goal <= 2.5.
-   Both train a fixed number of epochs (early stopping off), so both do the same epochs.
+   side: `core.cli compare`) against one default single run (`core.cli train`), on the
+   default backend and on TensorFlow. Goal <= 2.5. Both train a fixed number of epochs
+   (early stopping off), so both do the same epochs.
 2. The whole CLI job on JAX against TensorFlow (goal for the faster: <= 0.8).
 3. An epoch of the default model on each backend against its floor: the job's FLOPs (an
    LSTM step's multiply-adds, forward and backward, over the training windows) divided by
@@ -74,26 +75,27 @@ def epoch_flops(windows: int, window: int = 60, features: int = 1, units: int = 
 
 def main() -> None:
     print(__doc__.strip().splitlines()[0])
-    single, pair, tf, jax = [], [], [], []
+    pair, tf, jax, tf_pair = [], [], [], []
     tf_epochs, jax_epochs, rel = [], [], {}
     for _ in range(REPEATS):  # alternating, so the machine's drift falls on every row alike
-        seconds, summary, err = cli("train", "--sample", "AAPL", *EPOCHS)
-        single.append(seconds)
-        tf.append(seconds)
-        tf_epochs += epoch_seconds(err)
-        rel["single, TensorFlow"] = summary["metrics"]["rel_mae"]
-        seconds, summary, _ = cli("compare", *PAIR, "--n-seeds", "3", *EPOCHS)
-        pair.append(seconds)
-        rel["pair set (uni, multi)"] = [round(r["metrics"]["rel_mae"], 4) for r in summary["runs"]]
-        seconds, summary, err = cli("train", "--sample", "AAPL", *EPOCHS, "--backend", "jax")
-        jax.append(seconds)
-        jax_epochs += epoch_seconds(err)
-        rel["single, JAX"] = summary["metrics"]["rel_mae"]
+        for backend, single, pairs, epochs in (("jax", jax, pair, jax_epochs),
+                                               ("tensorflow", tf, tf_pair, tf_epochs)):  # fmt: skip
+            on = ["--backend", backend]
+            seconds, summary, err = cli("train", "--sample", "AAPL", *EPOCHS, *on)
+            single.append(seconds)
+            epochs += epoch_seconds(err)
+            rel[f"single, {backend}"] = round(summary["metrics"]["rel_mae"], 4)
+            seconds, summary, _ = cli("compare", *PAIR, "--n-seeds", "3", *EPOCHS, *on)
+            pairs.append(seconds)
+            rel[f"pair set (uni, multi), {backend}"] = [
+                round(r["metrics"]["rel_mae"], 4) for r in summary["runs"]
+            ]
     med = statistics.median
-    print(
-        f"1. pair set (2 sides x 3 seeds) {med(pair):.1f} s, one single run {med(single):.1f} s:"
-        f" pair / single = {med(pair) / med(single):.2f} (goal <= 2.5)"
-    )
+    for name, single, pairs in (("JAX (default)", jax, pair), ("TensorFlow", tf, tf_pair)):
+        print(
+            f"1. {name}: pair set (2 sides x 3 seeds) {med(pairs):.1f} s, one single run "
+            f"{med(single):.1f} s: pair / single = {med(pairs) / med(single):.2f} (goal <= 2.5)"
+        )
     print(
         f"2. whole CLI job: TensorFlow {med(tf):.1f} s, JAX {med(jax):.1f} s: "
         f"JAX / TensorFlow = {med(jax) / med(tf):.2f} (goal for the faster <= 0.8)"

@@ -30,7 +30,10 @@ CASES = [
 
 def time_app(start, window, units, epochs, workspace) -> tuple[float, dict]:
     dataset = load_dataset("sample", "AAPL", start)
-    config = TrainConfig(window=window, units=units, epochs=epochs, early_stopping=False, seed=0)
+    config = TrainConfig(
+        window=window, units=units, epochs=epochs, early_stopping=False, seed=0,
+        backend="tensorflow",  # the plain script is TensorFlow's: the same backend on both
+    )  # fmt: skip
     manager = JobManager(workspace)
     began = time.monotonic()
     job = manager.submit("forecast", dataset.frame, dataset.describe(), config, "bench")
@@ -68,6 +71,7 @@ def time_cli(window, units, epochs, workspace) -> tuple[float, float]:
     (its baselines in a process of their own, core/pipeline/alongside.py)."""
     args = ["--sample", "AAPL", "--window", str(window), "--units", str(units)]
     args += ["--epochs", str(epochs), "--no-early-stopping", "--workspace", workspace]
+    args += ["--backend", "tensorflow"]
     return run_measured([sys.executable, "-m", "core.cli", "train", *args])
 
 

@@ -41,11 +41,16 @@ def _chosen_backend() -> str:
     return os.environ.get(BACKEND_ENV, "").strip().lower()
 
 
+# The default since it won the whole CLI job on a fresh workspace, not only the epoch:
+# 0.69 x TensorFlow's time (benchmarks/bench_speed.py, README "Speed").
+DEFAULT_BACKEND = "jax"
+
+
 def default_backend() -> str:
-    """The backend runs use unless a run picks another: LAGLENS_BACKEND, else TensorFlow
-    (also when LAGLENS_BACKEND names no backend; backend_problem() says so)."""
+    """The backend runs use unless a run picks another: LAGLENS_BACKEND, else JAX (also when
+    LAGLENS_BACKEND names no backend; backend_problem() says so)."""
     chosen = _chosen_backend()
-    return chosen if chosen in BACKENDS else "tensorflow"
+    return chosen if chosen in BACKENDS else DEFAULT_BACKEND
 
 
 def backend_problem() -> str:
@@ -53,7 +58,8 @@ def backend_problem() -> str:
     chosen = _chosen_backend()
     if chosen and chosen not in BACKENDS:
         return (
-            f"{BACKEND_ENV}={chosen!r} is not a backend ({', '.join(BACKENDS)}); using TensorFlow."
+            f"{BACKEND_ENV}={chosen!r} is not a backend ({', '.join(BACKENDS)}); using "
+            f"{BACKENDS[DEFAULT_BACKEND]}."
         )
     return ""
 
@@ -152,9 +158,9 @@ _FIT_SETTINGS = {
     "backend": (
         default_backend(),  # read once, when the settings are defined
         "Keras backend",
-        "The same model on TensorFlow or JAX. JAX compiles the training step with XLA and "
-        "trains about twice as fast per epoch on a CPU; a run reproduces on its own backend. "
-        f"The app's default comes from {BACKEND_ENV}.",
+        "The same model on JAX or TensorFlow. JAX (the default) compiles the training step "
+        "with XLA: a whole run takes about 0.7 x TensorFlow's time on a CPU. A run reproduces "
+        f"on its own backend. The app's default comes from {BACKEND_ENV}.",
         dict(choices=BACKENDS),
     ),
 }

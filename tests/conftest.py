@@ -36,3 +36,8 @@ def free_port() -> int:
 
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The app's default backend is JAX. This test process imports Keras on TensorFlow and trains
+# in-process, and Keras cannot switch backends in a process, so the suite's own runs (and the
+# CLI and servers it starts, which inherit this) use TensorFlow; the JAX default is tested in
+# subprocesses without this variable (tests/test_backends.py).
+os.environ.setdefault("LAGLENS_BACKEND", "tensorflow")

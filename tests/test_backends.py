@@ -191,17 +191,21 @@ def test_the_cli_trains_on_jax_with_the_same_json(workspace, tmp_path):
     assert bad.returncode == 2 and "invalid choice" in bad.stderr and "Traceback" not in bad.stderr
 
 
-@pytest.mark.parametrize("value", ["jax", "torch"])
-def test_the_app_wide_default_comes_from_the_environment(value):
+@pytest.mark.parametrize(
+    "value, expected",
+    [(None, "jax False"), ("jax", "jax False"), ("tensorflow", "tensorflow False"),
+     ("torch", "jax True")],
+)  # fmt: skip
+def test_the_app_wide_default_is_jax_unless_the_environment_says(value, expected):
     code = (
         "from core.config import TrainConfig, backend_problem;"
         "print(TrainConfig().backend, bool(backend_problem()))"
     )
-    env = {**os.environ, "LAGLENS_BACKEND": value}
+    env = {k: v for k, v in os.environ.items() if k != "LAGLENS_BACKEND"}
+    env |= {"LAGLENS_BACKEND": value} if value else {}
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
-    expected = "jax False" if value == "jax" else "tensorflow True"
     assert out.stdout.strip() == expected
 
 

@@ -127,19 +127,22 @@ def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str) -> dict:
     a failure comes back with its message. `import_seconds`: what its imports took (a Ray
     worker imports Keras in its first trial only: workers stay warm across trials)."""
     entered = time.monotonic()
+    import keras
     import ray
-    import tensorflow as tf
 
     from core.experiments.backtest import backtest
     from core.pipeline.forecast import train_forecaster
     from core.present.labels import default_run_name
     from core.store.runs import RunStore
 
-    try:  # one core per trial (only possible before TensorFlow's first op in this worker)
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        pass
+    if keras.config.backend() == "tensorflow":  # JAX reads its threads from XLA_FLAGS
+        import tensorflow as tf
+
+        try:  # one core per trial (only possible before TensorFlow's first op in this worker)
+            tf.config.threading.set_intra_op_parallelism_threads(1)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:
+            pass
     started, cpu = time.monotonic(), time.process_time()
     context = ray.get_runtime_context()
     out = {"node": context.get_node_id()[:8], "ip": ray.util.get_node_ip_address()}

@@ -5,7 +5,7 @@ reads; it keeps every finished epoch in the job folder (core/store/checkpoint.py
 how the job ended to outcome.json, so that a server restart loses nothing. A worker never
 outlives its server: once its parent process is gone it records the job as interrupted
 and exits within one batch, keeping the epochs it finished (the new server lists the job
-as resumable). `python -m core.jobs.worker --standby` imports TensorFlow first and then waits
+as resumable). `python -m core.jobs.worker --standby` imports Keras and its backend first and then waits
 on stdin for one job folder (the UI keeps one such warm worker).
 """
 
@@ -149,10 +149,16 @@ def _failed(job_dir: Path, emit, message: str, code: int) -> int:
 
 
 def run_standby() -> int:
-    """Import TensorFlow now, then wait on stdin for one job folder and run it. An empty
+    """Import Keras and its backend now, then wait on stdin for one job folder and run it. An empty
     line or closed stdin (server gone) ends it."""
-    import keras  # noqa: F401 - the point is to pay for the imports before the job
-    import tensorflow  # noqa: F401 - tf.data makes the windows on either backend
+    import keras  # the point is to pay for the imports before the job
+
+    if keras.config.backend() == "tensorflow":
+        import tensorflow  # noqa: F401 - tf.data makes the windows on TensorFlow
+    else:
+        from core.pipeline.fitting import use_backend
+
+        use_backend(keras.config.backend())  # on JAX, Keras is told TensorFlow is not there
 
     sys.stdout.write(EVENT_PREFIX + json.dumps({"type": "ready"}) + "\n")
     sys.stdout.flush()
