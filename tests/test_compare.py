@@ -224,6 +224,8 @@ def test_train_page_trains_the_set_and_predictions_compares_it(workspace):
     next(t for t in at.toggle if t.label.startswith("Compare univariate")).set_value(True).run()
     seeds = next(w for w in at.number_input if w.label == CompareConfig.spec("n_seeds").label)
     assert seeds.value == 3
+    labels = [w.label for w in at.number_input]  # "Seeds per side" decides, nothing else
+    assert TrainConfig.spec("n_seeds").label not in labels
     seeds.set_value(2).run()
     next(b for b in at.button if b.label == "Train the set (2 runs of 2 seeds)").click().run()
     assert not at.exception and not at.error
