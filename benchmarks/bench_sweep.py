@@ -3,7 +3,10 @@
 Trials per minute and their ratio. Each trial is one CPU thread (core/experiments/sweeps.py).
 The first run pins Ray to one core, to tell Ray's scaling from what a lone trial borrows.
 Grid: AAPL and MSFT samples x uni/multi x seeds 0, 1: 8 trials, LSTM(32), window 30,
-6 epochs, 2004-2013. All timings include starting Ray and its workers (TensorFlow's import).
+6 epochs, 2004-2013, on the default backend (JAX). All timings include starting Ray and its
+workers (Keras's import). With 2 workers each holds a core of its own
+(core/experiments/sweeps.py); a JAX trial of 6 epochs is so short that Ray's start weighs
+on the ratio, so the same grid is also timed with 30 epochs a trial.
 """
 
 from __future__ import annotations
@@ -59,12 +62,18 @@ def warm_workers(trials: list[dict]) -> str:
     )
 
 
+LONGER = replace(SPEC, settings={**SPEC.settings, "epochs": 30})
+
+
 def main() -> None:
     print(__doc__.strip().splitlines()[0])
     trials = len(SPEC.trials())
     rows = {}
     for label, workers, pinned in (("1c", 1, {0}), (1, 1, None), (2, 2, None)):
         seconds, sweep, per_trial, cores = timed(workers, pinned)
+        if workers == 2:
+            held = sorted({(t["pid"], t["core"]) for t in sweep["trials"].values()})
+            print(f"2 workers: (worker pid, its core) {held}")
         summary = sweep_summary(sweep)
         rows[label] = trials / seconds * 60
         where = "pinned to 1 core" if pinned else f"on {os.cpu_count()} cores"
@@ -82,15 +91,26 @@ def main() -> None:
     )
     answer = summary["questions"].get("multi_vs_uni", {})
     print("multi_vs_uni:", answer.get("sentence", "-"))
-    on_jax = replace(SPEC, settings={**SPEC.settings, "backend": "jax"})
-    seconds, sweep, per_trial, _ = timed(2, spec=on_jax)
+    longer = {}
+    for workers in (1, 2):
+        seconds, sweep, per_trial, cores = timed(workers, spec=LONGER)
+        longer[workers] = trials / seconds * 60
+        print(
+            f"30 epochs a trial, {workers} worker(s): {trials} trials in {seconds:.1f} s = "
+            f"{longer[workers]:.2f} trials/min; a trial inside its task {per_trial:.2f} s, "
+            f"using {cores:.2f} cores"
+        )
+    ratio = longer[2] / longer[1]
+    print(f"30 epochs: 2 workers / 1 worker = {ratio:.2f} (goal >= 1.6)")
+    on_tf = replace(SPEC, settings={**SPEC.settings, "backend": "tensorflow"})
+    seconds, sweep, per_trial, _ = timed(2, spec=on_tf)
     summary = sweep_summary(sweep)
-    jax = trials / seconds * 60
+    tf = trials / seconds * 60
     print(
-        f"2 workers on JAX: {jax:.2f} trials/min ({summary['finished']} finished), "
-        f"JAX / TensorFlow = {jax / rows[2]:.2f}; a trial inside its task {per_trial:.2f} s "
-        "(a fresh workspace: the first trial of each model shape compiles it, the others load "
-        "its programs from the workspace's jax-cache)"
+        f"2 workers on TensorFlow: {tf:.2f} trials/min ({summary['finished']} finished), "
+        f"JAX / TensorFlow = {rows[2] / tf:.2f}; a TensorFlow trial inside its task "
+        f"{per_trial:.2f} s (on JAX, in a fresh workspace, the first trial of each model shape "
+        "compiles it, the others load its programs from the workspace's jax-cache)"
     )
 
 

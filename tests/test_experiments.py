@@ -2,6 +2,7 @@
 127.0.0.1), and the paired answer, tested on synthetic ground truth."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -149,6 +150,10 @@ def test_embedded_sweep_answers_records_failures_resumes_and_stops(workspace, tm
     failed = table[table["status"] == "failed"]
     assert len(failed) == 2 and failed["message"].str.contains("too few").all()
     assert {t.get("ip") for t in sweep["trials"].values()} == {"127.0.0.1"}  # loopback only
+    cores = {t["pid"]: t["core"] for t in sweep["trials"].values() if "pid" in t}
+    assert None not in cores.values() and len(set(cores.values())) == len(cores)  # a core each
+    assert set(cores.values()) <= os.sched_getaffinity(0)
+    assert not list(SweepStore(workspace).path(sweep["id"]).glob("cores-*"))  # locks cleaned
     answer = answers(table)["multi_vs_uni"]
     assert answer["pairs"] == 2 and "anecdote" in answer["sentence"]
     summary = sweep_summary(sweep)  # the two settings tested as a whole against naive
@@ -183,6 +188,8 @@ def test_embedded_sweep_answers_records_failures_resumes_and_stops(workspace, tm
     statuses = sorted(t["status"] for t in stopped["trials"].values())
     assert stopped["status"] == "stopped"
     assert statuses.count("finished") == 1 and "cancelled" in statuses
+    finished = next(t for t in stopped["trials"].values() if t["status"] == "finished")
+    assert finished["core"] is None  # a lone worker is not pinned: it may borrow a core
 
 
 def test_the_same_sweep_lands_on_both_nodes_of_a_loopback_cluster(workspace):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
@@ -122,11 +123,37 @@ def load_trial_dataset(spec: SweepSpec, dataset: str):
     return load_dataset(kind, name, spec.start, spec.end, extras)
 
 
-def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str) -> dict:
+_CLAIMED: list = []  # the lock file this worker process holds on its core
+
+
+def claim_core(folder: Path) -> int | None:
+    """Pin this process (a Ray worker, once: workers stay for the whole sweep) to a core no
+    other worker of the sweep holds, by an exclusive lock on folder/CORE.lock that lasts as
+    long as the process; the core, or None when every core is held."""
+    import fcntl
+
+    if _CLAIMED:
+        return _CLAIMED[0][0]
+    folder.mkdir(parents=True, exist_ok=True)
+    for core in sorted(os.sched_getaffinity(0)):
+        handle = open(folder / f"{core}.lock", "w")  # held for the process's life
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        os.sched_setaffinity(0, {core})
+        _CLAIMED.append((core, handle))
+        return core
+    return None
+
+
+def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str, cores_dir: str = "") -> dict:
     """One trial, inside a Ray worker: train (or backtest), save, summarize. Never raises:
     a failure comes back with its message. `import_seconds`: what its imports took (a Ray
     worker imports Keras in its first trial only: workers stay warm across trials)."""
     entered = time.monotonic()
+    core = claim_core(Path(cores_dir)) if cores_dir else None  # before any library's threads
     import keras
     import ray
 
@@ -147,6 +174,7 @@ def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str) -> dict:
     context = ray.get_runtime_context()
     out = {"node": context.get_node_id()[:8], "ip": ray.util.get_node_ip_address()}
     out["import_seconds"], out["pid"] = round(started - entered, 2), os.getpid()
+    out["core"] = core
     try:
         spec = SweepSpec(**spec_dict)
         data = load_trial_dataset(spec, trial["dataset"])
@@ -272,6 +300,10 @@ def run_sweep(
     (store.path(sweep["id"]) / "stop").unlink(missing_ok=True)  # a resumed sweep runs again
     trials = {trial_key(t): t for t in spec.trials()}
     todo = [k for k in trials if sweep["trials"].get(k, {}).get("status") != "finished"]
+    # Seed-major: trials that run at once differ in more than their seed, so two workers do
+    # not compile the same model shapes side by side (JAX); a seed's next trial then finds
+    # them in the workspace's compilation cache.
+    todo.sort(key=lambda k: spec.seeds.index(trials[k]["seed"]))
     write_json(store.path(sweep["id"]) / DRIVER, this_driver())
     sweep.update(status="running", engine="ray", address=address or "embedded", message="")
     sweep["workers"] = workers
@@ -280,9 +312,14 @@ def run_sweep(
     from core.config import default_backend
 
     start_ray(address, workers, spec.settings.get("backend") or default_backend())
+    cores_dir = ""
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(run_trial)
         in_flight = workers if not address else max(int(ray.cluster_resources()["CPU"]), 1)
+        # On this machine with 2 or more workers, each worker holds a core of its own (a
+        # lone worker may borrow the second core; a cluster's nodes are not ours to pin).
+        pinned = not address and 1 < workers <= len(os.sched_getaffinity(0))
+        cores_dir = str(store.path(sweep["id"]) / f"cores-{uuid.uuid4().hex[:8]}") if pinned else ""
         pending: dict = {}
         while todo or pending:
             if store.stop_requested(sweep["id"]):
@@ -294,7 +331,9 @@ def run_sweep(
                 break
             while todo and len(pending) < in_flight:
                 key = todo.pop(0)
-                ref = task.remote(asdict(spec), trials[key], str(store.root), sweep["id"])
+                ref = task.remote(
+                    asdict(spec), trials[key], str(store.root), sweep["id"], cores_dir
+                )
                 pending[ref] = key
                 sweep["trials"][key] = {"status": "running"}
             done, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
@@ -310,6 +349,8 @@ def run_sweep(
             sweep["status"] = "finished"
     finally:
         ray.shutdown()
+        if cores_dir:  # the workers, and their locks, are gone
+            shutil.rmtree(cores_dir, ignore_errors=True)
     from core.experiments.manytries import sweep_many_tries
     from core.store.runs import RunStore
 

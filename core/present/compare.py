@@ -191,6 +191,7 @@ def comparison_summary(set_id: str, comparison: Comparison) -> dict:
                 "side": run.record.tags.get("side", ""),
                 "seed": run.config.seed,
                 "n_seeds": run.record.n_seeds,
+                "seeds": run.record.seeds,  # a seed set's seeds, each on its own
                 "inputs": inputs_label(run),
                 "verdict": run.record.verdict,
                 "metrics": run.metrics,
