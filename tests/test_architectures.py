@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import MODELS, TrainConfig
 from core.errors import UserError
-from core.experiments.sweeps import SweepSpec, trial_config
+from core.experiments.trials import SweepSpec, trial_config
 from core.forecasting.architectures import ARCHITECTURES
 from core.pipeline.forecast import repredict, train_forecaster
 from core.present.labels import runs_table

@@ -86,7 +86,7 @@ LAYERS = [
     ("core.pipeline",),  # one run of each kind
     ("core.jobs",),  # the job manager, job state, the worker process
     ("core.experiments",),  # backtests, sweeps on Ray, paired answers
-    ("core.cli",),  # the headless entry point
+    ("core.commands", "core.cli"),  # the headless entry point: commands, and their parser
 ]
 
 
@@ -122,6 +122,7 @@ def test_the_tree_is_the_map():
         "workspace",
         "config",
         "cli",
+        "commands",
     }
     for path in (ROOT / "core").rglob("*.py"):
         layer_of(_module_name(path))  # every module belongs to a layer
@@ -168,7 +169,8 @@ def test_cli_has_a_flag_for_every_setting():
             assert flag in out.stdout, f"{command} has no {flag}"
             if isinstance(spec.default, bool):
                 assert "--no-" + spec.name.replace("_", "-") in out.stdout
-    from core.cli import build_parser, settings_from_args
+    from core.cli import build_parser
+    from core.commands import settings_from_args
 
     args = build_parser().parse_args(
         ["train", "--sample", "AAPL", "--train-frac", "0.6", "--no-early-stopping"]

@@ -69,7 +69,7 @@ def fold_table(sweep: dict) -> pd.DataFrame:
 
 def progress(sweep: dict) -> tuple[int, int]:
     """(trials ended: finished, failed or cancelled; trials in the grid)."""
-    from core.experiments.sweeps import SweepSpec
+    from core.experiments.trials import SweepSpec
 
     total = len(SweepSpec(**sweep["spec"]).trials())
     ended = sum(

@@ -13,193 +13,22 @@ Experiments page (which never imports Ray or TensorFlow) can follow it.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import shutil
 import time
 import uuid
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict
 from pathlib import Path
 
 from core.errors import UserError
 from core.experiments.raycluster import ray_env, start_ray
+from core.experiments.trials import SweepSpec, run_trial, trial_key
 from core.jobs.state import pid_alive, started_at
 from core.workspace import make_dir, read_json, workspace_dir, write_json
 
 ROOT = Path(__file__).resolve().parents[2]
-INPUTS = ("uni", "multi")
 DRIVER = "driver.json"  # the process running a sweep: {pid, started, leads_session}
-
-
-@dataclass
-class SweepSpec:
-    """The grid, and the settings every trial shares."""
-
-    datasets: list[str]  # "sample:AAPL", "csv:/path/file.csv" or "ticker:MSFT"
-    inputs: list[str] = field(default_factory=lambda: ["uni", "multi"])
-    transforms: list[str] = field(default_factory=lambda: ["raw"])
-    models: list[str] = field(default_factory=lambda: ["lstm"])
-    seeds: list[int] = field(default_factory=lambda: [0])
-    folds: int = 0  # 0 or 1: one train per trial; >= 2: a walk-forward backtest
-    multi_features: list[str] = field(default_factory=lambda: ["close", "volume"])
-    extra_tickers: list[str] = field(default_factory=list)  # added to "multi" inputs
-    settings: dict = field(default_factory=dict)  # TrainConfig fields: epochs, window, ...
-    start: str | None = None
-    end: str | None = None
-
-    def trials(self) -> list[dict]:
-        grid = itertools.product(
-            self.datasets, self.inputs, self.transforms, self.models, self.seeds
-        )
-        return [
-            {"dataset": d, "inputs": i, "transform": t, "model": m, "seed": s}
-            for d, i, t, m, s in grid
-        ]
-
-    def check(self) -> None:
-        from core.config import TrainConfig
-
-        if not self.datasets:
-            raise UserError("Pick at least one dataset for the sweep.")
-        for dataset in self.datasets:
-            source, _, name = dataset.partition(":")
-            if source not in ("sample", "csv", "ticker") or not name:
-                raise UserError(
-                    f"'{dataset}' is not a dataset; write sample:AAPL, csv:PATH or ticker:MSFT."
-                )
-        if bad := set(self.inputs) - set(INPUTS):
-            raise UserError(f"Unknown inputs {', '.join(bad)}; choose uni and/or multi.")
-        if unknown := set(self.settings) - {s.name for s in TrainConfig.specs()}:
-            raise UserError(f"Unknown settings: {', '.join(sorted(unknown))}.")
-        if not self.trials():
-            raise UserError("The grid is empty: pick inputs, transforms, models and seeds.")
-        for trial in self.trials():
-            trial_config(self, trial).check_bounds()
-
-
-def trial_key(trial: dict) -> str:
-    return "|".join(str(trial[k]) for k in ("dataset", "inputs", "transform", "model", "seed"))
-
-
-def trial_config(spec: SweepSpec, trial: dict, columns=None):
-    """The TrainConfig of one trial. Multivariate: the spec's feature columns present in the
-    data, plus the extra tickers' closes."""
-    from core.config import TrainConfig
-    from core.data import extra_column
-    from core.forecasting.architectures import ARCHITECTURES
-
-    settings = dict(spec.settings)
-    architecture = ARCHITECTURES.get(trial["model"])  # an unknown key is refused by the config
-    if architecture is not None:
-        settings.setdefault("horizon", architecture.default_horizon)
-    features = ["close"]
-    if trial["inputs"] == "multi":
-        features = [c for c in spec.multi_features if columns is None or c in columns]
-        features += [extra_column(t) for t in spec.extra_tickers]
-    return TrainConfig(
-        **{
-            **settings,
-            "transform": trial["transform"],
-            "model": trial["model"],
-            "seed": int(trial["seed"]),
-            "features": features,
-        }
-    )
-
-
-def load_trial_dataset(spec: SweepSpec, dataset: str):
-    from core.data import load_dataset
-    from core.data.datasets import csv_label
-
-    source, _, name = dataset.partition(":")
-    extras = list(spec.extra_tickers)
-    if source == "csv":  # a file's name is a label, not a ticker: googl_2009_2018.csv
-        label = csv_label(name)
-        data = load_dataset("csv", label, spec.start, spec.end, extras, csv_file=name)
-        data.ticker = label
-        return data
-    kind = "sample" if source == "sample" else "yahoo"
-    return load_dataset(kind, name, spec.start, spec.end, extras)
-
-
-_CLAIMED: list = []  # the lock file this worker process holds on its core
-
-
-def claim_core(folder: Path) -> int | None:
-    """Pin this process (a Ray worker, once: workers stay for the whole sweep) to a core no
-    other worker of the sweep holds, by an exclusive lock on folder/CORE.lock that lasts as
-    long as the process; the core, or None when every core is held."""
-    import fcntl
-
-    if _CLAIMED:
-        return _CLAIMED[0][0]
-    folder.mkdir(parents=True, exist_ok=True)
-    for core in sorted(os.sched_getaffinity(0)):
-        handle = open(folder / f"{core}.lock", "w")  # held for the process's life
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            continue
-        os.sched_setaffinity(0, {core})
-        _CLAIMED.append((core, handle))
-        return core
-    return None
-
-
-def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str, cores_dir: str = "") -> dict:
-    """One trial, inside a Ray worker: train (or backtest), save, summarize. Never raises:
-    a failure comes back with its message. `import_seconds`: what its imports took (a Ray
-    worker imports Keras in its first trial only: workers stay warm across trials)."""
-    entered = time.monotonic()
-    core = claim_core(Path(cores_dir)) if cores_dir else None  # before any library's threads
-    import keras
-    import ray
-
-    from core.experiments.backtest import backtest
-    from core.pipeline.forecast import train_forecaster
-    from core.present.labels import default_run_name
-    from core.store.runs import RunStore
-
-    if keras.config.backend() == "tensorflow":  # JAX reads its threads from XLA_FLAGS
-        import tensorflow as tf
-
-        try:  # one core per trial (only possible before TensorFlow's first op in this worker)
-            tf.config.threading.set_intra_op_parallelism_threads(1)
-            tf.config.threading.set_inter_op_parallelism_threads(1)
-        except RuntimeError:
-            pass
-    started, cpu = time.monotonic(), time.process_time()
-    context = ray.get_runtime_context()
-    out = {"node": context.get_node_id()[:8], "ip": ray.util.get_node_ip_address()}
-    out["import_seconds"], out["pid"] = round(started - entered, 2), os.getpid()
-    out["core"] = core
-    try:
-        spec = SweepSpec(**spec_dict)
-        data = load_trial_dataset(spec, trial["dataset"])
-        config = trial_config(spec, trial, data.frame.columns)
-        # its own name in the run lists: which trial, which seed, which sweep
-        label = f"{default_run_name(config, data.describe())}, seed {config.seed}"
-        config = replace(config, name=f"{label} (sweep {sweep_id[:8]})")
-        store, tags = RunStore(root), {"sweep": sweep_id, "trial": trial_key(trial)}
-        if spec.folds >= 2:
-            result = backtest(data.frame, data.describe(), config, spec.folds, store, tags=tags)
-            pooled = result["pooled"]
-            run_ids = [f["run_id"] for f in result["folds"]]
-            metrics = {k: pooled[k] for k in ("rel_mae", "dm_pvalue", "verdict")}
-            out["folds"] = result["folds"]
-        else:
-            result = train_forecaster(data.frame, data.describe(), config, store, tags=tags)
-            run_ids = [result["run_id"]]
-            metrics = {k: result["metrics"][k] for k in ("rel_mae", "dm_pvalue")}
-            metrics["verdict"] = result["verdict"]
-        out.update(status="finished", run_ids=run_ids, metrics=metrics)
-    except Exception as exc:  # noqa: BLE001 (a trial's failure is data, not a crash of the sweep)
-        out.update(status="failed", message=str(exc) or type(exc).__name__)
-    out["seconds"] = round(time.monotonic() - started, 2)
-    out["cpu_seconds"] = round(time.process_time() - cpu, 2)
-    return out
 
 
 class SweepStore:
