@@ -176,12 +176,13 @@ def fit_model(
     if not fit:
         return list(checkpoint.history), "interrupted"
     if keras.config.backend() == "tensorflow":  # tf.data windows, shuffled with the run's seed
-        train, val = data.windows("train", shuffle=True), data.windows("val")
-        arrays = {}
+        x, y = for_members(data.windows("train", shuffle=True), n), None
+        val = for_members(data.windows("val"), n)
+        batching = {"shuffle": False}  # the window dataset batches and shuffles itself
     else:  # NumPy windows, shuffled by Keras with NumPy's seeded generator: no TensorFlow
-        train, val = data.arrays("train"), data.arrays("val")
-        arrays = dict(batch_size=config.batch_size, shuffle=True)
-    train_ds, val_ds = for_members(train, n), for_members(val, n)
+        x, y = for_members(data.arrays("train"), n)
+        val = for_members(data.arrays("val"), n)
+        batching = {"batch_size": config.batch_size, "shuffle": True}
     batches = int(math.ceil(len(data.target_rows("train")) / config.batch_size))
     emit({"type": "start", "epochs": config.epochs, "batches": batches, "resumed_at": done})
     for row in checkpoint.history if checkpoint else []:
@@ -204,13 +205,14 @@ def fit_model(
         )
         callbacks.append(early)
     fitted = model.fit(
-        *(train_ds if arrays else (train_ds,)),
-        validation_data=val_ds,
+        x,
+        y,
+        validation_data=val,
         epochs=config.epochs,
         initial_epoch=done,
         callbacks=callbacks,
         verbose=0,
-        **(arrays or {"shuffle": False}),  # tf.data windows shuffle themselves
+        **batching,
     )
     if progress.nan_message:
         raise UserError(progress.nan_message)

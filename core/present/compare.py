@@ -122,14 +122,14 @@ def compare_runs(runs: list[Run]) -> Comparison:
     naive = on_origins(naive_all[:, None], first.paths.origin_dates, origins)[:, 0]
     out.actual = pd.Series(actual[:, 0], index=out.dates)
     out.naive = pd.Series(naive, index=out.dates)
+
+    def common(run: Run, forecast: np.ndarray) -> np.ndarray:  # on the common days
+        return on_origins(forecast, run.paths.origin_dates, origins)[:, :horizon]
+
     paths, seeds = {}, {}
     for run in runs:
-
-        def common(forecast, run=run):
-            return on_origins(forecast, run.paths.origin_dates, origins)[:, :horizon]
-
-        paths[run.id] = common(run.paths.forecast_paths)
-        seeds[run.id] = [common(f) for f in seed_forecasts(run)]
+        paths[run.id] = common(run, run.paths.forecast_paths)
+        seeds[run.id] = [common(run, f) for f in seed_forecasts(run)]
         step1 = paths[run.id][:, 0]
         out.predicted[run.id] = pd.Series(step1, index=out.dates)
         out.skill[run.id] = pd.Series(skill_curve(actual[:, 0], step1, naive), index=out.dates)
