@@ -1,13 +1,12 @@
 """Sweep throughput on Ray, 1 worker against 2 on the same grid (goal: ratio >= 1.6).
 
-Trials per minute and their ratios, with a run per seed ("separate") and with a setting's
-seeds trained together as one seed set (the default: core/experiments/trials.py). Each task
-is one CPU thread. The first run pins Ray to one core, to tell Ray's scaling from what a
-lone trial borrows. Grid: AAPL and MSFT samples x uni/multi x seeds 0, 1: 8 trials (4 seed
-sets of 2), LSTM(32), window 30, 6 epochs, 2004-2013, on the default backend (JAX). All
-timings include starting Ray and its workers (Keras's import). With 2 workers each holds a
-core of its own; a JAX trial of 6 epochs is so short that Ray's start weighs on the ratio,
-so the same grid is also timed with 30 epochs a trial.
+Trials per minute and their ratio. Each trial is one CPU thread (core/experiments/sweeps.py).
+The first run pins Ray to one core, to tell Ray's scaling from what a lone trial borrows.
+Grid: AAPL and MSFT samples x uni/multi x seeds 0, 1: 8 trials, LSTM(32), window 30,
+6 epochs, 2004-2013, on the default backend (JAX). All timings include starting Ray and its
+workers (Keras's import). With 2 workers each holds a core of its own
+(core/experiments/sweeps.py); a JAX trial of 6 epochs is so short that Ray's start weighs
+on the ratio, so the same grid is also timed with 30 epochs a trial.
 """
 
 from __future__ import annotations
@@ -64,72 +63,54 @@ def warm_workers(trials: list[dict]) -> str:
 
 
 LONGER = replace(SPEC, settings={**SPEC.settings, "epochs": 30})
-SEPARATE = replace(SPEC, seed_sets=False)
-
-
-def row(label: str, workers: int, spec: SweepSpec, pinned: set[int] | None = None):
-    """One sweep timed and printed; its trials per minute and the sweep."""
-    trials = len(spec.trials())
-    seconds, sweep, per_trial, cores = timed(workers, pinned, spec)
-    summary = sweep_summary(sweep)
-    rate = trials / seconds * 60
-    where = "pinned to 1 core" if pinned else f"on {os.cpu_count()} cores"
-    print(
-        f"{label}, {workers} worker(s) {where}: {trials} trials in {seconds:.1f} s = {rate:.2f} "
-        f"trials/min ({summary['finished']} finished, {summary['failed']} failed); a trial "
-        f"inside its task {per_trial:.2f} s on average, using {cores:.2f} cores"
-    )
-    return rate, sweep, summary
 
 
 def main() -> None:
     print(__doc__.strip().splitlines()[0])
+    trials = len(SPEC.trials())
     rows = {}
-    for mode, spec in (("separate", SEPARATE), ("seed sets", SPEC)):
-        for workers, pinned in ((1, {0}), (1, None), (2, None)):
-            if pinned and mode == "seed sets":
-                continue
-            key = (mode, workers, bool(pinned))
-            rows[key], sweep, summary = row(mode, workers, spec, pinned)
-            if workers == 2:
-                held = sorted({(t["pid"], t["core"]) for t in sweep["trials"].values()})
-                tasks = len({tuple(t.get("seed_set", [k])) + (t["pid"],)
-                             for k, t in sweep["trials"].items()})  # fmt: skip
-                print(f"  {tasks} tasks; (worker pid, its core) {held}")
+    for label, workers, pinned in (("1c", 1, {0}), (1, 1, None), (2, 2, None)):
+        seconds, sweep, per_trial, cores = timed(workers, pinned)
+        if workers == 2:
+            held = sorted({(t["pid"], t["core"]) for t in sweep["trials"].values()})
+            print(f"2 workers: (worker pid, its core) {held}")
+        summary = sweep_summary(sweep)
+        rows[label] = trials / seconds * 60
+        where = "pinned to 1 core" if pinned else f"on {os.cpu_count()} cores"
+        print(
+            f"{workers} worker(s) {where}: {trials} trials in {seconds:.1f} s = {rows[label]:.2f} "
+            f"trials/min ({summary['finished']} finished, {summary['failed']} failed); "
+            f"a trial inside its task: {per_trial:.2f} s on average, using {cores:.2f} cores"
+        )
     print(warm_workers(list(sweep["trials"].values())))
-    for mode in ("separate", "seed sets"):
-        ratio = rows[(mode, 2, False)] / rows[(mode, 1, False)]
-        verdict = "ok" if ratio >= 1.6 else "MISSED"
-        print(f"{mode}: 2 workers / 1 worker = {ratio:.2f} (goal >= 1.6) {verdict}")
+    ratio = rows[2] / rows[1]
+    print(f"2 workers / 1 worker = {ratio:.2f} (goal >= 1.6) {'ok' if ratio >= 1.6 else 'MISSED'}")
     print(
-        f"separate: 2 workers / 1 worker pinned to 1 core = "
-        f"{rows[('separate', 2, False)] / rows[('separate', 1, True)]:.2f} (how Ray scales per "
-        "core; a lone trial also borrows part of the second core, see its 'cores used')"
-    )
-    both = rows[("seed sets", 2, False)] / rows[("separate", 1, False)]
-    print(
-        f"seed sets on 2 workers / separate trials on 1 worker (the sweep before this issue) = "
-        f"{both:.2f}; seed sets / separate on 2 workers = "
-        f"{rows[('seed sets', 2, False)] / rows[('separate', 2, False)]:.2f}"
+        f"2 workers / 1 worker pinned to 1 core = {rows[2] / rows['1c']:.2f} (how Ray scales "
+        "per core; a lone trial also borrows part of the second core, see its 'cores used')"
     )
     answer = summary["questions"].get("multi_vs_uni", {})
     print("multi_vs_uni:", answer.get("sentence", "-"))
     longer = {}
-    for mode, spec in (("separate", replace(LONGER, seed_sets=False)), ("seed sets", LONGER)):
-        for workers in (1, 2):
-            longer[(mode, workers)], _, _ = row(f"30 epochs a trial, {mode}", workers, spec)
-        ratio = longer[(mode, 2)] / longer[(mode, 1)]
-        print(f"30 epochs, {mode}: 2 workers / 1 worker = {ratio:.2f} (goal >= 1.6)")
-    print(
-        "30 epochs: seed sets on 2 workers / separate trials on 1 worker = "
-        f"{longer[('seed sets', 2)] / longer[('separate', 1)]:.2f}"
-    )
+    for workers in (1, 2):
+        seconds, sweep, per_trial, cores = timed(workers, spec=LONGER)
+        longer[workers] = trials / seconds * 60
+        print(
+            f"30 epochs a trial, {workers} worker(s): {trials} trials in {seconds:.1f} s = "
+            f"{longer[workers]:.2f} trials/min; a trial inside its task {per_trial:.2f} s, "
+            f"using {cores:.2f} cores"
+        )
+    ratio = longer[2] / longer[1]
+    print(f"30 epochs: 2 workers / 1 worker = {ratio:.2f} (goal >= 1.6)")
     on_tf = replace(SPEC, settings={**SPEC.settings, "backend": "tensorflow"})
-    tf, sweep, summary = row("seed sets on TensorFlow", 2, on_tf)
+    seconds, sweep, per_trial, _ = timed(2, spec=on_tf)
+    summary = sweep_summary(sweep)
+    tf = trials / seconds * 60
     print(
-        f"JAX / TensorFlow (seed sets, 2 workers) = {rows[('seed sets', 2, False)] / tf:.2f} (on "
-        "JAX, in a fresh workspace, the first trial of each model shape compiles it, the others "
-        "load its programs from the workspace's jax-cache)"
+        f"2 workers on TensorFlow: {tf:.2f} trials/min ({summary['finished']} finished), "
+        f"JAX / TensorFlow = {rows[2] / tf:.2f}; a TensorFlow trial inside its task "
+        f"{per_trial:.2f} s (on JAX, in a fresh workspace, the first trial of each model shape "
+        "compiles it, the others load its programs from the workspace's jax-cache)"
     )
 
 

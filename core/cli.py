@@ -181,12 +181,6 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--models", default="lstm", help=", ".join(MODELS))
     sweep.add_argument("--seeds", default="0", help="comma-separated")
     sweep.add_argument("--folds", type=int, default=0, help=">= 2: each trial is a backtest")
-    sweep.add_argument(
-        "--separate-seeds",
-        action="store_true",
-        help="train every seed as a run of its own (default: a setting's seeds that follow on, "
-        "0,1,2, train together as one seed set, each still scored on its own)",
-    )
     sweep.add_argument("--workers", type=int, default=2, help="trials at once (embedded Ray)")
     sweep.add_argument("--address", default=None, help="join a Ray cluster (or RAY_ADDRESS)")
     sweep.add_argument("--sweep-id", default=None, help="resume this sweep")

@@ -237,7 +237,6 @@ def cmd_sweep(args) -> dict:
         models=split_list(args.models),
         seeds=[_int(s, "--seeds") for s in split_list(args.seeds)],
         folds=args.folds,
-        seed_sets=not args.separate_seeds,
         multi_features=split_list(args.multi_features),
         extra_tickers=split_list(args.with_),
         settings=settings,

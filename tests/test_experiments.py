@@ -11,8 +11,6 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
 
 from core.data import load_dataset
 from core.experiments.backtest import fold_bounds, fold_frames
@@ -177,7 +175,6 @@ def test_embedded_sweep_answers_records_failures_resumes_and_stops(workspace, tm
         datasets=["sample:AAPL"],
         inputs=["uni"],
         seeds=[0, 1, 2],
-        seed_sets=False,  # a run per seed (together they would be one task)
         settings=TINY,
         start="2011-06-01",
         end="2012-12-31",
@@ -193,41 +190,6 @@ def test_embedded_sweep_answers_records_failures_resumes_and_stops(workspace, tm
     assert statuses.count("finished") == 1 and "cancelled" in statuses
     finished = next(t for t in stopped["trials"].values() if t["status"] == "finished")
     assert finished["core"] is None  # a lone worker is not pinned: it may borrow a core
-
-
-def test_a_settings_seeds_train_as_one_seed_set_each_seed_scored_on_its_own(workspace):
-    """Seeds 0 and 1 of a setting: one task, one seed-set run; each seed is a trial with its
-    own scores (the set's record's), seed 0's within 0.5 % of a run of its own."""
-    from core.experiments.trials import trial_config
-    from core.pipeline.forecast import train_forecaster
-
-    spec = SweepSpec(
-        datasets=["sample:AAPL"],
-        inputs=["uni"],
-        seeds=[0, 1],
-        settings=TINY,
-        start="2011-06-01",
-        end="2012-12-31",
-    )
-    sweep = run_sweep(spec, workspace, workers=1)
-    first, second = (sweep["trials"][f"sample:AAPL|uni|raw|lstm|{s}"] for s in (0, 1))
-    assert first["status"] == second["status"] == "finished"
-    assert first["seed_set"] == second["seed_set"] == [0, 1]
-    assert first["run_ids"] == second["run_ids"] and first["pid"] == second["pid"]
-    (run,) = RunStore(workspace).runs()
-    assert run.record.n_seeds == 2 and f"seeds 0-1 (sweep {sweep['id'][:8]})" in run.name
-    assert run.record.tags["trials"] == list(sweep["trials"])
-    for trial, own in zip((first, second), run.record.seeds, strict=True):
-        assert trial["metrics"]["rel_mae"] == pytest.approx(own["rel_mae"])
-        assert trial["metrics"]["verdict"] == own["verdict"]
-    table = trial_table(sweep)
-    assert list(table["seed"]) == ["0", "1"] and table["rel_mae"].nunique() == 2
-    data = load_dataset("sample", "AAPL", "2011-06-01", "2012-12-31")
-    trial = {"dataset": "sample:AAPL", "inputs": "uni", "transform": "raw", "model": "lstm"}
-    alone = train_forecaster(
-        data.frame, data.describe(), trial_config(spec, {**trial, "seed": 0}), RunStore(workspace)
-    )
-    assert abs(first["metrics"]["rel_mae"] / alone["metrics"]["rel_mae"] - 1) <= 0.005
 
 
 def test_the_same_sweep_lands_on_both_nodes_of_a_loopback_cluster(workspace):
@@ -373,47 +335,3 @@ def test_the_loss_table_averages_seeds_and_keeps_only_common_days():
     scale = np.mean(np.abs(naive.iloc[5:] - actual.iloc[5:]))
     assert np.allclose(losses["multi raw lstm"], 2.0 / scale)
     assert np.isclose(naive_losses.mean(), 1.0)
-
-
-@given(
-    seeds=st.lists(st.integers(0, 30), min_size=1, max_size=25, unique=True),
-    inputs=st.sampled_from([["uni"], ["uni", "multi"]]),
-    in_flight=st.integers(1, 4),
-)
-@example(seeds=[0, 1, 2, 3, 4], inputs=["uni"], in_flight=4)  # 5 seeds cut for 4 workers
-@settings(max_examples=200, deadline=None)
-def test_seed_sets_hold_each_trial_once_and_only_seeds_that_follow_on(seeds, inputs, in_flight):
-    """Every trial is in exactly one task; a task's trials are one setting's seeds that
-    follow on (what a seed set trains), at most 10; tasks enough for the workers when a
-    setting's seeds allow."""
-    from core.experiments.trials import trial_batches, trial_key
-
-    spec = SweepSpec(datasets=["sample:AAPL"], inputs=inputs, seeds=seeds)
-    keys = [trial_key(t) for t in spec.trials()]
-    batches = trial_batches(spec, keys, in_flight)
-    assert sorted(k for b in batches for k in b) == sorted(keys)
-    for batch in batches:
-        settings_, own = zip(*(k.rsplit("|", 1) for k in batch), strict=True)
-        assert len(set(settings_)) == 1 and len(batch) <= 10
-        assert [int(s) for s in own] == list(range(int(own[0]), int(own[0]) + len(batch)))
-    if len(keys) >= in_flight and len(set(seeds)) == len(range(min(seeds), max(seeds) + 1)):
-        assert len(batches) >= min(in_flight, len(keys))  # no worker left idle at the start
-    alone = trial_batches(SweepSpec(datasets=["sample:AAPL"], seeds=seeds, seed_sets=False), keys)
-    assert alone == [[k] for k in keys]
-    backtests = SweepSpec(datasets=["sample:AAPL"], seeds=seeds, folds=3)
-    assert trial_batches(backtests, keys) == [[k] for k in keys]
-
-
-def test_seed_sets_of_a_small_grid():
-    from core.experiments.trials import trial_batches, trial_key
-
-    spec = SweepSpec(datasets=["sample:AAPL", "sample:MSFT"], inputs=["uni"], seeds=[0, 1, 2, 5])
-    keys = [trial_key(t) for t in spec.trials()]
-    named = [[k.replace("sample:", "").replace("|uni|raw|lstm", "") for k in b]
-             for b in trial_batches(spec, keys, 2)]  # fmt: skip
-    assert named == [["AAPL|0", "AAPL|1", "AAPL|2"], ["AAPL|5"], ["MSFT|0", "MSFT|1", "MSFT|2"],
-                     ["MSFT|5"]]  # fmt: skip
-    one = SweepSpec(datasets=["sample:AAPL"], inputs=["uni"], seeds=[0, 1, 2, 3])
-    keys = [trial_key(t) for t in one.trials()]
-    assert [len(b) for b in trial_batches(one, keys, 2)] == [2, 2]  # a half for each worker
-    assert [len(b) for b in trial_batches(one, keys, 1)] == [4]

@@ -59,15 +59,9 @@ with st.expander("New sweep", expanded=not store.sweeps()):
     )
     epochs = setting_input(c3, TrainConfig, "epochs", value=3)
     window = setting_input(c4, TrainConfig, "window", value=20)
-    c1, c2, c3 = st.columns(3)
+    c1, c2 = st.columns(2)
     start = c1.text_input("From date (optional)", "2008-01-01")
-    workers = c2.number_input("Tasks at once", 1, os.cpu_count() or 1, min(2, os.cpu_count() or 1))
-    seed_sets = c3.checkbox(
-        "Train a setting's seeds together",
-        True,
-        help="Seeds that follow on (0,1,2) train side by side as one seed set: one task, "
-        "faster; each seed is still a trial with its own scores. Off: a run per seed.",
-    )
+    workers = c2.number_input("Trials at once", 1, os.cpu_count() or 1, min(2, os.cpu_count() or 1))
     if st.button("Start sweep", type="primary"):
         try:
             spec = SweepSpec(
@@ -77,7 +71,6 @@ with st.expander("New sweep", expanded=not store.sweeps()):
                 models=models,
                 seeds=[int(s) for s in seeds.split(",") if s.strip()],
                 folds=int(folds),
-                seed_sets=seed_sets,
                 settings={"epochs": int(epochs), "window": int(window)},
                 start=start or None,
             )

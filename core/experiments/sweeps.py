@@ -1,7 +1,6 @@
 """Sweeps on Ray: a grid of datasets x inputs x transforms x models x seeds, one Ray task
-per trial (a single train, or a backtest with folds >= 2) or per configuration's seeds
-trained together as a seed set (core/experiments/trials.py), each saved in the run store
-and tagged with the sweep's id.
+per trial (a single train, or a backtest with folds >= 2), each saved in the run store and
+tagged with the sweep's id.
 
 Embedded by default (`ray.init` on this machine, at most `workers` trials at once); with an
 address (or RAY_ADDRESS) the same code joins an existing cluster. Each trial is limited to
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from core.errors import UserError
 from core.experiments.raycluster import ray_env, start_ray
-from core.experiments.trials import SweepSpec, run_trials, trial_batches, trial_key
+from core.experiments.trials import SweepSpec, run_trial, trial_key
 from core.jobs.state import pid_alive, started_at
 from core.workspace import make_dir, read_json, workspace_dir, write_json
 
@@ -144,39 +143,35 @@ def run_sweep(
     start_ray(address, workers, spec.settings.get("backend") or default_backend())
     cores_dir = ""
     try:
-        task = ray.remote(num_cpus=1, max_retries=0)(run_trials)
+        task = ray.remote(num_cpus=1, max_retries=0)(run_trial)
         in_flight = workers if not address else max(int(ray.cluster_resources()["CPU"]), 1)
-        batches = trial_batches(spec, todo, in_flight)
         # On this machine with 2 or more workers, each worker holds a core of its own (a
         # lone worker may borrow the second core; a cluster's nodes are not ours to pin).
         pinned = not address and 1 < workers <= len(os.sched_getaffinity(0))
         cores_dir = str(store.path(sweep["id"]) / f"cores-{uuid.uuid4().hex[:8]}") if pinned else ""
         pending: dict = {}
-        while batches or pending:
+        while todo or pending:
             if store.stop_requested(sweep["id"]):
                 for ref in pending:
                     ray.cancel(ref, force=True)
-                for key in [k for batch in [*pending.values(), *batches] for k in batch]:
+                for key in [*pending.values(), *todo]:
                     sweep["trials"][key] = {"status": "cancelled"}
                 sweep["status"] = "stopped"
                 break
-            while batches and len(pending) < in_flight:
-                batch = batches.pop(0)
+            while todo and len(pending) < in_flight:
+                key = todo.pop(0)
                 ref = task.remote(
-                    asdict(spec), [trials[k] for k in batch], str(store.root), sweep["id"],
-                    cores_dir,
-                )  # fmt: skip
-                pending[ref] = batch
-                for key in batch:
-                    sweep["trials"][key] = {"status": "running"}
+                    asdict(spec), trials[key], str(store.root), sweep["id"], cores_dir
+                )
+                pending[ref] = key
+                sweep["trials"][key] = {"status": "running"}
             done, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
             for ref in done:
-                batch = pending.pop(ref)
+                key = pending.pop(ref)
                 try:
-                    sweep["trials"].update(zip(batch, ray.get(ref), strict=True))
+                    sweep["trials"][key] = ray.get(ref)
                 except ray.exceptions.RayError as exc:  # the worker process died
-                    for key in batch:
-                        sweep["trials"][key] = {"status": "failed", "message": str(exc)[:500]}
+                    sweep["trials"][key] = {"status": "failed", "message": str(exc)[:500]}
             store.save(sweep)
             progress(sweep)
         else:
