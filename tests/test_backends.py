@@ -54,6 +54,8 @@ for name, settings in models.items():
     cache = store.root / "jax-cache"
     compiled = {p.name for p in cache.iterdir()}
     again = train_forecaster(data.frame, data.describe(), config, store)
+    config.seed += 1  # other weights, the same shapes
+    train_forecaster(data.frame, data.describe(), config, store)
     compiled_again = {p.name for p in cache.iterdir()} - compiled
     saved = store.get(first["run_id"])
     loaded = repredict(first["run_id"], store)
@@ -100,7 +102,8 @@ def test_every_model_trains_reproduces_and_reloads_on_jax(workspace):
         assert run["same_seed_same_run"], f"{name}: the same seed gave another run"
         assert run["reload_gap"] < 1e-4, name  # the saved .keras model predicts the same
         assert run["attention"] == (settings["model"] == "seq2seq_attention"), name
-        # The workspace keeps compiled programs: the same model again compiles nothing.
+        # The workspace keeps compiled programs: the same model again, or with another seed's
+        # weights, compiles nothing (the weights are the programs' arguments).
         assert run["cached_programs"] > 0 and run["compiled_again"] == 0, name
     assert out["autoencoder"]["status"] == "finished" and out["autoencoder"]["ratio"] > 0
     # Training, predicting, saving, reloading and the autoencoder: no TensorFlow (its import

@@ -39,12 +39,15 @@ def gradient_function(model):
         trainable = [v.value for v in model.trainable_variables]
         fixed = [v.value for v in model.non_trainable_variables]
 
-        def total(inputs):
+        def total(inputs, trainable, fixed):
             outputs, _ = model.stateless_call(trainable, fixed, inputs, training=False)
             return _first_step_sum(outputs)
 
+        # The weights are arguments, not constants baked into the program: every model of
+        # the same shapes compiles to the same program, which the workspace's compilation
+        # cache then holds (bench_floor; compiled anew for every run before: about 0.4 s).
         compiled = jax.jit(jax.grad(total))
-        return lambda x: np.asarray(compiled(x))
+        return lambda x: np.asarray(compiled(x, trainable, fixed))
     import tensorflow as tf
 
     @tf.function(reduce_retracing=True)
