@@ -99,6 +99,8 @@ def test_the_form_keeps_its_settings_when_the_user_leaves_the_page(workspace):
     next(t for t in at.toggle if t.label.startswith("Multivariate")).set_value(True)
     at.selectbox(key="TrainConfig.model").set_value("gru")
     at.run()
+    extra = next(m for m in at.multiselect if m.label == "Extra input columns")
+    extra.set_value(["volume", "MSFT_close"]).run()
     assert not at.exception
     at.switch_page("views/data.py").run()
     at.switch_page("views/train.py").run()
@@ -106,7 +108,8 @@ def test_the_form_keeps_its_settings_when_the_user_leaves_the_page(workspace):
     assert next(w for w in at.number_input if w.label == "Epochs").value == 7
     assert next(t for t in at.toggle if t.label.startswith("Multivariate")).value is True
     assert at.selectbox(key="TrainConfig.model").value == "gru"
-    assert any(m.label == "Extra input columns" for m in at.multiselect)
+    extra = next(m for m in at.multiselect if m.label == "Extra input columns")
+    assert extra.value == ["volume", "MSFT_close"]  # the columns picked, not all of them again
 
 
 def test_the_dataset_line_writes_its_days_as_the_data_page_does(workspace):

@@ -55,6 +55,19 @@ def kept_widget(key: str, default) -> dict:
     return {"key": key, "on_change": remember, "args": (key,), "value": remembered(key, default)}
 
 
+def kept_choices(key: str, options: list, default: list) -> dict:
+    """kept_widget for a multiselect: its default is what the user last picked, less what
+    these options lack (another dataset's columns). The widget's own key names its options,
+    so a dataset with other columns gets a widget of its own."""
+    picked = [o for o in remembered(key, default) if o in options]
+    widget = f"{key}:{'|'.join(map(str, options))}"
+
+    def keep() -> None:
+        st.session_state[f"_kept.{key}"] = st.session_state[widget]
+
+    return {"key": widget, "on_change": keep, "default": picked}
+
+
 def setting_input(where, cls: type[Settings], name: str, **kwargs):
     """The widget for one setting, with the label, default, limits and help of its Spec in
     core/config.py (choices: a selectbox, or radio=True; bool: a toggle; numbers: a number

@@ -13,6 +13,7 @@ from core.pipeline.kinds import RUN_KINDS, kind_of, validate_config
 from core.present.labels import RUNS_TABLE_NOTE, input_label, runs_table, shapes_table
 from ui import (
     damaged_runs,
+    kept_choices,
     kept_widget,
     manager,
     rename_or_delete,
@@ -61,9 +62,9 @@ def data_settings() -> tuple[dict, CompareConfig | None]:
         features += st.multiselect(
             "Extra input columns",
             others + spreads,
-            default=others,
             format_func=input_label,
             help="A ticker stands for its closing price.",
+            **kept_choices("train.extra_inputs", others + spreads, others),
         )
         if st.toggle("Compare univariate vs multivariate", help=CompareConfig.__doc__):
             compare = CompareConfig(n_seeds=setting_input(st, CompareConfig, "n_seeds"))
