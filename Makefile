@@ -51,6 +51,7 @@ bench: $(DEV_STAMP) $(CHROMIUM)
 	$(PY) -m benchmarks.bench_bands
 	$(PY) -m benchmarks.bench_ui
 	$(PY) -m benchmarks.bench_speed
+	$(PY) -m benchmarks.bench_floor
 
 screenshots: $(DEV_STAMP) $(CHROMIUM)
 	LAGLENS_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_walkthrough.py
