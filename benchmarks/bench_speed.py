@@ -8,7 +8,9 @@ processes on fresh workspaces, medians of alternating runs:
 2. The whole CLI job on JAX against TensorFlow (goal for the faster: <= 0.8).
 3. An epoch of the default model on each backend against its floor: the job's FLOPs (an
    LSTM step's multiply-adds, forward and backward, over the training windows) divided by
-   this machine's float32 matrix-multiply rate, measured here with NumPy. Goal <= 4.
+   this machine's float32 matrix-multiply rate, measured here with NumPy before and after
+   the runs (the best reading: on this virtual machine it has read 96 to 199 GFLOP/s, and a
+   slow reading would flatter the epoch). Goal <= 4.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ def epoch_flops(windows: int, window: int = 60, features: int = 1, units: int = 
 
 def main() -> None:
     print(__doc__.strip().splitlines()[0])
+    rates = [matmul_rate()]  # again at the end: the best reading is the machine's rate
     pair, tf, jax, tf_pair = [], [], [], []
     tf_epochs, jax_epochs, rel = [], [], {}
     for _ in range(REPEATS):  # alternating, so the machine's drift falls on every row alike
@@ -106,11 +109,13 @@ def main() -> None:
 
     data = prepare_forecast(load_dataset("sample", "AAPL").frame, TrainConfig())
     windows = len(data.target_rows("train"))
-    flops, rate = epoch_flops(windows), matmul_rate()
+    rates.append(matmul_rate())
+    flops, rate = epoch_flops(windows), max(rates)
     floor = flops / rate
     print(
         f"3. default epoch: {flops / 1e9:.1f} GFLOP over {windows} windows; this machine's "
-        f"float32 matmul {rate / 1e9:.0f} GFLOP/s, floor {floor:.3f} s; an epoch (median, "
+        f"float32 matmul {rate / 1e9:.0f} GFLOP/s (the best of its readings before and after: "
+        f"{', '.join(f'{r / 1e9:.0f}' for r in rates)}), floor {floor:.3f} s; an epoch (median, "
         f"validation included) TensorFlow {med(tf_epochs):.2f} s = {med(tf_epochs) / floor:.1f}"
         f" x floor, JAX {med(jax_epochs):.2f} s = {med(jax_epochs) / floor:.1f} x floor "
         "(goal <= 4 for the default backend)"

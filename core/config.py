@@ -42,7 +42,7 @@ def _chosen_backend() -> str:
 
 
 # The default since it won the whole CLI job on a fresh workspace, not only the epoch:
-# 0.65-0.69 x TensorFlow's time in two runs (benchmarks/bench_speed.py, README "Speed").
+# 0.63-0.73 x TensorFlow's time in four runs (benchmarks/bench_speed.py, README "Speed").
 DEFAULT_BACKEND = "jax"
 
 
