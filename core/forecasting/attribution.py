@@ -45,7 +45,7 @@ def gradient_function(model):
 
         # The weights are arguments, not constants baked into the program: every model of
         # the same shapes compiles to the same program, which the workspace's compilation
-        # cache then holds (bench_floor; compiled anew for every run before: about 0.4 s).
+        # cache then holds (tests/test_backends.py; before, every run compiled it: 0.4 s).
         compiled = jax.jit(jax.grad(total))
         return lambda x: np.asarray(compiled(x, trainable, fixed))
     import tensorflow as tf
