@@ -101,29 +101,31 @@ def main() -> None:
         f"1 worker pinned to 1 core: {trials} trials in {seconds:.1f} s = {pinned:.2f} trials/min;"
         f" a trial inside its task {per_trial:.2f} s, using {cores:.2f} cores"
     )
-    warm = tempfile.TemporaryDirectory()
-    for name, spec, rounds, root in (
-        ("the 6-epoch grid, fresh workspaces", SPEC, ROUNDS, None),
-        ("the same grid with the default settings (LSTM(64), window 60, up to 20 epochs with "
-         "early stopping, every date), fresh workspaces", DEFAULTS, 2, None),
-        ("the default settings again, all in one workspace after one sweep of the grid there "
-         "(its compiled programs and baselines cached)", DEFAULTS, 2, warm.name),
-    ):  # fmt: skip
-        print(f"{name}, {rounds} alternating rounds:")
-        if root:
-            run_sweep(spec, root, workers=2)  # the earlier sweep
-        rates, lone, two = alternating(spec, rounds, root)
-        ratio = rates[2] / rates[1]
-        print(
-            f"  medians: 1 worker {rates[1]:.2f}, 2 workers {rates[2]:.2f} trials/min: 2 workers / "
-            f"1 worker = {ratio:.2f} (goal >= 1.6) {'ok' if ratio >= 1.6 else 'MISSED'}; a lone "
-            f"trial uses {lone:.2f} cores, so 2 workers can give at most "
-            f"{len(os.sched_getaffinity(0)) / lone:.2f} x before Ray's start"
-        )
-        if spec is SPEC:
-            print(f"  2 workers / 1 worker pinned to 1 core = {rates[2] / pinned:.2f}")
-            six, sweep = rates, two
-    warm.cleanup()
+    with tempfile.TemporaryDirectory() as warm:
+        grids = (
+            ("the 6-epoch grid, fresh workspaces", SPEC, ROUNDS, None),
+            ("the same grid with the default settings (LSTM(64), window 60, up to 20 epochs "
+             "with early stopping, every date), fresh workspaces", DEFAULTS, 2, None),
+            ("the default settings again, all in one workspace after one sweep of the grid "
+             "there (its compiled programs and baselines cached)", DEFAULTS, 2, warm),
+        )  # fmt: skip
+        measured = []
+        for name, spec, rounds, root in grids:
+            print(f"{name}, {rounds} alternating rounds:")
+            if root:
+                run_sweep(spec, root, workers=2)  # the earlier sweep
+            rates, lone, two = alternating(spec, rounds, root)
+            measured.append((rates, two))
+            ratio = rates[2] / rates[1]
+            print(
+                f"  medians: 1 worker {rates[1]:.2f}, 2 workers {rates[2]:.2f} trials/min: 2 "
+                f"workers / 1 worker = {ratio:.2f} (goal >= 1.6) "
+                f"{'ok' if ratio >= 1.6 else 'MISSED'}; a lone trial uses {lone:.2f} cores, so 2 "
+                f"workers can give at most {len(os.sched_getaffinity(0)) / lone:.2f} x before "
+                "Ray's start"
+            )
+    six, sweep = measured[0]  # the 6-epoch grid
+    print(f"  2 workers / 1 worker pinned to 1 core (the 6-epoch grid) = {six[2] / pinned:.2f}")
     held = sorted({(t["pid"], t["core"]) for t in sweep["trials"].values()})
     print(f"2 workers: (worker pid, its core) {held}")
     print(warm_workers(list(sweep["trials"].values())))

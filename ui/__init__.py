@@ -45,9 +45,10 @@ def remembered(key: str, default):
     return st.session_state.get(f"_kept.{key}", default)
 
 
-def remember(key: str) -> None:
-    """on_change of a remembered widget: keep its new value for the session."""
-    st.session_state[f"_kept.{key}"] = st.session_state[key]
+def remember(key: str, widget: str | None = None) -> None:
+    """on_change of a remembered widget: keep its new value for the session (`widget`: the
+    widget's own key, when it is not `key`)."""
+    st.session_state[f"_kept.{key}"] = st.session_state[widget or key]
 
 
 def kept_widget(key: str, default) -> dict:
@@ -61,11 +62,7 @@ def kept_choices(key: str, options: list, default: list) -> dict:
     so a dataset with other columns gets a widget of its own."""
     picked = [o for o in remembered(key, default) if o in options]
     widget = f"{key}:{'|'.join(map(str, options))}"
-
-    def keep() -> None:
-        st.session_state[f"_kept.{key}"] = st.session_state[widget]
-
-    return {"key": widget, "on_change": keep, "default": picked}
+    return {"key": widget, "on_change": remember, "args": (key, widget), "default": picked}
 
 
 def setting_input(where, cls: type[Settings], name: str, **kwargs):
