@@ -157,11 +157,11 @@ def keras_epochs(data, config) -> tuple[float, float]:
     of 8 epochs each (2 alternating fits of 5, the first epoch of each left out)."""
     import keras
 
-    from core.forecasting.architectures import build_lstm
-    from core.forecasting.seedset import set_seed
+    from core.models import build_forecaster
+    from core.models.seedset import set_seed
 
     set_seed(0)
-    model, _ = build_lstm(config, FEATURES)
+    model, _ = build_forecaster(config, FEATURES)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
     x, y = data.arrays("train")
     val = data.arrays("val")

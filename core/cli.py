@@ -111,6 +111,25 @@ def add_settings(
             )
 
 
+def add_model_settings(parser: argparse.ArgumentParser) -> None:
+    """One flag per model knob of any architecture (--units, --layers, --filters ...); one
+    not given keeps the chosen architecture's own default, one it does not have is refused."""
+    from core.models import ARCHITECTURES, model_specs
+
+    group = parser.add_argument_group("the architecture's own settings")
+    for spec in model_specs().values():
+        owners = [a.key for a in ARCHITECTURES.values() if spec in a.settings.specs()]
+        limits = f", {spec.lo} to {spec.hi}" if spec.lo is not None and spec.hi is not None else ""
+        group.add_argument(
+            "--" + spec.name.replace("_", "-"),
+            type=type(spec.default),
+            default=None,
+            choices=list(spec.choices) if spec.choices else None,
+            help=f"{spec.label}. {spec.help}".strip().rstrip(".")
+            + f" ({', '.join(owners)}; default {spec.default!r}{limits})",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core.cli", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -135,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         "training part; standard scaling; raw or diff)",
     )
     add_settings(train, TrainConfig)
+    add_model_settings(train)
 
     pair = sub.add_parser(
         "compare",
@@ -143,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source(pair)
     _add_extras(pair)
     add_settings(pair, TrainConfig, skip=("n_seeds",))  # --n-seeds: the pair set's own
+    add_model_settings(pair)
     add_settings(pair, CompareConfig)
 
     relate = sub.add_parser(
@@ -167,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_extras(back)
     back.add_argument("--folds", type=int, default=3, help="test folds (default 3)")
     add_settings(back, TrainConfig)
+    add_model_settings(back)
 
     sweep = sub.add_parser("sweep", help="a grid of trials on Ray, with paired answers")
     for flag in ("--sample", "--csv", "--ticker"):
@@ -185,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--address", default=None, help="join a Ray cluster (or RAY_ADDRESS)")
     sweep.add_argument("--sweep-id", default=None, help="resume this sweep")
     add_settings(sweep, TrainConfig, skip=SWEEP_GRID)
+    add_model_settings(sweep)
 
     report = sub.add_parser("report", help="write one self-contained HTML report of runs")
     report.add_argument("run_ids", nargs="+", metavar="RUN_ID")

@@ -76,7 +76,16 @@ def _follow(manager: JobManager, job) -> dict:
 
 
 def settings_from_args(cls: type[Settings], args: argparse.Namespace):
-    return cls(**{spec.name: getattr(args, spec.name) for spec in cls.specs()})
+    """The settings the flags give; a forecaster's model knob (--units ...) only when it was
+    given."""
+    knobs = _knobs(args) if "model_settings" in {f.name for f in fields(cls)} else {}
+    return cls(**{spec.name: getattr(args, spec.name) for spec in cls.specs()}, **knobs)
+
+
+def _knobs(args: argparse.Namespace) -> dict:
+    from core.models import model_specs
+
+    return {n: getattr(args, n) for n in model_specs() if getattr(args, n, None) is not None}
 
 
 def cmd_train(args) -> dict:
@@ -229,7 +238,7 @@ def cmd_sweep(args) -> dict:
         name: getattr(args, name)
         for name in defaults
         if name not in SWEEP_GRID and getattr(args, name) != defaults[name]
-    }
+    } | _knobs(args)
     spec = SweepSpec(
         datasets=datasets,
         inputs=split_list(args.inputs),

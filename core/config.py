@@ -1,25 +1,30 @@
-"""The settings dataclasses: the one source of choices, defaults, bounds and help text.
+"""The runs' settings dataclasses: the one source of choices, defaults, bounds and help
+text for everything a run is besides its model's own knobs (those are declared by the
+model's family, core/models/, and held in `TrainConfig.model_settings`).
 
-Each field says what it is with `setting(...)`. The CLI generates a flag for every field
-(core/cli.py), the pages take their widgets' labels, defaults and limits from `spec()`
-(ui.py), and `check_bounds` refuses the same out-of-range values everywhere.
+Each field says what it is with `setting(...)` (core/spec.py). The CLI generates a flag for
+every field (core/cli.py), the pages take their widgets' labels, defaults and limits from
+`spec()` (ui/__init__.py), and `check_bounds` refuses the same out-of-range values
+everywhere.
 """
 
 from __future__ import annotations
 
-import math
 import os
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from core.errors import UserError
-from core.forecasting.architectures import ARCHITECTURES
 from core.forecasting.transforms import SCALERS, TRANSFORMS
+from core.models import ARCHITECTURES, model_specs
+from core.models.autoencoder import units as autoencoder_units
+from core.spec import Settings, Spec, setting
+
+__all__ = ["Settings", "Spec", "setting"]  # the spec's names, as the settings' readers know them
 
 TRANSFORM_LABELS = {key: t.label for key, t in TRANSFORMS.items()}
 SCALING_LABELS = {key: s.label for key, s in SCALERS.items()}
 MODELS = {key: a.label for key, a in ARCHITECTURES.items()}  # the architecture table's labels
-ATTENTIONS = {"luong": "Luong (dot product)", "bahdanau": "Bahdanau (additive)"}
 LOSSES = {"mse": "MSE", "huber": "Huber"}
 # Keras 3 runs the same models on either; only the worker process imports one.
 BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX"}
@@ -67,81 +72,8 @@ def backend_problem() -> str:
 INTERVAL_LEVELS = {80: "80 %", 90: "90 %", 95: "95 %"}
 
 
-@dataclass(frozen=True)
-class Spec:
-    """What a page widget and a CLI flag need to know about one setting."""
-
-    name: str
-    label: str
-    default: Any
-    help: str = ""
-    choices: dict[str, str] | None = None
-    lo: float | None = None
-    hi: float | None = None
-    step: float | None = None
-    unit: str = ""
-
-
-def setting(default, label: str, help: str = "", **limits) -> Any:
-    """A dataclass field carrying its Spec (choices, lo, hi, step, unit) as metadata."""
-    kind = {"default_factory": default} if callable(default) else {"default": default}
-    return field(**kind, metadata={"label": label, "help": help, **limits})
-
-
-class Settings:
-    """Settings saved with a run as JSON; unknown keys (from older runs) are ignored."""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict):
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-    def __getitem__(self, name: str):
-        """Read a setting by name, as run.json spells it (config["window"])."""
-        return getattr(self, name)
-
-    @classmethod
-    def specs(cls) -> list[Spec]:
-        out = []
-        for f in fields(cls):
-            default = f.default_factory() if f.default is MISSING else f.default
-            meta = dict(f.metadata)
-            out.append(Spec(f.name, meta.pop("label", f.name), default, **meta))
-        return out
-
-    @classmethod
-    def spec(cls, name: str) -> Spec:
-        return next(s for s in cls.specs() if s.name == name)
-
-    def check_bounds(self) -> None:
-        """Refuse a value outside its field's choices or limits, naming the limits."""
-        for s in self.specs():
-            value = getattr(self, s.name)
-            if s.choices is not None and value not in s.choices:
-                raise UserError(
-                    f"Unknown {s.name} '{value}'; choose one of {', '.join(s.choices)}."
-                )
-            if isinstance(value, float) and not math.isfinite(value):
-                raise UserError(f"{s.label} must be a finite number; {value} is not.")
-            lo = -float("inf") if s.lo is None else s.lo
-            hi = float("inf") if s.hi is None else s.hi
-            if isinstance(value, (int, float)) and not lo <= value <= hi:
-                if s.hi is None:
-                    raise UserError(
-                        f"{s.label} must be at least {s.lo}{s.unit}; {value} is too small."
-                    )
-                raise UserError(
-                    f"{s.label} must be between {s.lo} and {s.hi}{s.unit}; "
-                    f"{value} is outside {s.lo} to {s.hi}."
-                )
-
-
 # The training loop's settings, shared by every kind of model (core/pipeline/fitting.py reads them).
 _FIT_SETTINGS = {
-    "units": (64, "Units per layer", "Units in each recurrent layer.", dict(lo=1, hi=1024, step=4)),
     "epochs": (20, "Epochs", "At most; early stopping may end sooner.", dict(lo=1, hi=1000)),
     "batch_size": (32, "Batch size", "", dict(lo=1, hi=1024)),
     "learning_rate": (1e-3, "Learning rate", "Adam's step size.", dict(lo=1e-7, hi=1.0)),
@@ -172,6 +104,30 @@ def fit_setting(name: str, default=None) -> Any:
     return setting(value if default is None else default, label, help, **limits)
 
 
+def takes_model_knobs(cls):
+    """Let `cls(units=16, ...)` name a model's knobs beside the other settings, as the CLI,
+    the pages and the sweeps do: they go into `model_settings`, and a knob the architecture
+    does not have is refused, naming the ones it has."""
+    generated = cls.__init__
+
+    def __init__(self, *args, **kwargs):
+        knobs = {k: kwargs.pop(k) for k in list(kwargs) if k in model_specs()}
+        generated(self, *args, **kwargs)
+        if not knobs or self.model not in ARCHITECTURES:
+            return
+        own = {s.name for s in self.architecture.settings.specs()}
+        if foreign := sorted(set(knobs) - own):
+            raise UserError(
+                f"The {self.architecture.label} has no setting {', '.join(foreign)}; its own "
+                f"settings are {', '.join(sorted(own))}."
+            )
+        self.model_settings = replace(self.model_settings, **knobs)
+
+    cls.__init__ = __init__
+    return cls
+
+
+@takes_model_knobs
 @dataclass
 class TrainConfig(Settings):
     """Everything that defines a forecasting run besides the data. Saved with the run."""
@@ -200,15 +156,12 @@ class TrainConfig(Settings):
     val_frac: float = setting(0.15, "Validation share", lo=0.05, hi=0.5, step=0.05)
     window: int = setting(60, "Window (lookback days)", lo=2, hi=10_000, unit=" days")
     horizon: int = setting(
-        1, "Horizon (days)", "Days predicted from each origin (seq2seq).", lo=1, hi=30
+        1, "Horizon (days)", "Days predicted from each origin (seq2seq, TCN).", lo=1, hi=30
     )
     model: str = setting("lstm", "Architecture", choices=MODELS)
-    layers: int = setting(
-        1, "Recurrent layers", "Stacked; each passes its whole sequence to the next.", lo=1, hi=3
-    )
-    units: int = fit_setting("units")
-    dropout: float = setting(0.0, "Dropout", lo=0.0, hi=0.9, step=0.05)
-    attention: str = setting("luong", "Attention", choices=ATTENTIONS)
+    # The architecture's own knobs: an instance of its family's settings class (a dict or
+    # another family's settings are converted, keeping the knobs the two share).
+    model_settings: Any = field(default=None, metadata={"nested": True})
     epochs: int = fit_setting("epochs")
     batch_size: int = fit_setting("batch_size")
     learning_rate: float = fit_setting("learning_rate")
@@ -236,6 +189,31 @@ class TrainConfig(Settings):
     )
     name: str = setting("", "Run name (optional)")
 
+    def __post_init__(self):
+        architecture = ARCHITECTURES.get(self.model)
+        if architecture is None:  # refused by check_bounds, naming the choices
+            return
+        knobs = self.model_settings
+        if isinstance(knobs, architecture.settings):
+            return
+        if isinstance(knobs, Settings):
+            knobs = asdict(knobs)
+        self.model_settings = architecture.settings.from_dict(knobs or {})
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """run.json's config; a flat one (saved before schema 3) holds the knobs beside the
+        other settings."""
+        known = {f.name for f in fields(cls)} - {"model_settings"}
+        nested = data.get("model_settings")
+        if nested is None:
+            nested = {k: v for k, v in data.items() if k in model_specs()}
+        return cls(**{k: v for k, v in data.items() if k in known}, model_settings=nested)
+
+    @property
+    def architecture(self):
+        return ARCHITECTURES[self.model]
+
     @property
     def inputs(self) -> list[str]:
         """Input columns, the target first (univariate: the target alone)."""
@@ -259,12 +237,7 @@ class TrainConfig(Settings):
             raise UserError(
                 f"The dataset has no column(s) {', '.join(missing)}. Columns: {', '.join(columns)}."
             )
-        architecture = ARCHITECTURES[self.model]
-        if architecture.one_step and self.horizon != 1:
-            raise UserError(
-                f"The {architecture.label} predicts one day ahead: set the horizon to 1, or "
-                "pick a seq2seq model."
-            )
+        self.architecture.validate(self)
         if self.test_frac <= 1e-9:
             raise UserError("Train, validation and test must each get a share of the data.")
 
@@ -275,7 +248,7 @@ class AnomalyConfig(Settings):
 
     window: int = setting(30, "Window (days)", lo=5, hi=250, unit=" days")
     use_volume: bool = setting(True, "With volume", "Add the log change of volume to the returns.")
-    units: int = fit_setting("units", 32)
+    units: int = autoencoder_units(32)
     # Measured in benchmarks/bench_anomaly.py: at 1e-3 and 20 epochs it learned nothing, not
     # even a planted 5-day pattern (reconstruction ratio 0.97); at 1e-2 it learns the
     # pattern (0.24) and early stopping ends AAPL after about 22 epochs.
@@ -315,6 +288,7 @@ class AnomalyConfig(Settings):
             raise UserError(f"The dataset has no column(s) {', '.join(missing)}.")
 
 
+@takes_model_knobs
 @dataclass
 class SpreadConfig(TrainConfig):
     """A forecaster whose target is the spread of two series, log A - beta x log B, with

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from core.config import MODELS, TrainConfig
 from core.errors import UserError
 from core.experiments.trials import SweepSpec, trial_config
-from core.forecasting.architectures import ARCHITECTURES
+from core.models import ARCHITECTURES, model_specs
 from core.pipeline.forecast import repredict, train_forecaster
 from core.present.labels import runs_table
 from core.store.runs import RunStore
@@ -32,7 +32,7 @@ def test_every_reader_takes_its_choices_from_the_table():
     assert "gru" in MODELS
     # the horizon rule: one-step architectures refuse a horizon, naming themselves
     for key, arch in ARCHITECTURES.items():
-        if arch.one_step:
+        if not arch.multi_step:
             with pytest.raises(UserError, match=f"The {arch.label} predicts one day ahead"):
                 TrainConfig(model=key, horizon=3).validate(["close"])
         else:
@@ -63,10 +63,11 @@ def test_train_page_shows_each_architectures_own_settings(workspace):
         select = next(s for s in at.selectbox if s.label == "Architecture")
         select.set_value(key).run()
         shown = {w.label for w in [*at.number_input, *at.selectbox]}
-        for name in ("layers", "attention"):
-            assert (TrainConfig.spec(name).label in shown) == (name in arch.settings), (key, name)
+        for spec in model_specs().values():
+            own = spec in arch.settings.specs()
+            assert (spec.label in shown) == own, (key, spec.name)
         horizon = next(w for w in at.number_input if w.label == TrainConfig.spec("horizon").label)
-        assert horizon.value == arch.default_horizon and horizon.disabled == arch.one_step
+        assert horizon.value == arch.default_horizon and horizon.disabled != arch.multi_step
 
 
 def test_a_gru_trains_saves_reloads_and_is_scored_like_the_lstm(workspace):
@@ -104,11 +105,18 @@ def test_cli_trains_a_gru(tmp_path):
 def test_the_shapes_the_train_page_shows_are_the_keras_models(model):
     """The Train page draws the layers and shapes from the settings alone (no Keras in the
     Streamlit process); every row equals the built Keras layer's output shape."""
-    from core.forecasting.architectures import build_forecaster, layer_shapes
+    from core.models import build_forecaster, layer_shapes
 
-    for layers in (1, 2):
-        one_step = ARCHITECTURES[model].one_step
-        config = TrainConfig(model=model, layers=layers, horizon=1 if one_step else 4, window=12)
+    arch = ARCHITECTURES[model]
+    variants = (
+        [{"layers": n} for n in (1, 2)]
+        if "layers" in model_specs() and any(s.name == "layers" for s in arch.settings.specs())
+        else [{}]
+    )
+    if model == "tcn":
+        variants = [{"blocks": 0}, {"blocks": 3, "kernel_size": 2, "filters": 3}]
+    for knobs in variants:
+        config = TrainConfig(model=model, horizon=4 if arch.multi_step else 1, window=12, **knobs)
         keras_model, _ = build_forecaster(config, 3)
         rows = layer_shapes(config, 3)
         assert rows[0][1] == (None, 12, 3) and rows[-1][1] == (None, config.horizon)
@@ -116,5 +124,5 @@ def test_the_shapes_the_train_page_shows_are_the_keras_models(model):
             out = keras_model.get_layer(name).output
             out = out[0] if isinstance(out, (list, tuple)) else out
             assert tuple(out.shape) == shape, name
-    notes = " ".join(note for _, _, note in layer_shapes(TrainConfig(model=model, layers=2), 1))
-    assert "return_sequences=" in notes
+    notes = " ".join(note for _, _, note in layer_shapes(TrainConfig(model=model), 1))
+    assert ("return_sequences=" in notes) != (model == "tcn")

@@ -43,7 +43,7 @@ def test_move_sizes_by_hand():
 JAX_SHARES = """
 import json, os, sys
 os.environ["KERAS_BACKEND"] = "jax"
-from core.forecasting.attribution import attribution_shares
+from core.models.attribution import attribution_shares
 from core.pipeline.forecast import test_inputs
 from core.pipeline.prepare import prepare_forecast
 from core.store.runs import RunStore

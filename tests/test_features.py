@@ -8,6 +8,7 @@ from core.config import TrainConfig
 from core.errors import UserError
 from core.forecasting.transforms import make_transform
 from core.forecasting.windows import split_bounds
+from core.models.windows import tf_windows
 from core.pipeline.kinds import validate_config
 from core.pipeline.prepare import prepare_forecast
 from tests.helpers import tiny_config, tiny_dataset
@@ -32,7 +33,7 @@ def test_scaler_is_fit_on_the_training_rows_only(transform):
 
 
 def _train_inputs(prepared):
-    xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in prepared.windows("train")], strict=True)
+    xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in tf_windows(prepared, "train")], strict=True)
     return np.concatenate(xs), np.concatenate(ys)
 
 
@@ -63,7 +64,7 @@ def test_targets_never_cross_their_split():
 def test_windows_pair_inputs_with_the_following_targets():
     config = tiny_config(model="seq2seq", horizon=3, scaling="standard")
     prepared = prepare_forecast(tiny_dataset().frame, config)
-    x, y = next(iter(prepared.windows("test", batch_size=4)))
+    x, y = next(iter(tf_windows(prepared, "test", batch_size=4)))
     rows = prepared.target_rows("test")
     np.testing.assert_allclose(
         x.numpy()[1, :, 0], prepared.values[rows[1] - 10 : rows[1], 0], rtol=1e-6

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from core.config import TrainConfig
-from core.forecasting.architectures import build_autoencoder, build_forecaster
+from core.models import build_forecaster
+from core.models.autoencoder import build_autoencoder
 
 
 @pytest.mark.parametrize("n_features", [1, 4])

@@ -58,7 +58,7 @@ def _seed_set(n=3):
     import keras
 
     from core.config import TrainConfig
-    from core.forecasting.seedset import build_seed_set, members
+    from core.models.seedset import build_seed_set, members
 
     def build(config, n_features):
         inputs = keras.Input((2, n_features))
@@ -81,7 +81,7 @@ def _logs(values):
 
 
 def test_each_seed_stops_early_on_its_own_and_keeps_its_own_best_weights():
-    from core.forecasting.seedset import MemberStopping
+    from core.models.seedset import MemberStopping
 
     model, nets = _seed_set()
     stopping = MemberStopping(3, patience=2, restore_best=True)
@@ -117,7 +117,7 @@ def test_each_seed_stops_early_on_its_own_and_keeps_its_own_best_weights():
 
 
 def test_a_seed_set_resumes_with_each_seeds_best_and_patience(tmp_path):
-    from core.forecasting.seedset import MemberStopping
+    from core.models.seedset import MemberStopping
     from core.store.checkpoint import Checkpointer, read_checkpoint
 
     model, nets = _seed_set(2)

@@ -12,10 +12,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.config import CONFIGS, AnomalyConfig, TrainConfig
-from core.forecasting.architectures import SEQ2SEQ_HORIZON
 from core.forecasting.evaluation import score_forecast
 from core.jobs.manager import JobManager
 from core.jobs.state import JobSpec
+from core.models.seq2seq import HORIZON as SEQ2SEQ_HORIZON
+from core.models.windows import tf_windows
 from core.pipeline.forecast import repredict
 from core.pipeline.kinds import RUN_KINDS, kind_of
 from core.pipeline.prepare import prepare_anomaly, prepare_forecast
@@ -77,9 +78,10 @@ def test_core_has_no_import_cycle_even_inside_functions():
 # The layers of core/, bottom first (DESIGN.md, README "How it is built"). A module may
 # import its own layer and the layers below it, never one above, not even in a function.
 LAYERS = [
-    ("core.errors", "core.fmt", "core.workspace"),  # the base every layer may use
+    ("core.errors", "core.fmt", "core.workspace", "core.spec"),  # the base every layer may use
     ("core.data",),  # sources, validation, the price cache
-    ("core.forecasting",),  # the maths: transforms, windows, architectures, baselines ...
+    ("core.forecasting",),  # the maths: transforms, windows, baselines, tests ...
+    ("core.models",),  # the Keras models: one module a family, seed sets, attribution
     ("core.config",),  # the settings, whose choices come from the maths' tables
     ("core.store",),  # saved runs and job checkpoints on disk
     ("core.present",),  # every sentence, label and table; charts
@@ -120,6 +122,7 @@ def test_the_tree_is_the_map():
         "errors",
         "fmt",
         "workspace",
+        "spec",
         "config",
         "cli",
         "commands",
@@ -219,7 +222,7 @@ def test_forecast_and_anomaly_share_one_preparation_and_windowing():
         anomaly.scaler.inverse_transform(anomaly.values, col=None),
         forecast.scaler.inverse_transform(forecast.values, col=None)[:n],
     )
-    x, y = next(iter(anomaly.windows("train", batch_size=8)))
+    x, y = next(iter(tf_windows(anomaly, "train", batch_size=8)))
     assert x.shape == (8, 10, 2)
     np.testing.assert_array_equal(x.numpy(), y.numpy())  # the autoencoder's target is its input
     inputs = anomaly.window_inputs(anomaly.all_rows())
@@ -302,3 +305,47 @@ def test_every_kind_of_run_has_one_table_entry():
     assert set(RUN_KINDS) == set(CONFIGS)
     for key, kind in RUN_KINDS.items():
         assert kind.settings is CONFIGS[key] and kind_of(kind.settings()) is kind
+
+
+SCHEMA2 = ROOT / "tests" / "fixtures" / "schema2_workspace"
+
+
+def test_runs_saved_before_the_model_settings_moved_list_reload_and_repredict(workspace):
+    """Runs written by the code of schema 2 (every architecture's knobs flat in the config):
+    listed, read with only their own architecture's knobs, reloaded and repredicted."""
+    shutil.copytree(SCHEMA2 / "runs", workspace / "runs")
+    store = RunStore()
+    whole, damaged = store.scan()
+    assert not damaged
+    runs = {run.name: run for run in whole}
+    gru, attention = runs["schema2 gru multi 2 seeds"], runs["schema2 seq2seq bahdanau diff"]
+    spread = runs["schema2 spread"]
+    assert gru.config.model_settings.layers == 2 and gru.config.n_seeds == 2
+    assert attention.config.model_settings.attention == "bahdanau"
+    assert not hasattr(attention.config.model_settings, "layers")
+    for run in (gru, attention, spread):
+        saved = json.loads((run.path / "run.json").read_text())
+        assert saved["schema"] == SCHEMA_VERSION == 3
+        assert "units" not in saved["config"] and saved["config"]["model_settings"]["units"] == 8
+        pd.testing.assert_frame_equal(repredict(run.id, store), run.predictions)
+    table = runs_table([gru, attention, spread]).set_index("name")
+    assert table.loc[gru.name, "model"] == "GRU"
+    assert table.loc[attention.name, "model"] == "seq2seq + attention"
+    assert isinstance(runs["schema2 autoencoder"].config, AnomalyConfig)
+
+
+def test_the_maths_has_no_keras_in_it():
+    """core/forecasting/ is numbers in and out; Keras lives in core/models/."""
+    for path in (ROOT / "core" / "forecasting").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported = {
+            a.name.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import)
+            for a in n.names
+        } | {
+            n.module.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module
+        }
+        assert not imported & {"keras", "tensorflow", "jax"}, path.name

@@ -14,6 +14,7 @@ from core.forecasting.evaluation import (
     verdict,
 )
 from core.forecasting.simulate import PROCESSES, judged, share
+from core.models.windows import tf_windows
 from core.pipeline.forecast import train_forecaster
 from core.pipeline.prepare import prepare_forecast
 from core.present.sentences import lag_sentence
@@ -180,14 +181,18 @@ def test_window_relative_scaling_round_trips_exactly_and_reads_no_later_value():
     config = TrainConfig(window=20, horizon=3, model="seq2seq", scaling="window")
     data = prepare_forecast(frame, config)
     rows = data.target_rows("test")
-    x, y = (np.concatenate(a) for a in zip(*data.windows(rows).as_numpy_iterator(), strict=True))
+    x, y = (
+        np.concatenate(a) for a in zip(*tf_windows(data, rows).as_numpy_iterator(), strict=True)
+    )
     assert np.allclose(x[:, -1, :], 0.0)  # every window relative to its own last day
     rebuilt = data.to_prices(y, data.previous_level(rows))  # targets mapped back: exact
     np.testing.assert_allclose(rebuilt, data.actual_paths(rows), rtol=1e-5)
     # change everything from the first target day on: that sample's inputs do not move
     later = frame.copy()
     later.iloc[rows[0] :, :4] *= 3.0
-    x_later = next(data_later for data_later, _ in prepare_forecast(later, config).windows(rows))
+    x_later = next(
+        data_later for data_later, _ in tf_windows(prepare_forecast(later, config), rows)
+    )
     np.testing.assert_allclose(x_later.numpy()[0], x[0], atol=1e-6)
 
 

@@ -1,13 +1,14 @@
 """The Train page's model settings: architecture, its own settings, the training loop and
-seeds. Labels, defaults and limits come from TrainConfig (core/config.py); every enabled
-setting is remembered for the session (ui.setting_input)."""
+seeds. Labels, defaults and limits come from TrainConfig (core/config.py) and the
+architecture's own settings class (core/models/); every enabled setting is remembered for
+the session (ui.setting_input)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from core.config import TrainConfig
-from core.forecasting.architectures import ARCHITECTURES
+from core.models import ARCHITECTURES
 from ui import setting_input
 
 
@@ -18,21 +19,18 @@ def model_settings(compare: bool = False) -> dict:
     architecture = ARCHITECTURES[model]
     c1, c2 = st.columns(2)
     settings = dict(model=model, window=setting_input(c1, TrainConfig, "window"))
-    if architecture.one_step:
-        settings["horizon"] = setting_input(
-            c2,
-            TrainConfig,
-            "horizon",
-            disabled=True,
-            help=f"The {architecture.label} predicts one day ahead.",
+    horizon = architecture.default_horizon
+    if architecture.multi_step:
+        settings["horizon"] = setting_input(  # each architecture remembers its own
+            c2, TrainConfig, "horizon", value=horizon, key=f"TrainConfig.horizon.{model}"
         )
     else:
-        horizon = architecture.default_horizon
-        settings["horizon"] = setting_input(c2, TrainConfig, "horizon", value=horizon)
-    settings["units"] = setting_input(c2, TrainConfig, "units")
-    settings["dropout"] = setting_input(c1, TrainConfig, "dropout")
-    for i, name in enumerate(architecture.settings):  # its own settings (layers, attention)
-        settings[name] = setting_input((c1, c2)[i % 2], TrainConfig, name)
+        settings["horizon"] = setting_input(
+            c2, TrainConfig, "horizon", disabled=True, help=architecture.horizon_problem(2)
+        )
+    own = architecture.settings  # its own knobs (layers, units, attention, filters ...)
+    for i, spec in enumerate(own.specs()):
+        settings[spec.name] = setting_input((c2, c1)[i % 2], own, spec.name)
     c1, c2, c3 = st.columns(3)
     settings["epochs"] = setting_input(c1, TrainConfig, "epochs")
     settings["batch_size"] = setting_input(c2, TrainConfig, "batch_size")

@@ -2,7 +2,7 @@
 inputs, over N seeds, on the same split and test days.
 
 The set is two jobs of the normal queue, one a side, each a seed set (its N seeds trained
-together, core/forecasting/seedset.py), tagged {"compare": set id, "side": uni | multi,
+together, core/models/seedset.py), tagged {"compare": set id, "side": uni | multi,
 "seed": first seed}. The job manager starts the two together, each on a core of its own
 (core/jobs/manager.py), and one Stop stops both. The second side's baselines come from the
 workspace's baseline cache once the first fitted them (core/pipeline/scoring.py).

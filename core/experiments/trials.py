@@ -56,7 +56,13 @@ class SweepSpec:
                 )
         if bad := set(self.inputs) - set(INPUTS):
             raise UserError(f"Unknown inputs {', '.join(bad)}; choose uni and/or multi.")
-        if unknown := set(self.settings) - {s.name for s in TrainConfig.specs()}:
+        from core.models import model_specs
+
+        if (
+            unknown := set(self.settings)
+            - {s.name for s in TrainConfig.specs()}
+            - set(model_specs())
+        ):
             raise UserError(f"Unknown settings: {', '.join(sorted(unknown))}.")
         if not self.trials():
             raise UserError("The grid is empty: pick inputs, transforms, models and seeds.")
@@ -73,12 +79,15 @@ def trial_config(spec: SweepSpec, trial: dict, columns=None):
     data, plus the extra tickers' closes."""
     from core.config import TrainConfig
     from core.data import extra_column
-    from core.forecasting.architectures import ARCHITECTURES
+    from core.models import ARCHITECTURES, model_specs
 
     settings = dict(spec.settings)
     architecture = ARCHITECTURES.get(trial["model"])  # an unknown key is refused by the config
     if architecture is not None:
         settings.setdefault("horizon", architecture.default_horizon)
+        # the grid's shared knobs that this trial's model has (units: not for a TCN)
+        own = {s.name for s in architecture.settings.specs()}
+        settings = {k: v for k, v in settings.items() if k not in model_specs() or k in own}
     features = ["close"]
     if trial["inputs"] == "multi":
         features = [c for c in spec.multi_features if columns is None or c in columns]

@@ -27,7 +27,7 @@ class ForecastPaths:
     # A seed set's members' own paths (seeds, origins, H); forecast_paths is their mean.
     seed_paths: np.ndarray | None = None
     # Each window day's and input's share of the predicted move (window, inputs): what it
-    # depends on (core/forecasting/attribution.py).
+    # depends on (core/models/attribution.py).
     attribution: np.ndarray | None = None
     future: np.ndarray | None = None  # the forecast beyond the last date (H,)
     future_dates: np.ndarray | None = None

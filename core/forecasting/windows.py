@@ -2,9 +2,9 @@
 
 Rules (DESIGN.md): splits are chronological; the transform's and the scaler's fitted state
 comes from the training rows only; inputs of a validation or test window may reach back
-into earlier rows, targets never cross their split. Windows come from
-`keras.utils.timeseries_dataset_from_array` (imported only when windows are made, so the
-Streamlit process can validate settings without TensorFlow).
+into earlier rows, targets never cross their split. `arrays` gives the windows as NumPy
+arrays; the same windows as a tf.data pipeline (keras.utils.timeseries_dataset_from_array)
+are core/models/windows.py's, so this module needs no Keras.
 
 A sample is anchored at row t: its inputs are rows [t - W, t) and its targets the target
 column of rows [t, t + H). With H = 0 (the autoencoder) the target is the input window.
@@ -18,7 +18,6 @@ its first day, from the training part).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,49 +74,6 @@ class ModelData:
         }
 
     # ------------------------------------------------------------ windows
-
-    def windows(
-        self,
-        split_or_rows: str | np.ndarray,
-        shuffle: bool = False,
-        batch_size: int | None = None,
-    ):
-        """A tf.data.Dataset of (inputs (W, F), targets) for a split or for anchor rows
-        (contiguous). Targets: (H,) of the target column, or the input window if H = 0."""
-        import keras
-
-        rows = (
-            self.target_rows(split_or_rows)
-            if isinstance(split_or_rows, str)
-            else np.asarray(split_or_rows)
-        )
-        w, h = self.window, self.horizon
-        # Rows [first input, last target] only: nothing outside the samples' reach is read.
-        ds = keras.utils.timeseries_dataset_from_array(
-            self.values[rows[0] - w : rows[-1] + h].astype("float32"),
-            None,
-            sequence_length=w + h,
-            batch_size=batch_size or self.batch_size,
-            shuffle=shuffle,
-            seed=self.seed,
-        )
-        if os.environ.get("LAGLENS_ONE_THREAD"):  # a sweep trial: tf.data on its thread too
-            import tensorflow as tf
-
-            options = tf.data.Options()
-            options.threading.private_threadpool_size = 1
-            options.threading.max_intra_op_parallelism = 1
-            ds = ds.with_options(options)
-        if h == 0:
-            return ds.map(lambda seq: (seq, seq))
-        if self.scaler.relative:  # everything relative to the window's last observed day
-            return ds.map(
-                lambda seq: (
-                    seq[:, :w, :] - seq[:, w - 1 : w, :],
-                    seq[:, w:, 0] - seq[:, w - 1 : w, 0],
-                )
-            )
-        return ds.map(lambda seq: (seq[:, :w, :], seq[:, w:, 0]))
 
     def arrays(self, split_or_rows: str | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The samples of windows() as NumPy arrays (inputs (n, W, F), targets (n, H), or
@@ -239,11 +195,12 @@ def prepare(
 EXTRAPOLATION_MARGIN = 0.10
 
 
-def extrapolation_warnings(data: ModelData) -> list[str]:
-    """A warning when a scaler fit on the training part must map validation or test price
-    levels far outside the range it saw (a bounded network then saturates)."""
+def extrapolation(data: ModelData) -> dict | None:
+    """When a scaler fit on the training part must map validation or test price levels far
+    outside the range it saw (a bounded network then saturates): the later levels' range,
+    the training range and the share of later days outside it; else None."""
     if data.scaler.relative or data.transform.differenced:
-        return []
+        return None
     target = data.values[:, 0] * data.scaler.scale[0] + data.scaler.offset[0]
     (t0, t1), (v0, _), (_, e1) = data.bounds
     lo, hi = target[t0:t1].min(), target[t0:t1].max()
@@ -251,14 +208,12 @@ def extrapolation_warnings(data: ModelData) -> list[str]:
     margin = EXTRAPOLATION_MARGIN * (hi - lo)
     outside = (later > hi + margin) | (later < lo - margin)
     if not outside.any():
-        return []
-    return [
-        f"The validation and test prices run from {later.min():.2f} to {later.max():.2f}, "
-        f"but the scaler was fit on training prices from {lo:.2f} to {hi:.2f}: "
-        f"{outside.mean():.0%} of those days lie outside that range. The network cannot reach "
-        "values it never saw, so its predictions will saturate near the training range. Use "
-        "window-relative scaling or a differenced transform."
-    ]
+        return None
+    return {
+        "later": (float(later.min()), float(later.max())),
+        "train": (float(lo), float(hi)),
+        "share_outside": float(outside.mean()),
+    }
 
 
 def autoencoder_bounds(rows: int, train_frac: float) -> list[tuple[int, int]]:

@@ -31,7 +31,7 @@ VALUE_NAMES = {"close": "log_return", "volume": "volume_change"}  # the scores' 
 
 
 def _build(config: AnomalyConfig, data: ModelData):
-    from core.forecasting.architectures import build_autoencoder
+    from core.models.autoencoder import build_autoencoder
 
     return build_autoencoder(config.window, data.values.shape[1], units=config.units), None
 

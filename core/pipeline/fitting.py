@@ -12,6 +12,7 @@ from pathlib import Path
 
 from core.errors import UserError
 from core.forecasting.windows import ModelData
+from core.models.windows import tf_windows
 from core.store.runs import RunRecord
 
 BATCH_EVENT_INTERVAL_S = 0.25
@@ -57,7 +58,7 @@ def seed_everything(seed: int) -> None:
     ops (XLA on the CPU, JAX's compiler, is deterministic already)."""
     import keras
 
-    from core.forecasting.seedset import set_seed
+    from core.models.seedset import set_seed
 
     set_seed(int(seed))
     if keras.config.backend() == "tensorflow":
@@ -162,7 +163,7 @@ def fit_model(
     """
     import keras
 
-    from core.forecasting.seedset import for_members, n_members, seed_callbacks
+    from core.models.seedset import for_members, n_members, seed_callbacks
 
     n = n_members(model)  # a seed set trains n networks side by side, each on its own loss
     loss = keras.losses.Huber() if config.loss == "huber" else keras.losses.MeanSquaredError()
@@ -176,8 +177,8 @@ def fit_model(
     if not fit:
         return list(checkpoint.history), "interrupted"
     if keras.config.backend() == "tensorflow":  # tf.data windows, shuffled with the run's seed
-        x, y = for_members(data.windows("train", shuffle=True), n), None
-        val = for_members(data.windows("val"), n)
+        x, y = for_members(tf_windows(data, "train", shuffle=True), n), None
+        val = for_members(tf_windows(data, "val"), n)
         batching = {"shuffle": False}  # the window dataset batches and shuffles itself
     else:  # NumPy windows, shuffled by Keras with NumPy's seeded generator: no TensorFlow
         x, y = for_members(data.arrays("train"), n)

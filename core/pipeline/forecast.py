@@ -14,10 +14,10 @@ import pandas as pd
 
 from core.config import SpreadConfig, TrainConfig
 from core.errors import UserError
-from core.forecasting.attribution import attribution_shares, summarize
 from core.forecasting.paths import ForecastPaths
-from core.forecasting.seedset import build_seed_set, per_member, seeds_of
 from core.forecasting.windows import ModelData
+from core.models.attribution import attribution_shares, summarize
+from core.models.seedset import build_seed_set, per_member, seeds_of
 from core.pipeline.prepare import prepare_forecast, with_spread_inputs
 from core.pipeline.runner import Outcome, RunKind, RunRequest, run
 from core.pipeline.scoring import BASELINE_CACHE, baseline_forecasts, score_run, seed_scores
@@ -110,7 +110,7 @@ def _dates(index: pd.DatetimeIndex) -> np.ndarray:
 
 def _build(config: TrainConfig, data: ModelData):
     """The configured forecaster, or n_seeds of them side by side (a seed set)."""
-    from core.forecasting.architectures import build_forecaster
+    from core.models import build_forecaster
 
     return build_seed_set(build_forecaster, config, data.values.shape[1])
 

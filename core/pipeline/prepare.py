@@ -16,10 +16,11 @@ from core.forecasting.transforms import make_transform
 from core.forecasting.windows import (
     ModelData,
     autoencoder_bounds,
-    extrapolation_warnings,
+    extrapolation,
     prepare,
     split_bounds,
 )
+from core.present.sentences import extrapolation_warning
 
 
 def prepare_forecast(
@@ -39,7 +40,7 @@ def prepare_forecast(
         config.batch_size,
         config.seed,
     )
-    data.warnings = extrapolation_warnings(data)
+    data.warnings = extrapolation_warning(extrapolation(data))
     return data
 
 

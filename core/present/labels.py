@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 
 from core.config import (
-    ATTENTIONS,
     BACKENDS,
     FORECAST_KINDS,
     MODELS,
@@ -23,9 +22,7 @@ def default_run_name(config: TrainConfig, data_desc: dict) -> str:
     """'AAPL LSTM, first difference, univariate, window 60' (the job manager numbers
     repeats)."""
     inputs = inputs_word(config)
-    model = MODELS[config.model]
-    if config.model == "seq2seq_attention":
-        model = f"seq2seq + {ATTENTIONS[config.attention].split(' (')[0]} attention"
+    model = config.architecture.name_of(config)
     horizon = f", horizon {config.horizon}" if config.horizon > 1 else ""
     seeds = f", {config.n_seeds} seeds" if getattr(config, "n_seeds", 1) > 1 else ""
     return (
@@ -140,7 +137,7 @@ def input_label(column: str) -> str:
 def shapes_table(config: TrainConfig) -> pd.DataFrame:
     """The configured model's layers with their output shapes, "batch" for the batch, and
     what each passes on (return_sequences), from the settings alone."""
-    from core.forecasting.architectures import layer_shapes
+    from core.models import layer_shapes
 
     rows = [
         {

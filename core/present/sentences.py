@@ -410,3 +410,17 @@ def spread_sentence(target: str, other: str, pair: dict) -> str:
         f"{spread} is not cointegrated on the training days (Engle-Granger {fmt.p_is(p)}): "
         "nothing says it reverts to a mean."
     )
+
+
+def extrapolation_warning(found: dict | None) -> list[str]:
+    """core.forecasting.windows.extrapolation's finding, as the warning a run carries."""
+    if found is None:
+        return []
+    (later_lo, later_hi), (lo, hi) = found["later"], found["train"]
+    return [
+        f"The validation and test prices run from {later_lo:.2f} to {later_hi:.2f}, "
+        f"but the scaler was fit on training prices from {lo:.2f} to {hi:.2f}: "
+        f"{found['share_outside']:.0%} of those days lie outside that range. The network "
+        "cannot reach values it never saw, so its predictions will saturate near the "
+        "training range. Use window-relative scaling or a differenced transform."
+    ]

@@ -111,7 +111,7 @@ class Checkpointer:
         losses = row.get("member_val_losses")
         if not losses:
             return
-        from core.forecasting.seedset import members
+        from core.models.seedset import members
 
         earlier = [r.get("member_val_losses") or [] for r in self.history[:-1]]
         for i, (net, value) in enumerate(zip(members(model), losses, strict=True)):
@@ -158,7 +158,7 @@ class Checkpointer:
         path = self.dir / (BEST if best and (self.dir / BEST).is_file() else LAST)
         model.load_weights(path)
         if best and self.history and self.history[-1].get("member_val_losses"):
-            from core.forecasting.seedset import members
+            from core.models.seedset import members
 
             model.load_weights(self.dir / LAST)  # each member's own best, not the mean's
             for i, net in enumerate(members(model)):

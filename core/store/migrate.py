@@ -6,8 +6,11 @@ Schema versions (run.json's "schema"):
    part as `train_end` and its day scores as predictions.parquet; a run saved before the
    backend setting has none (it trained on TensorFlow); a forecast run saved before
    verdicts has none (nor the metrics the verdict needs).
-2. The current shape (RunRecord): split dates for every kind, the backend always set, a
-   verdict on every forecast run. An anomaly run's scores are scores.parquet.
+2. Split dates for every kind, the backend always set, a verdict on every forecast run. An
+   anomaly run's scores are scores.parquet.
+3. The current shape (RunRecord): a forecaster's own knobs (layers, units, dropout,
+   attention ...) in config["model_settings"], only those its architecture has; before,
+   every forecast run's config held every architecture's knobs beside the other settings.
 
 An upgraded run.json is written back (atomically) so the work is done once; where it
 cannot be written the upgrade still holds for this reading.
@@ -25,7 +28,7 @@ from core.forecasting.evaluation import score_forecast
 from core.forecasting.paths import ForecastPaths
 from core.workspace import atomic_write_bytes
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Each table's file, the current name first and older names after it.
 TABLE_FILES = {"scores": ("scores.parquet", "predictions.parquet")}
 
@@ -42,17 +45,32 @@ def table_path(folder: Path, name: str) -> Path:
 
 def upgrade(data: dict, folder: Path) -> dict:
     """run.json as any version saved it -> the current shape (SCHEMA_VERSION)."""
-    if int(data.get("schema", 1)) >= SCHEMA_VERSION:
+    schema = int(data.get("schema", 1))
+    if schema >= SCHEMA_VERSION:
         return data
     data = dict(data)
-    # Runs saved before the backend setting trained on TensorFlow.
-    data["config"] = {"backend": "tensorflow", **data["config"]}
-    if not data.get("split_dates") and data.get("train_end"):
-        data["split_dates"] = {"train": [data["data"].get("start", ""), data["train_end"]]}
-    if data["kind"] == "forecast" and not data.get("verdict"):
-        data["metrics"], data["verdict"] = _scored(data, folder)
+    if schema < 2:
+        # Runs saved before the backend setting trained on TensorFlow.
+        data["config"] = {"backend": "tensorflow", **data["config"]}
+        if not data.get("split_dates") and data.get("train_end"):
+            data["split_dates"] = {"train": [data["data"].get("start", ""), data["train_end"]]}
+        if data["kind"] == "forecast" and not data.get("verdict"):
+            data["metrics"], data["verdict"] = _scored(data, folder)
+    if schema < 3 and "model" in data["config"]:  # a forecaster's (not an autoencoder's)
+        data["config"] = _model_settings_apart(data["config"])
     data["schema"] = SCHEMA_VERSION
     return data
+
+
+def _model_settings_apart(config: dict) -> dict:
+    """A flat forecaster config -> its architecture's knobs in "model_settings", the other
+    architectures' knobs dropped."""
+    from core.models import ARCHITECTURES, model_specs
+
+    own = {s.name for s in ARCHITECTURES[config["model"]].settings.specs()}
+    knobs = {k: config[k] for k in own if k in config}
+    rest = {k: v for k, v in config.items() if k not in model_specs()}
+    return {**rest, "model_settings": knobs}
 
 
 def _scored(data: dict, folder: Path) -> tuple[dict, str]:
