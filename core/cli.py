@@ -46,6 +46,7 @@ from core.config import (
     TrainConfig,
 )
 from core.errors import UserError
+from core.experiments.trials import GRID, TRIAL_SETTINGS
 from core.workspace import disk_problem
 
 
@@ -130,6 +131,10 @@ def add_model_settings(parser: argparse.ArgumentParser) -> None:
         )
 
 
+def _joined(name: str) -> str:
+    return ",".join(map(str, GRID[name]))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core.cli", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -196,18 +201,19 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--start", type=_date_arg, default=None, help="first day, YYYY-MM-DD")
     sweep.add_argument("--end", type=_date_arg, default=None, help="last day, YYYY-MM-DD")
     sweep.add_argument("--workspace", default=None)
-    sweep.add_argument("--inputs", default="uni,multi", help="uni and/or multi")
+    sweep.add_argument("--inputs", default=_joined("inputs"), help="uni and/or multi")
     sweep.add_argument("--multi-features", default="close,volume", help="columns for multi")
     sweep.add_argument("--with", dest="with_", help="extra tickers for multi, comma-separated")
-    sweep.add_argument("--transforms", default="raw", help="raw, diff, log_return")
-    sweep.add_argument("--models", default="lstm", help=", ".join(MODELS))
-    sweep.add_argument("--seeds", default="0", help="comma-separated")
+    sweep.add_argument("--transforms", default=_joined("transforms"), help="raw, diff, log_return")
+    sweep.add_argument("--models", default=_joined("models"), help=", ".join(MODELS))
+    sweep.add_argument("--seeds", default=_joined("seeds"), help="comma-separated")
     sweep.add_argument("--folds", type=int, default=0, help=">= 2: each trial is a backtest")
     sweep.add_argument("--workers", type=int, default=2, help="trials at once (embedded Ray)")
     sweep.add_argument("--address", default=None, help="join a Ray cluster (or RAY_ADDRESS)")
     sweep.add_argument("--sweep-id", default=None, help="resume this sweep")
     add_settings(sweep, TrainConfig, skip=SWEEP_GRID)
     add_model_settings(sweep)
+    sweep.set_defaults(**TRIAL_SETTINGS)  # a sweep's trials are short unless told otherwise
 
     report = sub.add_parser("report", help="write one self-contained HTML report of runs")
     report.add_argument("run_ids", nargs="+", metavar="RUN_ID")

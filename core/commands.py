@@ -116,19 +116,10 @@ def cmd_train(args) -> dict:
 
 
 def spread_settings(config: TrainConfig, partner: str) -> SpreadConfig:
-    """The train flags as a spread run's settings: the target's close against the partner's,
-    its other inputs kept; window-relative scaling (the flags' default) becomes standard."""
-    column = extra_column(partner)
-    settings = {f.name: getattr(config, f.name) for f in fields(TrainConfig)}
-    inputs = [c for c in config.inputs if c not in (config.target, column)]
-    settings.update(
-        target="spread",
-        features=["spread", *inputs],
-        long=config.target,
-        partner=column,
-        scaling="standard" if config.scaling == "window" else config.scaling,
-    )
-    return SpreadConfig(**settings)
+    """The train flags as a spread run's settings; window-relative scaling (the flags'
+    default, a price run's) becomes standard."""
+    scaling = "standard" if config.scaling == "window" else config.scaling
+    return SpreadConfig.of(config, extra_column(partner), scaling=scaling)
 
 
 def cmd_compare(args) -> dict:
@@ -228,17 +219,21 @@ SWEEP_GRID = ("transform", "model", "seed", "features", "name", "target")
 def cmd_sweep(args) -> dict:
     from core.experiments.paired import sweep_summary
     from core.experiments.sweeps import run_sweep
-    from core.experiments.trials import SweepSpec, load_trial_dataset
+    from core.experiments.trials import TRIAL_SETTINGS, SweepSpec, load_trial_dataset
 
     datasets = [f"sample:{t}" for t in split_list(args.sample)]
     datasets += [f"csv:{Path(f).resolve()}" for f in split_list(args.csv)]
     datasets += [f"ticker:{t}" for t in split_list(args.ticker)]
-    defaults = {spec.name: spec.default for spec in TrainConfig.specs()}
-    settings = {
-        name: getattr(args, name)
-        for name in defaults
-        if name not in SWEEP_GRID and getattr(args, name) != defaults[name]
-    } | _knobs(args)
+    defaults = {spec.name: spec.default for spec in TrainConfig.specs()} | TRIAL_SETTINGS
+    settings = (
+        TRIAL_SETTINGS
+        | {
+            name: getattr(args, name)
+            for name in defaults
+            if name not in SWEEP_GRID and getattr(args, name) != defaults[name]
+        }
+        | _knobs(args)
+    )
     spec = SweepSpec(
         datasets=datasets,
         inputs=split_list(args.inputs),

@@ -311,6 +311,17 @@ class SpreadConfig(TrainConfig):
         choices=SCALING_LABELS,
     )
 
+    @classmethod
+    def of(cls, config: TrainConfig, partner: str, **changes) -> SpreadConfig:
+        """A price run's settings as the spread of its target with `partner` (a column): the
+        target becomes the spread's first leg, its other inputs stay (less the partner)."""
+        settings = {f.name: getattr(config, f.name) for f in fields(TrainConfig)}
+        inputs = [c for c in config.inputs if c not in (config.target, partner)]
+        settings.update(
+            target="spread", features=["spread", *inputs], long=config.target, partner=partner
+        )
+        return cls(**settings | changes)
+
     def validate(self, columns) -> None:
         legs = [c for c in (self.long, self.partner) if c not in columns]
         if not self.partner:

@@ -13,6 +13,7 @@ from core.errors import UserError
 from core.experiments import paired
 from core.experiments.paired import QUESTIONS
 from core.experiments.sweeps import SweepSpec, SweepStore, launch_sweep, resume_sweep
+from core.experiments.trials import GRID, INPUTS, TRIAL_SETTINGS
 from core.present import charts
 from core.present.export import sweep_report
 from ui import setting_input, show_error
@@ -45,20 +46,20 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
 with st.expander("New sweep", expanded=not store.sweeps()):
     c1, c2 = st.columns(2)
     datasets = c1.multiselect("Datasets (bundled samples)", list_samples(), ["AAPL", "MSFT"])
-    inputs = c2.multiselect(
-        "Inputs", ["uni", "multi"], ["uni", "multi"], help="multi = close + volume"
-    )
+    inputs = c2.multiselect("Inputs", list(INPUTS), GRID["inputs"], help="multi = close + volume")
     transforms = c1.multiselect(
-        "Transforms", list(TRANSFORM_LABELS), ["raw"], format_func=TRANSFORM_LABELS.get
+        "Transforms", list(TRANSFORM_LABELS), GRID["transforms"], format_func=TRANSFORM_LABELS.get
     )
-    models = c2.multiselect("Models", list(MODELS), ["lstm"], format_func=MODELS.get)
+    models = c2.multiselect("Models", list(MODELS), GRID["models"], format_func=MODELS.get)
     c1, c2, c3, c4 = st.columns(4)
-    seeds = c1.text_input("Seeds", "0,1", help="Comma-separated whole numbers.")
+    seeds = c1.text_input(
+        "Seeds", ",".join(map(str, GRID["seeds"])), help="Comma-separated whole numbers."
+    )
     folds = c2.number_input(
         "Backtest folds", 0, 10, 0, help="0: one train per trial; 2 or more: a backtest."
     )
-    epochs = setting_input(c3, TrainConfig, "epochs", value=3)
-    window = setting_input(c4, TrainConfig, "window", value=20)
+    epochs = setting_input(c3, TrainConfig, "epochs", value=TRIAL_SETTINGS["epochs"])
+    window = setting_input(c4, TrainConfig, "window", value=TRIAL_SETTINGS["window"])
     c1, c2 = st.columns(2)
     start = c1.text_input("From date (optional)", "2008-01-01")
     workers = c2.number_input("Trials at once", 1, os.cpu_count() or 1, min(2, os.cpu_count() or 1))

@@ -49,7 +49,7 @@ def data_settings() -> tuple[dict, CompareConfig | None]:
     legs = {}
     if spread:
         partner = st.selectbox("Spread with", partners, format_func=lambda c: c[: -len("_close")])
-        legs, target = {"long": target, "partner": partner}, "spread"
+        legs = {"partner": partner}
     multivariate = st.toggle(
         "Multivariate: add other columns as inputs",
         help="Univariate = the target's own history only. Multivariate = plus the columns below.",
@@ -89,7 +89,10 @@ def configure_and_start() -> None:
         settings, compare = data_settings()
     with right:
         settings |= model_settings(compare is not None)
-    config = SpreadConfig(**settings) if "partner" in settings else TrainConfig(**settings)
+    partner = settings.pop("partner", None)
+    config = TrainConfig(**settings)
+    if partner:
+        config = SpreadConfig.of(config, partner)
     kind = kind_of(config).key
     try:  # what the run would be warned about, before it trains
         warnings = validate_config(config, frame)

@@ -16,6 +16,10 @@ from pathlib import Path
 from core.errors import UserError
 
 INPUTS = ("uni", "multi")
+# The grid a new sweep starts with and the short trials it trains, on the Experiments page
+# and in `core.cli sweep` alike (the one place they are written).
+GRID = {"inputs": ["uni", "multi"], "transforms": ["raw"], "models": ["lstm"], "seeds": [0]}
+TRIAL_SETTINGS = {"epochs": 3, "window": 20}
 
 
 @dataclass
@@ -23,10 +27,10 @@ class SweepSpec:
     """The grid, and the settings every trial shares."""
 
     datasets: list[str]  # "sample:AAPL", "csv:/path/file.csv" or "ticker:MSFT"
-    inputs: list[str] = field(default_factory=lambda: ["uni", "multi"])
-    transforms: list[str] = field(default_factory=lambda: ["raw"])
-    models: list[str] = field(default_factory=lambda: ["lstm"])
-    seeds: list[int] = field(default_factory=lambda: [0])
+    inputs: list[str] = field(default_factory=lambda: list(GRID["inputs"]))
+    transforms: list[str] = field(default_factory=lambda: list(GRID["transforms"]))
+    models: list[str] = field(default_factory=lambda: list(GRID["models"]))
+    seeds: list[int] = field(default_factory=lambda: list(GRID["seeds"]))
     folds: int = 0  # 0 or 1: one train per trial; >= 2: a walk-forward backtest
     multi_features: list[str] = field(default_factory=lambda: ["close", "volume"])
     extra_tickers: list[str] = field(default_factory=list)  # added to "multi" inputs
