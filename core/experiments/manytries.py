@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-SETTING = ("inputs", "transform", "model")
 MCS_SIZE = 0.10  # the confidence set holds the best with 90 % probability
 REPS = 1000
 

@@ -13,7 +13,6 @@ import numpy as np
 from core.forecasting.evaluation import move_test, skill_against_naive, verdict
 
 PROCESSES = ("gaussian", "garch_t")
-FORECASTERS = ("echo", "drift", "stale")
 
 
 def returns(process: str, n: int, rng: np.random.Generator, phi: float = 0.0) -> np.ndarray:

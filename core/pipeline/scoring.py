@@ -53,7 +53,6 @@ class RunScores:
     returns: dict  # errors on log returns, hit rate, the long/flat illustration
     band_broke: dict | None  # where a band that missed its level broke
     moves: dict  # the predicted moves' size beside the actual moves'
-    band_broke: dict | None  # where a band that missed its level broke
 
 
 def by_step_rows(
