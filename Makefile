@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8501
 
-.PHONY: run test lint bench screenshots clean
+.PHONY: run test test-fast test-integration test-browser lint bench screenshots clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -30,6 +30,16 @@ $(CHROMIUM):
 
 test: $(DEV_STAMP) $(CHROMIUM)
 	$(PY) -m pytest
+
+# The tiers (tests/conftest.py marks each test); `make test` runs all three.
+test-fast: $(DEV_STAMP)
+	$(PY) -m pytest -m unit
+
+test-integration: $(DEV_STAMP)
+	$(PY) -m pytest -m integration
+
+test-browser: $(DEV_STAMP) $(CHROMIUM)
+	$(PY) -m pytest -m browser
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

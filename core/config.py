@@ -46,8 +46,8 @@ def _chosen_backend() -> str:
     return os.environ.get(BACKEND_ENV, "").strip().lower()
 
 
-# The default since it won the whole CLI job on a fresh workspace, not only the epoch:
-# 0.63-0.73 x TensorFlow's time in four runs (benchmarks/bench_speed.py, README "Speed").
+# The default since it won the whole CLI job on a fresh workspace, not only the epoch
+# (benchmarks/bench_speed.py; its figures are in docs/measurements.md, bench_speed).
 DEFAULT_BACKEND = "jax"
 
 
@@ -91,8 +91,8 @@ _FIT_SETTINGS = {
         default_backend(),  # read once, when the settings are defined
         "Keras backend",
         "The same model on JAX or TensorFlow. JAX (the default) compiles the training step "
-        "with XLA: a whole run takes about 0.7 x TensorFlow's time on a CPU. A run reproduces "
-        f"on its own backend. The app's default comes from {BACKEND_ENV}.",
+        "with XLA and runs a whole job faster than TensorFlow on a CPU (docs/measurements.md). "
+        f"A run reproduces on its own backend. The app's default comes from {BACKEND_ENV}.",
         dict(choices=BACKENDS),
     ),
 }
@@ -249,9 +249,8 @@ class AnomalyConfig(Settings):
     window: int = setting(30, "Window (days)", lo=5, hi=250, unit=" days")
     use_volume: bool = setting(True, "With volume", "Add the log change of volume to the returns.")
     units: int = autoencoder_units(32)
-    # Measured in benchmarks/bench_anomaly.py: at 1e-3 and 20 epochs it learned nothing, not
-    # even a planted 5-day pattern (reconstruction ratio 0.97); at 1e-2 it learns the
-    # pattern (0.24) and early stopping ends AAPL after about 22 epochs.
+    # Chosen by benchmarks/bench_anomaly.py (docs/measurements.md): at 1e-3 and 20 epochs it
+    # learned nothing, not even a planted pattern; at 1e-2 with early stopping it does.
     epochs: int = fit_setting("epochs", 60)
     batch_size: int = fit_setting("batch_size")
     learning_rate: float = fit_setting("learning_rate", 1e-2)
