@@ -20,7 +20,7 @@ import tempfile
 import time
 from dataclasses import replace
 
-from core.experiments.paired import sweep_summary
+from core.experiments.sweep_answers import sweep_summary
 from core.experiments.sweeps import SweepSpec, run_sweep
 
 SPEC = SweepSpec(

@@ -126,8 +126,8 @@ def cmd_compare(args) -> dict:
     """Univariate against multivariate, each side a seed set of N seeds, the two sides
     trained at once in worker processes of a core each; the comparison with its
     head-to-head test."""
-    from core.experiments.pairs import set_runs, submit_pair_set
-    from core.present.compare import compare_runs, comparison_summary
+    from core.experiments.compare_sets import set_runs, submit_pair_set
+    from core.present.comparison import compare_runs, comparison_summary
 
     dataset = _dataset(args, split_list(args.with_))
     config = settings_from_args(TrainConfig, args)
@@ -217,7 +217,7 @@ SWEEP_GRID = ("transform", "model", "seed", "features", "name", "target")
 
 
 def cmd_sweep(args) -> dict:
-    from core.experiments.paired import sweep_summary
+    from core.experiments.sweep_answers import sweep_summary
     from core.experiments.sweeps import run_sweep
     from core.experiments.trials import TRIAL_SETTINGS, SweepSpec, load_trial_dataset
 
@@ -286,7 +286,7 @@ def cmd_runs(args) -> None:
 
 def cmd_report(args) -> dict:
     """One self-contained HTML file of the runs named (a comparison when several)."""
-    from core.present.export import runs_report
+    from core.present.report_html import runs_report
 
     store = RunStore(args.workspace)
     runs = [store.get(run_id) for run_id in args.run_ids]  # an unknown id: its message

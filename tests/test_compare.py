@@ -11,11 +11,11 @@ import pytest
 
 from core.config import CompareConfig, TrainConfig
 from core.errors import UserError
-from core.experiments.pairs import pair_set, set_runs, submit_pair_set
-from core.forecasting.compare import head_to_head, rolling_rel_mae, skill_curve
+from core.experiments.compare_sets import pair_set, set_runs, submit_pair_set
+from core.forecasting.headtohead import head_to_head, rolling_rel_mae, skill_curve
 from core.jobs.manager import JobManager
 from core.pipeline.forecast import train_forecaster
-from core.present.compare import compare_runs
+from core.present.comparison import compare_runs
 from core.store.runs import RunStore
 from tests.helpers import (
     TINY_FLAGS,

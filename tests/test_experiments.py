@@ -14,7 +14,7 @@ import pytest
 
 from core.data import load_dataset
 from core.experiments.backtest import fold_bounds, fold_frames
-from core.experiments.paired import answers, sweep_summary, trial_table
+from core.experiments.sweep_answers import answers, sweep_summary, trial_table
 from core.experiments.sweeps import SweepSpec, SweepStore, run_sweep
 from core.pipeline.prepare import prepare_forecast
 from core.store.runs import RunStore

@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import fmt
 from core.pipeline.forecast import train_forecaster
-from core.present.report import shift_label
+from core.present.pagedata import shift_label
 from core.store.runs import RunStore
 from tests.conftest import ROOT
 from tests.helpers import figure_of, tiny_config, tiny_dataset, values

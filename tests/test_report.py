@@ -6,8 +6,8 @@ import json
 
 from core import fmt
 from core.pipeline.forecast import train_forecaster
-from core.present import report
-from core.present.export import data_hash, runs_report
+from core.present import pagedata
+from core.present.report_html import data_hash, runs_report
 from core.store.runs import RunStore
 from tests.browser import chromium_page
 from tests.helpers import run_cli, tiny_config, tiny_dataset
@@ -21,8 +21,8 @@ def test_the_report_opens_offline_makes_no_request_and_says_the_runs_numbers(wor
     page_html = runs_report([run])
     assert page_html.count('<script type="text/javascript">/**') <= 1  # plotly.js once
     for text in (
-        report.verdict_of(run)[1],
-        report.seeds_note(run),
+        pagedata.verdict_of(run)[1],
+        pagedata.seeds_note(run),
         run.record.attribution["sentence"],
         data_hash(run),
         run.id,
@@ -54,4 +54,4 @@ def test_the_report_opens_offline_makes_no_request_and_says_the_runs_numbers(wor
         body = page.inner_text("body")
     assert requests == [out.as_uri()]
     assert fmt.num(run.metrics["rel_mae"]) in body  # the ranked table's relative MAE
-    assert report.verdict_of(run)[1] in body
+    assert pagedata.verdict_of(run)[1] in body

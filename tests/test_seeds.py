@@ -168,7 +168,7 @@ def test_cli_train_reports_seeds_and_a_compare_side_is_one_seed_set(workspace):
     # A compare set's --n-seeds is its seeds per side, each side one seed set, whatever the
     # settings' own n_seeds says.
     from core.config import CompareConfig
-    from core.experiments.pairs import pair_set
+    from core.experiments.compare_sets import pair_set
 
     config = tiny_config(features=["close", "volume"], n_seeds=3, seed=2)
     members = pair_set(config, CompareConfig(n_seeds=2))

@@ -21,7 +21,7 @@ from core.pipeline.forecast import repredict
 from core.pipeline.kinds import RUN_KINDS, kind_of
 from core.pipeline.prepare import prepare_anomaly, prepare_forecast
 from core.present.labels import runs_table
-from core.present.report import comparison_table
+from core.present.pagedata import comparison_table
 from core.store.migrate import SCHEMA_VERSION
 from core.store.runs import RunStore
 from tests.conftest import ROOT

@@ -1,6 +1,6 @@
 """The Predictions page's longer sections: the multi-step view, the forecast beyond the
 data, downloads, and the comparison of several runs. Streamlit calls only; the numbers
-come from core/present/report.py."""
+come from core/present/pagedata.py."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import streamlit as st
 
 from core import fmt
 from core.config import FORECAST_KINDS
-from core.forecasting.compare import ROLLING_DAYS
 from core.forecasting.evaluation import horizon_errors, lag_diagnostic
-from core.present import charts, compare, report
-from core.present.export import runs_report
+from core.forecasting.headtohead import ROLLING_DAYS
+from core.present import charts, comparison, pagedata
+from core.present.report_html import runs_report
 
 
 def multi_step_section(run, band: dict | None) -> None:
@@ -25,10 +25,10 @@ def multi_step_section(run, band: dict | None) -> None:
     origin = st.select_slider(
         "Forecast origin (last known day)", origins, value=origins[len(origins) // 2]
     )
-    view = report.origin_view(run, origin)
+    view = pagedata.origin_view(run, origin)
     path_band = None
     if band is not None:
-        lower, upper = report.band_series(
+        lower, upper = pagedata.band_series(
             band, row=origins.index(origin), index=view["forecast"].index
         )
         path_band = (lower, upper, f"{band['level']} % interval")
@@ -44,27 +44,29 @@ def multi_step_section(run, band: dict | None) -> None:
     )
     errors = horizon_errors(paths.actual_paths, paths.forecast_paths)
     st.plotly_chart(
-        charts.horizon_error_chart(errors, report.naive_horizon_errors(run)), key="horizon_errors"
+        charts.horizon_error_chart(errors, pagedata.naive_horizon_errors(run)), key="horizon_errors"
     )
     if run.record.by_step:
-        st.dataframe(report.shown(report.by_step_table(run)), key="by_step", width="stretch")
+        st.dataframe(pagedata.shown(pagedata.by_step_table(run)), key="by_step", width="stretch")
     if view["attention"] is not None:
         st.plotly_chart(
             charts.attention_heatmap(view["attention"], view["input_dates"]), key="attention"
         )
-        st.caption(report.attention_note(view["attention"]))
-        if note := report.attention_against_attribution(run.paths.attention, run.paths.attribution):
+        st.caption(pagedata.attention_note(view["attention"]))
+        if note := pagedata.attention_against_attribution(
+            run.paths.attention, run.paths.attribution
+        ):
             st.caption(note)
 
 
 def future_section(run, actual: pd.Series, level: int) -> None:
     st.subheader("Forecast beyond the data")
-    future = report.future_forecast(run)
+    future = pagedata.future_forecast(run)
     title = (
         f"Forecast for the next {len(future)} trading day(s) "
         f"after {actual.index[-1].date()} (not yet observed)"
     )
-    bounds = report.future_band(run, level)
+    bounds = pagedata.future_band(run, level)
     band = (*bounds, f"{level} % interval") if bounds is not None else None
     chart = charts.horizon_forecast_chart(actual.iloc[-40:], future, title=title, band=band)
     st.plotly_chart(chart, key="future_chart")
@@ -102,47 +104,47 @@ def compare_runs(selected) -> None:
     """Two or more runs on the same test days: the head-to-head sentence first, then the
     charts that show the difference (skill, rolling relative MAE), the lags side by side,
     a price close-up, each seed's test, and the loss curves."""
-    comparison = compare.compare_runs(selected)
+    compared = comparison.compare_runs(selected)
     with st.expander(f"The {len(selected)} runs", expanded=len(selected) <= 2):
         for run in selected:
-            st.caption(f"**{fmt.md(run.name)}**: {report.describe_run(run)}")
+            st.caption(f"**{fmt.md(run.name)}**: {pagedata.describe_run(run)}")
     forecasts = [r for r in selected if r.kind in FORECAST_KINDS]
     if len(forecasts) == len(selected):
         report_button(selected)
-    if comparison.problem:
-        st.warning(comparison.problem, icon=":material/block:")
+    if compared.problem:
+        st.warning(compared.problem, icon=":material/block:")
         return
-    answer = comparison.head_to_head or {}
+    answer = compared.head_to_head or {}
     box = {"tried": st.success, "reference": st.error}.get(answer.get("better"), st.info)
-    box(fmt.md(comparison.sentence), icon=":material/compare_arrows:")
-    if not report.same_test_days(selected):
+    box(fmt.md(compared.sentence), icon=":material/compare_arrows:")
+    if not pagedata.same_test_days(selected):
         st.warning(
             f"These runs have different test periods: they are compared on the "
-            f"{comparison.common_days} test days they share."
+            f"{compared.common_days} test days they share."
         )
-    table = report.comparison_table(selected)
-    st.dataframe(report.shown(table), width="stretch", key="compare_table")
-    st.caption(report.MASE_NOTE)
+    table = pagedata.comparison_table(selected)
+    st.dataframe(pagedata.shown(table), width="stretch", key="compare_table")
+    st.caption(pagedata.MASE_NOTE)
     names = {run.id: run.name for run in selected}
     c1, c2 = st.columns(2)
-    skill = {names[i]: s for i, s in comparison.skill.items()}
+    skill = {names[i]: s for i, s in compared.skill.items()}
     c1.plotly_chart(charts.skill_curves(skill), key="compare_skill")
-    rolling = {names[i]: s for i, s in comparison.rolling.items()}
+    rolling = {names[i]: s for i, s in compared.rolling.items()}
     c2.plotly_chart(charts.rolling_rel_mae_chart(rolling, ROLLING_DAYS), key="compare_rolling")
-    st.caption(compare.SKILL_NOTE)
+    st.caption(comparison.SKILL_NOTE)
     diagnostics = {
-        run.name: lag_diagnostic(report.run_series(run)[0], run.predictions["predicted"])
+        run.name: lag_diagnostic(pagedata.run_series(run)[0], run.predictions["predicted"])
         for run in selected
     }
     st.plotly_chart(charts.correlograms_side_by_side(diagnostics), key="compare_lags")
-    predicted = {names[i]: s for i, s in comparison.predicted.items()}
-    chart = charts.price_close_up(comparison.actual, comparison.naive, predicted)
+    predicted = {names[i]: s for i, s in compared.predicted.items()}
+    chart = charts.price_close_up(compared.actual, compared.naive, predicted)
     st.plotly_chart(chart, key="compare_chart")
     if answer.get("seeds", 0) > 1:
         st.dataframe(
-            report.shown(compare.seed_table(comparison)), width="stretch", key="compare_seeds"
+            pagedata.shown(comparison.seed_table(compared)), width="stretch", key="compare_seeds"
         )
-        tried, reference = (side.label for side in comparison.sides)
+        tried, reference = (side.label for side in compared.sides)
         st.caption(
             f"MAE ratio = {tried}'s MAE / {reference}'s, on the same days; below 1: "
             f"{tried} was more accurate. Seed pair i trained both sides with the same seed."
@@ -156,9 +158,9 @@ def compare_runs(selected) -> None:
         "each curve falls compares, not its height."
     )
     st.download_button(
-        "Download comparison (CSV)",
+        "Download compared (CSV)",
         lambda: table.to_csv().encode(),
-        "comparison.csv",
+        "compared.csv",
         "text/csv",
     )
 

@@ -10,12 +10,12 @@ from core import fmt
 from core.config import MODELS, TRANSFORM_LABELS, TrainConfig
 from core.data import list_samples
 from core.errors import UserError
-from core.experiments import paired
-from core.experiments.paired import QUESTIONS
+from core.experiments import sweep_answers
+from core.experiments.sweep_answers import QUESTIONS
 from core.experiments.sweeps import SweepSpec, SweepStore, launch_sweep, resume_sweep
 from core.experiments.trials import GRID, INPUTS, TRIAL_SETTINGS
 from core.present import charts
-from core.present.export import sweep_report
+from core.present.report_html import sweep_report
 from ui import setting_input, show_error
 
 st.title("Experiments")
@@ -101,14 +101,14 @@ def follow(sweep_id: str) -> None:
     sweep = store.load(sweep_id)
     if sweep.get("status") != sweeps[sweep_id].get("status"):
         st.rerun()  # the whole page, so the picker above names the new status
-    ended, total = paired.progress(sweep)
+    ended, total = sweep_answers.progress(sweep)
     running = sweep.get("status") in ("queued", "running")
     st.progress(
         ended / max(total, 1), text=f"{ended} of {total} trials ended ({sweep.get('status')})"
     )
     if sweep.get("message"):
         st.error(fmt.md(sweep["message"]))
-    table = paired.trial_table(sweep)
+    table = sweep_answers.trial_table(sweep)
     if running and st.button(
         "Stop the sweep", help="Cancels what has not finished; keeps the rest."
     ):
@@ -121,7 +121,7 @@ def follow(sweep_id: str) -> None:
         except UserError as exc:
             show_error(exc)
     st.dataframe(shown(table), width="stretch", key=f"trials-{sweep_id}")
-    for name, answer in paired.answers(table).items():
+    for name, answer in sweep_answers.answers(table).items():
         factor, tried, reference, label = QUESTIONS[name]
         (st.success if answer["pvalue"] < 0.05 else st.info)(answer["sentence"])
         st.plotly_chart(
@@ -132,20 +132,21 @@ def follow(sweep_id: str) -> None:
         )
     if sweep.get("many_tries"):
         st.info(
-            paired.many_tries_fields(sweep)["many_tries"]["sentence"], icon=":material/functions:"
+            sweep_answers.many_tries_fields(sweep)["many_tries"]["sentence"],
+            icon=":material/functions:",
         )
-    board = paired.leaderboard(table)
+    board = sweep_answers.leaderboard(table)
     if board:
         st.subheader("Leaderboard: mean relative MAE per setting (SD across datasets and seeds)")
         st.dataframe(shown(pd.DataFrame(board)), width="stretch", key="leaderboard")
-    folds_table = paired.fold_table(sweep)
+    folds_table = sweep_answers.fold_table(sweep)
     if not folds_table.empty:
         st.subheader("Backtest folds")
         st.dataframe(shown(folds_table), width="stretch", key="folds")
     if not running:
         st.download_button(
             "Download the sweep report (HTML)",
-            lambda: sweep_report(sweep, paired.sweep_summary(sweep), table).encode(),
+            lambda: sweep_report(sweep, sweep_answers.sweep_summary(sweep), table).encode(),
             f"laglens-sweep-{sweep_id}.html",
             "text/html",
         )

@@ -12,7 +12,7 @@ from core.forecasting.evaluation import (
     lag_diagnostic,
     shift_prediction,
 )
-from core.present import charts, report
+from core.present import charts, pagedata
 from core.present.sentences import lag_sentence
 from ui import run_store
 from ui.predictions import (
@@ -58,10 +58,10 @@ def lined_up(run, level: int, band: dict | None, rank_by: str) -> None:
         0,
         key="shift_k",
     )
-    pred, previous = report.run_series(run)[1:]
+    pred, previous = pagedata.run_series(run)[1:]
     lines = None
     if band is not None and shift == 0:
-        lines = (*report.band_series(band, index=pred.index), f"{level} % interval")
+        lines = (*pagedata.band_series(band, index=pred.index), f"{level} % interval")
     chart = charts.predictions_chart(
         run.predictions["actual"],
         {
@@ -71,30 +71,30 @@ def lined_up(run, level: int, band: dict | None, rank_by: str) -> None:
         },
         previous,
         title="Test period: actual vs predicted price",
-        baselines=report.baseline_lines(run),
+        baselines=pagedata.baseline_lines(run),
         band=lines,
     )
     st.plotly_chart(chart, key="pred_chart")
     st.caption(
-        (report.band_caption(band, run.record.intervals) + " " if band else "")
+        (pagedata.band_caption(band, run.record.intervals) + " " if band else "")
         + "Click a name in the legend to show or hide a line: drift, ARIMA and ETS start hidden."
     )
-    table = report.ranked_table(run, shift, rank_by)
+    table = pagedata.ranked_table(run, shift, rank_by)
     index = {"_index": st.column_config.TextColumn(width="large")}  # a shifted row's label
-    st.dataframe(report.shown(table), width="stretch", column_config=index, key="metrics_table")
+    st.dataframe(pagedata.shown(table), width="stretch", column_config=index, key="metrics_table")
     if shift:
-        st.warning(report.shift_note(shift), icon=":material/visibility:")
-    st.caption(" ".join([report.RANKED_NOTE, report.MASE_NOTE, report.DIRECTION_NOTE]))
-    if note := report.returns_note(run):
+        st.warning(pagedata.shift_note(shift), icon=":material/visibility:")
+    st.caption(" ".join([pagedata.RANKED_NOTE, pagedata.MASE_NOTE, pagedata.DIRECTION_NOTE]))
+    if note := pagedata.returns_note(run):
         st.caption(note)
 
 
 def one_run(run) -> None:
-    actual, pred, previous = report.run_series(run)
-    st.caption(report.describe_run(run))
-    verdict, sentence = report.verdict_of(run)
+    actual, pred, previous = pagedata.run_series(run)
+    st.caption(pagedata.describe_run(run))
+    verdict, sentence = pagedata.verdict_of(run)
     VERDICT_BOX.get(verdict, st.info)(sentence, icon=":material/gavel:")
-    for note in (report.seeds_note(run), report.tries_note(run, list(runs.values()))):
+    for note in (pagedata.seeds_note(run), pagedata.tries_note(run, list(runs.values()))):
         if note:
             st.caption(note)
     for warning in run.record.warnings:
@@ -111,11 +111,11 @@ def one_run(run) -> None:
     )
     rank_by = c2.selectbox(
         "Rank the table by",
-        list(report.RANK_BY),
-        format_func=report.METRIC_LABELS.get,
+        list(pagedata.RANK_BY),
+        format_func=pagedata.METRIC_LABELS.get,
         key="rank_by",
     )
-    band = report.run_band(run, level)
+    band = pagedata.run_band(run, level)
     lined_up(run, level, band, rank_by)
 
     st.subheader("Lag diagnostic: is the prediction just yesterday's price?")
@@ -124,7 +124,7 @@ def one_run(run) -> None:
     st.info(lag_sentence(best_lag(diag), diag), icon=":material/lightbulb:")
 
     st.subheader("In change space: the forecast = yesterday's price + a move")
-    if note := report.moves_note(run):
+    if note := pagedata.moves_note(run):
         st.info(note, icon=":material/straighten:")
     skill = change_skill(run.predictions["actual"], pred, previous)
     c1, c2 = st.columns(2)
@@ -135,7 +135,7 @@ def one_run(run) -> None:
     c1.plotly_chart(charts.change_series_chart(*changes), key="change_series")
     c2.plotly_chart(charts.change_scatter(*changes), key="change_scatter")
     if run.config.transform != "raw":
-        st.caption(report.CHANGES_NOTE)
+        st.caption(pagedata.CHANGES_NOTE)
     attribution_section(run)
 
     if run.config.horizon > 1:
@@ -145,7 +145,7 @@ def one_run(run) -> None:
     export = run.predictions
     if band is not None:
         export = export.assign(lower=band["lower"][:, 0], upper=band["upper"][:, 0])
-    downloads(run, export, lambda: report.ranked_table(run, 0, rank_by))
+    downloads(run, export, lambda: pagedata.ranked_table(run, 0, rank_by))
 
 
 if len(chosen) == 1:

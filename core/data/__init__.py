@@ -18,8 +18,8 @@ from core.data.frames import (
     log_volume_change,
     normalize_price_frame,
 )
+from core.data.pricecache import CachedPrices, PriceStore
 from core.data.samples import SAMPLE_NAMES, list_samples, load_sample
-from core.data.store import CachedPrices, PriceStore
 from core.data.tickers import validate_ticker
 from core.data.yahoo import fetch_yahoo
 

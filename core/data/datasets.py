@@ -14,8 +14,8 @@ import pandas as pd
 from core import fmt
 from core.data.csvfile import read_price_csv
 from core.data.frames import CANONICAL_COLUMNS, MIN_ROWS, extra_column, slice_dates
+from core.data.pricecache import PriceStore
 from core.data.samples import list_samples, load_sample
-from core.data.store import PriceStore
 from core.data.tickers import validate_ticker
 from core.data.yahoo import fetch_yahoo
 from core.errors import UserError

@@ -1,6 +1,6 @@
 """Saved runs compared on the same test days, as the compare view and the CLI show them:
 sides (runs of one setting, its seeds), skill curves, rolling relative MAE, the
-head-to-head test and its sentence. Reads runs; the maths is core/forecasting/compare.py."""
+head-to-head test and its sentence. Reads runs; the maths is core/forecasting/headtohead.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.forecasting.compare import (
+from core.forecasting.headtohead import (
     ROLLING_DAYS,
     better,
     common_origins,

@@ -19,7 +19,7 @@ import plotly.io as pio
 
 from core import fmt
 from core.forecasting.evaluation import best_lag, lag_diagnostic
-from core.present import charts, report
+from core.present import charts, pagedata
 from core.present.sentences import lag_sentence
 from core.store.runs import Run
 
@@ -74,31 +74,31 @@ def versions() -> dict[str, str]:
 
 
 def _run_section(run: Run, figure: _Figures) -> str:
-    actual, pred, previous = report.run_series(run)
-    verdict, sentence = report.verdict_of(run)
-    band = report.run_band(run, run.config.interval_level)
-    lines = (*report.band_series(band, index=pred.index), "band") if band else None
+    actual, pred, previous = pagedata.run_series(run)
+    verdict, sentence = pagedata.verdict_of(run)
+    band = pagedata.run_band(run, run.config.interval_level)
+    lines = (*pagedata.band_series(band, index=pred.index), "band") if band else None
     parts = [
         f"<h2>{html.escape(run.name)}</h2>",
-        _p(report.describe_run(run)),
+        _p(pagedata.describe_run(run)),
         _p(sentence, "verdict"),
         *(_p(w, "warn") for w in run.record.warnings),
-        _p(report.seeds_note(run)),
-        _p(report.moves_note(run)),
-        _p(report.band_caption(band, run.record.intervals) if band else ""),
+        _p(pagedata.seeds_note(run)),
+        _p(pagedata.moves_note(run)),
+        _p(pagedata.band_caption(band, run.record.intervals) if band else ""),
         figure(
             charts.predictions_chart(
                 run.predictions["actual"],
                 {"prediction": pred},
                 previous,
                 title="Test period: actual vs predicted price",
-                baselines=report.baseline_lines(run),
+                baselines=pagedata.baseline_lines(run),
                 band=lines,
             )
         ),
         "<h3>The model beside the baselines, on the same test days</h3>",
-        _table(report.shown(report.ranked_table(run))),
-        _p(report.returns_note(run)),
+        _table(pagedata.shown(pagedata.ranked_table(run))),
+        _p(pagedata.returns_note(run)),
     ]
     diag = lag_diagnostic(actual, pred)
     parts += [figure(charts.lag_correlogram(diag)), _p(lag_sentence(best_lag(diag), diag))]
@@ -110,7 +110,7 @@ def _run_section(run: Run, figure: _Figures) -> str:
             _p(run.record.attribution.get("sentence", "")),
         ]
     if run.record.by_step and len(run.record.by_step) > 1:
-        parts.append(_table(report.shown(report.by_step_table(run))))
+        parts.append(_table(pagedata.shown(pagedata.by_step_table(run))))
     return "\n".join(parts) + _provenance(run)
 
 
@@ -155,7 +155,7 @@ def runs_report(runs: list[Run]) -> str:
     figure = _Figures()
     body = ""
     if len(runs) > 1:
-        body += "<h2>Side by side</h2>" + _table(report.shown(report.comparison_table(runs)))
+        body += "<h2>Side by side</h2>" + _table(pagedata.shown(pagedata.comparison_table(runs)))
     body += "\n".join(_run_section(run, figure) for run in runs)
     title = runs[0].name if len(runs) == 1 else f"{len(runs)} runs compared"
     return _page(title, body)
