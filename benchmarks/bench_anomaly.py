@@ -16,9 +16,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from core.config import AnomalyConfig
 from core.data import load_dataset
 from core.forecasting.detectors import compare_detectors
+from core.kinds.anomaly import AnomalyConfig
 from core.pipeline.anomaly import train_anomaly_detector
 from core.store.runs import RunStore
 

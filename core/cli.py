@@ -38,15 +38,11 @@ from core.commands import (
     cmd_train,
     split_list,
 )
-from core.config import (
-    MODELS,
-    AnomalyConfig,
-    CompareConfig,
-    Settings,
-    TrainConfig,
-)
+from core.config import MODELS, CompareConfig, Settings, TrainConfig
 from core.errors import UserError
 from core.experiments.trials import GRID, TRIAL_SETTINGS
+from core.kinds import KINDS
+from core.kinds.anomaly import AnomalyConfig
 from core.workspace import disk_problem
 
 
@@ -152,12 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --resume: save the kept epochs as a run (marked interrupted), train no more",
     )
     _add_extras(train)
-    train.add_argument(
-        "--spread-with",
-        metavar="TICKER",
-        help="forecast the spread log(target) - beta x log(TICKER) instead (beta fitted on the "
-        "training part; standard scaling; raw or diff)",
-    )
+    for kind in KINDS.values():  # the flag of each kind `train` can make (--spread-with)
+        if kind.train_flag:
+            flag = kind.train_flag
+            train.add_argument(flag.flag, metavar=flag.metavar, help=flag.help)
     add_settings(train, TrainConfig)
     add_model_settings(train)
 

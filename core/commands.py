@@ -9,17 +9,12 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from core.config import (
-    FORECAST_KINDS,
-    AnomalyConfig,
-    CompareConfig,
-    Settings,
-    SpreadConfig,
-    TrainConfig,
-)
+from core.config import CompareConfig, Settings, TrainConfig
 from core.data import extra_column, load_dataset
 from core.errors import UserError
 from core.jobs.manager import JobManager
+from core.kinds import FORECAST_KINDS, KINDS
+from core.kinds.anomaly import AnomalyConfig
 from core.pipeline.kinds import validate_config
 from core.store.runs import RunStore
 from core.workspace import workspace_dir
@@ -96,30 +91,28 @@ def cmd_train(args) -> dict:
     if not (args.sample or args.csv or args.ticker):
         raise UserError("Give the data: --sample T, --csv PATH or --ticker T (or --resume JOB_ID).")
     extras = split_list(args.with_)
-    partner = (args.spread_with or "").strip().upper()
-    if partner and partner == (args.sample or args.ticker or "").strip().upper():
-        raise UserError(f"A spread of {partner} with itself is 0: pick another --spread-with.")
-    dataset = _dataset(args, extras + ([partner] if partner and partner not in extras else []))
+    # a kind other than a price forecast, asked for by its flag (--spread-with T)
+    asked = [k for k in KINDS.values() if k.train_flag and getattr(args, k.train_flag.dest)]
+    if len(asked) > 1:
+        raise UserError(f"Pick one of {', '.join(k.train_flag.flag for k in asked)}.")
+    kind, value = (asked[0], getattr(args, asked[0].train_flag.dest)) if asked else (None, "")
+    if kind is not None:
+        target = args.sample or args.ticker or ""
+        extras += [t for t in kind.train_flag.tickers(value, target) if t not in extras]
+    dataset = _dataset(args, extras)
     config = settings_from_args(TrainConfig, args)
     config.features = list(config.features) + [
         extra_column(t) for t in dataset.extras if extra_column(t) not in config.features
     ]
-    kind = "forecast"
-    if partner:
-        config, kind = spread_settings(config, partner), "spread"
+    if kind is not None:
+        config = kind.train_flag.settings(config, value)
+    kind = kind.key if kind is not None else "forecast"
     validate_config(config, dataset.frame)
     manager = JobManager(args.workspace, in_process=True)
     from core.pipeline.kinds import RUN_KINDS
 
     label = config.name or RUN_KINDS[kind].default_name(config, dataset.describe())
     return _run_job(manager, kind, dataset, config, label)
-
-
-def spread_settings(config: TrainConfig, partner: str) -> SpreadConfig:
-    """The train flags as a spread run's settings; window-relative scaling (the flags'
-    default, a price run's) becomes standard."""
-    scaling = "standard" if config.scaling == "window" else config.scaling
-    return SpreadConfig.of(config, extra_column(partner), scaling=scaling)
 
 
 def cmd_compare(args) -> dict:

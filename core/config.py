@@ -17,7 +17,6 @@ from typing import Any
 from core.errors import UserError
 from core.forecasting.transforms import SCALERS, TRANSFORMS
 from core.models import ARCHITECTURES, model_specs
-from core.models.autoencoder import units as autoencoder_units
 from core.spec import Settings, Spec, setting
 
 __all__ = ["Settings", "Spec", "setting"]  # the spec's names, as the settings' readers know them
@@ -243,103 +242,6 @@ class TrainConfig(Settings):
 
 
 @dataclass
-class AnomalyConfig(Settings):
-    """The LSTM autoencoder's settings. Saved with the run."""
-
-    window: int = setting(30, "Window (days)", lo=5, hi=250, unit=" days")
-    use_volume: bool = setting(True, "With volume", "Add the log change of volume to the returns.")
-    units: int = autoencoder_units(32)
-    # Chosen by benchmarks/bench_anomaly.py (docs/measurements.md): at 1e-3 and 20 epochs it
-    # learned nothing, not even a planted pattern; at 1e-2 with early stopping it does.
-    epochs: int = fit_setting("epochs", 60)
-    batch_size: int = fit_setting("batch_size")
-    learning_rate: float = fit_setting("learning_rate", 1e-2)
-    train_frac: float = setting(
-        0.7,
-        "Training share",
-        "The autoencoder learns ordinary days from this part.",
-        lo=0.3,
-        hi=0.95,
-    )
-    percentile: float = setting(
-        99.0,
-        "Threshold: percentile of the training days' scores",
-        "Moves the threshold without retraining.",
-        lo=50.0,
-        hi=99.9,
-        step=0.1,
-    )
-    seed: int = fit_setting("seed")
-    backend: str = fit_setting("backend")
-    loss: str = fit_setting("loss")
-    early_stopping: bool = fit_setting("early_stopping")
-    patience: int = fit_setting("patience")
-    restore_best: bool = fit_setting("restore_best")
-
-    @property
-    def inputs(self) -> list[str]:
-        return ["close", "volume"] if self.use_volume else ["close"]
-
-    def validate(self, columns) -> None:
-        self.check_bounds()
-        missing = [c for c in self.inputs if c not in columns]
-        if missing:
-            raise UserError(f"The dataset has no column(s) {', '.join(missing)}.")
-
-
-@takes_model_knobs
-@dataclass
-class SpreadConfig(TrainConfig):
-    """A forecaster whose target is the spread of two series, log A - beta x log B, with
-    beta fitted on the training part (core/pipeline/spread.py). Scored like every run, on
-    the spread's own scale, with a mean-reverting AR(1) among its baselines."""
-
-    target: str = setting("spread", "Target column", "The spread, computed from the two legs.")
-    features: list[str] = setting(
-        lambda: ["spread"],
-        "Input columns",
-        "The spread first; more columns make the model multivariate.",
-    )
-    long: str = setting("close", "Spread of", "Series A of log A - beta x log B.")
-    partner: str = setting("", "Spread with", "Series B of log A - beta x log B.")
-    scaling: str = setting(
-        "standard",
-        "Scaling",
-        "A spread reverts to a level: a scaler fit on the training part keeps that level, "
-        "window-relative scaling would lose it.",
-        choices=SCALING_LABELS,
-    )
-
-    @classmethod
-    def of(cls, config: TrainConfig, partner: str, **changes) -> SpreadConfig:
-        """A price run's settings as the spread of its target with `partner` (a column): the
-        target becomes the spread's first leg, its other inputs stay (less the partner)."""
-        settings = {f.name: getattr(config, f.name) for f in fields(TrainConfig)}
-        inputs = [c for c in config.inputs if c not in (config.target, partner)]
-        settings.update(
-            target="spread", features=["spread", *inputs], long=config.target, partner=partner
-        )
-        return cls(**settings | changes)
-
-    def validate(self, columns) -> None:
-        legs = [c for c in (self.long, self.partner) if c not in columns]
-        if not self.partner:
-            raise UserError("Choose the series to take the spread with (Spread with).")
-        if legs:
-            raise UserError(f"The dataset has no column(s) {', '.join(legs)} for the spread.")
-        if self.long == self.partner:
-            raise UserError("A spread of a series with itself is 0: pick another series.")
-        if self.scaling == "window":
-            raise UserError(
-                "Window-relative scaling divides by the last value, and a spread can be 0: "
-                "use standard or min-max scaling."
-            )
-        if self.transform == "log_return":
-            raise UserError("A spread can be negative, so it has no log return: use raw or diff.")
-        super().validate([*columns, "spread"])
-
-
-@dataclass
 class CompareConfig(Settings):
     """Trains these settings twice, with and without the extra inputs, on the same split and
     test days, each over several seeds trained together; the two sides train at once, one
@@ -355,10 +257,4 @@ class CompareConfig(Settings):
     )
 
 
-CONFIGS: dict[str, type[Settings]] = {
-    "forecast": TrainConfig,
-    "spread": SpreadConfig,
-    "anomaly": AnomalyConfig,
-}
-FORECAST_KINDS = ("forecast", "spread")  # the kinds whose runs are forecasts of a series
 SPREAD_INPUT = "spread_with_"  # an input column spread_with_<partner>: the target's spread

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import AnomalyConfig
 from core.errors import UserError
 from core.forecasting.detectors import (
     compare_detectors,
@@ -17,6 +16,7 @@ from core.forecasting.detectors import (
     window_mean_errors,
     zscore_scores,
 )
+from core.kinds.anomaly import AnomalyConfig
 from core.pipeline.anomaly import top_anomalies, train_anomaly_detector
 from core.pipeline.kinds import validate_config
 from core.present.sentences import detector_sentence

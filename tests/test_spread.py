@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import SpreadConfig, TrainConfig
+from core.config import TrainConfig
 from core.errors import UserError
 from core.forecasting.baselines import BASELINES, SPREAD_BASELINES
 from core.forecasting.relationships import fit_spread
+from core.kinds.spread import SpreadConfig
 from core.pipeline.forecast import repredict
 from core.pipeline.kinds import RUN_KINDS, validate_config
 from core.pipeline.runner import RunRequest, run

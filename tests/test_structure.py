@@ -11,10 +11,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import CONFIGS, AnomalyConfig, TrainConfig
+from core.config import TrainConfig
 from core.forecasting.evaluation import score_forecast
 from core.jobs.manager import JobManager
 from core.jobs.state import JobSpec
+from core.kinds import CONFIGS
+from core.kinds.anomaly import AnomalyConfig
 from core.models.seq2seq import HORIZON as SEQ2SEQ_HORIZON
 from core.models.windows import tf_windows
 from core.pipeline.forecast import repredict
@@ -83,6 +85,7 @@ LAYERS = [
     ("core.forecasting",),  # the maths: transforms, windows, baselines, tests ...
     ("core.models",),  # the Keras models: one module a family, seed sets, attribution
     ("core.config",),  # the settings, whose choices come from the maths' tables
+    ("core.kinds",),  # the kinds of run: what each is, declared once, without its steps
     ("core.store",),  # saved runs and job checkpoints on disk
     ("core.present",),  # every sentence, label and table; charts
     ("core.pipeline",),  # one run of each kind

@@ -6,14 +6,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core import fmt
-from core.config import FORECAST_KINDS
 from core.errors import UserError
+from core.kinds import KINDS, kinds_in_panel
 from core.present import charts
 from ui import manager, show_error
 
 POLL_SECONDS = 1.0
 MINE = "my_jobs"  # this browser session's job ids
-SHOWN_TOGETHER = {"forecast": FORECAST_KINDS}  # a spread job shows in the Train page's panel
 
 
 # Why the two curves can sit far apart (a new user reads it as a bug).
@@ -116,7 +115,7 @@ def live_job_panel(kind: str) -> None:
     Redraws itself every second inside a fragment while a job is queued or running, so
     clicks elsewhere neither stop nor restart training; leaving and coming back resumes it.
     """
-    kinds = SHOWN_TOGETHER.get(kind, (kind,))
+    kinds = kinds_in_panel(kind)  # a spread job shows in the Train page's panel
     jobs_now = [j for j in manager().jobs() if j.kind in kinds]
     active_at_start = any(j.active for j in jobs_now)
     saved_key = f"saved_jobs_{kind}"  # the jobs whose run this page run already lists
@@ -206,11 +205,4 @@ def result_sentence(job) -> str:
     r = job.result
     epochs = fmt.count(r["epochs_run"], "epoch")
     head = f"Saved run {job.run_id} ({job.status}, {epochs}, {fmt.duration(r['seconds'])})."
-    if "metrics" in r:
-        m, n = r["metrics"], r["naive"]
-        return (
-            f"{head} Verdict: {r.get('verdict', '?')} (relative MAE {fmt.num(m.get('rel_mae'))}). "
-            f"Test RMSE {fmt.num(m['rmse'])} vs naive {fmt.num(n['rmse'])}. Open Predictions to "
-            "see why."
-        )
-    return f"{head} Threshold {fmt.sig(r['threshold'])}."
+    return f"{head} {KINDS[job.kind].result(r)}"

@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from core import fmt
-from core.config import FORECAST_KINDS
 from core.forecasting.evaluation import horizon_errors, lag_diagnostic
 from core.forecasting.headtohead import ROLLING_DAYS
+from core.kinds import FORECAST_KINDS
 from core.present import charts, comparison, pagedata
 from core.present.report_html import runs_report
 

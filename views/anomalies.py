@@ -3,9 +3,9 @@
 import streamlit as st
 
 from core import fmt
-from core.config import AnomalyConfig
 from core.errors import UserError
 from core.forecasting.detectors import compare_detectors, threshold_for
+from core.kinds.anomaly import AnomalyConfig
 from core.pipeline.kinds import validate_config
 from core.present import charts
 from core.present.labels import default_detector_name

@@ -4,7 +4,7 @@ beat the classical baselines?"""
 import streamlit as st
 
 from core import fmt
-from core.config import FORECAST_KINDS, INTERVAL_LEVELS, TrainConfig
+from core.config import INTERVAL_LEVELS, TrainConfig
 from core.forecasting.evaluation import (
     LAGS,
     best_lag,
@@ -12,6 +12,7 @@ from core.forecasting.evaluation import (
     lag_diagnostic,
     shift_prediction,
 )
+from core.kinds import FORECAST_KINDS
 from core.present import charts, pagedata
 from core.present.sentences import lag_sentence
 from ui import run_store

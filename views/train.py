@@ -6,9 +6,11 @@ Labels, defaults and limits of every setting come from TrainConfig (core/config.
 import streamlit as st
 
 from core import fmt
-from core.config import FORECAST_KINDS, SPREAD_INPUT, CompareConfig, SpreadConfig, TrainConfig
+from core.config import SPREAD_INPUT, CompareConfig, TrainConfig
 from core.errors import UserError
 from core.experiments.compare_sets import submit_pair_set
+from core.kinds import FORECAST_KINDS
+from core.kinds.spread import SpreadConfig
 from core.pipeline.kinds import RUN_KINDS, kind_of, validate_config
 from core.present.labels import RUNS_TABLE_NOTE, input_label, runs_table, shapes_table
 from ui import (

@@ -14,10 +14,11 @@ from dataclasses import replace
 
 import pandas as pd
 
-from core.config import FORECAST_KINDS, CompareConfig, TrainConfig
+from core.config import CompareConfig, TrainConfig
 from core.errors import UserError
 from core.jobs.manager import JobManager
 from core.jobs.state import Job
+from core.kinds import FORECAST_KINDS
 from core.pipeline.kinds import RUN_KINDS, kind_of, validate_config
 from core.store.runs import Run, RunStore
 

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.config import CONFIGS, Settings, default_backend
+from core.config import Settings, default_backend
 from core.errors import UserError
 from core.jobs.state import (
     OUTCOME,
@@ -54,6 +54,7 @@ from core.jobs.state import (
     started_at,
 )
 from core.jobs.worker import EVENT_PREFIX, run_worker, spawn_standby, spawn_worker
+from core.kinds import CONFIGS
 from core.store.checkpoint import read_checkpoint
 from core.store.runs import RunStore, unique_name
 from core.workspace import disk_problem, make_dir, read_json, workspace_dir, write_json
@@ -116,7 +117,7 @@ class JobManager:
         tags: dict | None = None,
     ) -> Job:
         """Queue a job; it starts as soon as a slot is free. `settings` are the kind's
-        settings dataclass (core.config.CONFIGS[kind]), kept as it is in job.json. `label`
+        settings dataclass (core.kinds.CONFIGS[kind]), kept as it is in job.json. `label`
         becomes the saved run's name, numbered ("... (2)") if a saved run or a waiting job
         has it; the job's id becomes the run's id. `resume` carries on from an interrupted
         job's kept epochs. `tags` are kept with the saved run."""

@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from core.config import CONFIGS, Settings
+from core.config import Settings
+from core.kinds import CONFIGS
 from core.present.sentences import kept_sentence
 from core.store.checkpoint import read_checkpoint
 from core.workspace import read_json, write_json
@@ -54,7 +55,7 @@ class JobSpec:
     """What job.json holds: what to run. The manager writes it, the worker and a restarted
     server read it; the settings stay their dataclass from the page to the saved run."""
 
-    kind: str  # a key of core.config.CONFIGS
+    kind: str  # a key of core.kinds.CONFIGS
     settings: Settings
     data: dict  # Dataset.describe()
     workspace: str

@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.config import AnomalyConfig
 from core.forecasting.detectors import (
     day_scores,
     recon_ratio,
@@ -22,6 +21,7 @@ from core.forecasting.detectors import (
 )
 from core.forecasting.paths import WindowErrors
 from core.forecasting.windows import ModelData
+from core.kinds.anomaly import AnomalyConfig
 from core.pipeline.prepare import prepare_anomaly
 from core.pipeline.runner import Outcome, RunKind, RunRequest, run
 from core.present.labels import default_detector_name

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.config import SpreadConfig, TrainConfig
+from core.config import TrainConfig
 from core.errors import UserError
 from core.forecasting.paths import ForecastPaths
 from core.forecasting.windows import ModelData
+from core.kinds.spread import SpreadConfig
 from core.models.attribution import attribution_shares, summarize
 from core.models.seedset import build_seed_set, per_member, seeds_of
 from core.pipeline.prepare import prepare_forecast, with_spread_inputs

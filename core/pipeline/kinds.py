@@ -1,6 +1,7 @@
-"""The run-kind table: every kind of run LagLens makes, each an entry of core/pipeline/
-runner.py's RunKind. The worker runs a job through its kind's entry; adding a kind of run
-(a spread target, say) is one module with its steps and one entry here."""
+"""The run-kind steps table: for every kind of run (declared in core/kinds/), the steps that
+make one, an entry of core/pipeline/runner.py's RunKind. The worker runs a job through its
+kind's entry; a kind's steps are one module here (forecast.py, spread.py, anomaly.py) and
+one entry below."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.config import SPREAD_INPUT, AnomalyConfig, SpreadConfig, TrainConfig
+from core.config import SPREAD_INPUT, TrainConfig
 from core.errors import UserError
 from core.forecasting.relationships import fit_spread
 from core.forecasting.transforms import make_transform
@@ -20,6 +20,8 @@ from core.forecasting.windows import (
     prepare,
     split_bounds,
 )
+from core.kinds.anomaly import AnomalyConfig
+from core.kinds.spread import SpreadConfig
 from core.present.sentences import extrapolation_warning
 
 

@@ -17,9 +17,10 @@ from typing import Any
 
 import pandas as pd
 
-from core.config import CONFIGS, Settings
+from core.config import Settings
 from core.forecasting.paths import ForecastPaths, WindowErrors
 from core.forecasting.windows import ModelData
+from core.kinds import CONFIGS
 from core.pipeline.alongside import Alongside
 from core.pipeline.fitting import fit_model, record_of_fit, seed_everything, use_backend
 from core.store.checkpoint import Checkpointer
@@ -64,7 +65,7 @@ class Outcome:
 class RunKind:
     """One entry of the run-kind table: the steps that make a run of this kind."""
 
-    key: str  # saved as the run's kind; its settings class is core.config.CONFIGS[key]
+    key: str  # saved as the run's kind; its settings class is core.kinds.CONFIGS[key]
     prepare: Callable[[pd.DataFrame, Any, Any], ModelData]  # (frame, settings, bounds)
     build: Callable[[Any, ModelData], tuple[Any, Any]]  # -> (model, what else it built)
     finish: Callable[..., Outcome]  # (data, model, extra, alongside's answer, settings)

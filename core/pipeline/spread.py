@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.config import SpreadConfig
 from core.forecasting.baselines import SPREAD_BASELINES
 from core.forecasting.windows import ModelData
+from core.kinds.spread import SpreadConfig
 from core.pipeline.forecast import FORECAST, origin_dates
 from core.pipeline.prepare import prepare_forecast, with_spread
 from core.pipeline.scoring import BASELINE_CACHE, baseline_forecasts

@@ -5,16 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.config import (
-    BACKENDS,
-    FORECAST_KINDS,
-    MODELS,
-    SPREAD_INPUT,
-    TRANSFORM_LABELS,
-    AnomalyConfig,
-    TrainConfig,
-)
+from core.config import BACKENDS, SPREAD_INPUT, TRANSFORM_LABELS, TrainConfig
 from core.forecasting.baselines import ALL_BASELINES
+from core.kinds import KINDS
+from core.kinds.anomaly import AnomalyConfig
 from core.store.runs import Run
 
 
@@ -99,7 +93,8 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
     model and transform by label."""
     rows = []
     for run in runs:
-        forecast = run.kind in FORECAST_KINDS
+        kind = KINDS[run.kind]
+        forecast = kind.forecast
         cfg = run.config
         rows.append(
             {
@@ -109,7 +104,7 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
                 "ticker": run.record.data.get("ticker", ""),
                 "inputs": inputs_word(cfg) if forecast else "",
                 "transform": TRANSFORM_LABELS[cfg.transform] if forecast else "",
-                "model": MODELS[cfg.model] if forecast else "LSTM autoencoder",
+                "model": kind.model_label(cfg),
                 "status": run.status,
                 "backend": BACKENDS[cfg.backend],
                 "verdict": run.record.verdict,

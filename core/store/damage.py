@@ -14,15 +14,19 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from core.kinds import KINDS
 from core.store.migrate import table_files
 
 META = "run.json"
-# The tables every run of a kind needs (each under any name a version gave it).
-NEEDS = {
-    "forecast": (table_files("predictions"), ("dataset.parquet",)),
-    "spread": (table_files("predictions"), ("dataset.parquet",)),
-    "anomaly": (table_files("scores"), ("dataset.parquet",)),
-}
+
+
+def needs(kind: str) -> list[tuple[str, ...]]:
+    """The files every run of a kind holds (its kind's declaration), each under any name a
+    version gave it."""
+    return [
+        table_files(name.removesuffix(".parquet")) if name.endswith(".parquet") else (name,)
+        for name in KINDS[kind].files
+    ]
 
 
 def run_damage(path: Path) -> str:
@@ -34,9 +38,9 @@ def run_damage(path: Path) -> str:
         return "run.json is missing"
     except (OSError, ValueError, TypeError, KeyError):
         return "run.json is truncated or unreadable"
-    if not isinstance(kind, str) or kind not in NEEDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         return f"run.json's kind {kind!r} is not one LagLens knows"
-    for choices in NEEDS.get(kind, ()):
+    for choices in needs(kind):
         found = [path / name for name in choices if (path / name).is_file()]
         if not found:
             return f"{choices[0]} is missing"

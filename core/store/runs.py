@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.config import CONFIGS
 from core.errors import UserError
 from core.forecasting.paths import ForecastPaths, WindowErrors
+from core.kinds import CONFIGS
 from core.store.damage import META, run_damage
 from core.store.migrate import SCHEMA_VERSION, table_path, upgrade, write_back
 from core.workspace import atomic_write_bytes, make_dir, workspace_dir
@@ -39,7 +39,7 @@ def _now() -> str:
 class RunRecord:
     """What run.json holds: one typed shape for every kind of run."""
 
-    kind: str  # a key of core.config.CONFIGS
+    kind: str  # a key of core.kinds.CONFIGS
     name: str
     status: str  # finished, stopped (by the user) or interrupted (saved from a checkpoint)
     config: dict

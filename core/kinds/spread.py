@@ -1,0 +1,100 @@
+"""The spread kind: a forecaster whose target is the spread of two series, log A - beta x
+log B (steps: core/pipeline/spread.py). A forecast like any other, shown with them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from core.config import SCALING_LABELS, SPREAD_INPUT, TrainConfig, takes_model_knobs
+from core.data import extra_column
+from core.errors import UserError
+from core.kinds.forecast import forecast_result
+from core.kinds.kind import Kind, TrainFlag
+from core.spec import setting
+
+__all__ = ["KIND", "SPREAD_INPUT", "SpreadConfig"]
+
+
+@takes_model_knobs
+@dataclass
+class SpreadConfig(TrainConfig):
+    """A forecaster whose target is the spread of two series, log A - beta x log B, with
+    beta fitted on the training part (core/pipeline/spread.py). Scored like every run, on
+    the spread's own scale, with a mean-reverting AR(1) among its baselines."""
+
+    target: str = setting("spread", "Target column", "The spread, computed from the two legs.")
+    features: list[str] = setting(
+        lambda: ["spread"],
+        "Input columns",
+        "The spread first; more columns make the model multivariate.",
+    )
+    long: str = setting("close", "Spread of", "Series A of log A - beta x log B.")
+    partner: str = setting("", "Spread with", "Series B of log A - beta x log B.")
+    scaling: str = setting(
+        "standard",
+        "Scaling",
+        "A spread reverts to a level: a scaler fit on the training part keeps that level, "
+        "window-relative scaling would lose it.",
+        choices=SCALING_LABELS,
+    )
+
+    @classmethod
+    def of(cls, config: TrainConfig, partner: str, **changes) -> SpreadConfig:
+        """A price run's settings as the spread of its target with `partner` (a column): the
+        target becomes the spread's first leg, its other inputs stay (less the partner)."""
+        settings = {f.name: getattr(config, f.name) for f in fields(TrainConfig)}
+        inputs = [c for c in config.inputs if c not in (config.target, partner)]
+        settings.update(
+            target="spread", features=["spread", *inputs], long=config.target, partner=partner
+        )
+        return cls(**settings | changes)
+
+    def validate(self, columns) -> None:
+        legs = [c for c in (self.long, self.partner) if c not in columns]
+        if not self.partner:
+            raise UserError("Choose the series to take the spread with (Spread with).")
+        if legs:
+            raise UserError(f"The dataset has no column(s) {', '.join(legs)} for the spread.")
+        if self.long == self.partner:
+            raise UserError("A spread of a series with itself is 0: pick another series.")
+        if self.scaling == "window":
+            raise UserError(
+                "Window-relative scaling divides by the last value, and a spread can be 0: "
+                "use standard or min-max scaling."
+            )
+        if self.transform == "log_return":
+            raise UserError("A spread can be negative, so it has no log return: use raw or diff.")
+        super().validate([*columns, "spread"])
+
+
+def _partner(value: str, target: str) -> list[str]:
+    partner = value.strip().upper()
+    if partner == target.strip().upper():
+        raise UserError(f"A spread of {partner} with itself is 0: pick another --spread-with.")
+    return [partner]
+
+
+def _from_train(config: TrainConfig, partner: str) -> SpreadConfig:
+    """`train --spread-with T`: the flags' settings as the spread of the target with T;
+    window-relative scaling (the flags' default, a price run's) becomes standard."""
+    scaling = "standard" if config.scaling == "window" else config.scaling
+    return SpreadConfig.of(config, extra_column(partner.strip().upper()), scaling=scaling)
+
+
+KIND = Kind(
+    key="spread",
+    settings=SpreadConfig,
+    files=("predictions.parquet", "dataset.parquet"),
+    forecast=True,
+    panel="forecast",
+    model_label=lambda config: config.architecture.label,
+    result=forecast_result,
+    train_flag=TrainFlag(
+        "--spread-with",
+        "TICKER",
+        "forecast the spread log(target) - beta x log(TICKER) instead (beta fitted on the "
+        "training part; standard scaling; raw or diff)",
+        tickers=_partner,
+        settings=_from_train,
+    ),
+)
