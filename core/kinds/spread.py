@@ -3,13 +3,13 @@ log B (steps: core/pipeline/spread.py). A forecast like any other, shown with th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from core.config import SCALING_LABELS, SPREAD_INPUT, TrainConfig, takes_model_knobs
 from core.data import extra_column
 from core.errors import UserError
-from core.kinds.forecast import forecast_result
-from core.kinds.kind import Kind, TrainFlag
+from core.kinds import forecast
+from core.kinds.kind import TrainFlag
 from core.spec import setting
 
 __all__ = ["KIND", "SPREAD_INPUT", "SpreadConfig"]
@@ -81,14 +81,10 @@ def _from_train(config: TrainConfig, partner: str) -> SpreadConfig:
     return SpreadConfig.of(config, extra_column(partner.strip().upper()), scaling=scaling)
 
 
-KIND = Kind(
+KIND = replace(  # a forecast in every other respect, shown with the price forecasts
+    forecast.KIND,
     key="spread",
     settings=SpreadConfig,
-    files=("predictions.parquet", "dataset.parquet"),
-    forecast=True,
-    panel="forecast",
-    model_label=lambda config: config.architecture.label,
-    result=forecast_result,
     train_flag=TrainFlag(
         "--spread-with",
         "TICKER",
