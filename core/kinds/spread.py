@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields, replace
 from core.config import SCALING_LABELS, SPREAD_INPUT, TrainConfig, takes_model_knobs
 from core.data import extra_column
 from core.errors import UserError
-from core.kinds import forecast
+from core.kinds.forecast import KIND as FORECAST
 from core.kinds.kind import TrainFlag
 from core.spec import setting
 
@@ -82,7 +82,7 @@ def _from_train(config: TrainConfig, partner: str) -> SpreadConfig:
 
 
 KIND = replace(  # a forecast in every other respect, shown with the price forecasts
-    forecast.KIND,
+    FORECAST,
     key="spread",
     settings=SpreadConfig,
     train_flag=TrainFlag(
