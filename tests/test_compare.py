@@ -175,8 +175,8 @@ def test_a_set_is_queued_whole_or_not_at_all(workspace):
     manager = JobManager(max_parallel=0)  # nothing starts: only the queue is under test
     config = tiny_config(features=["close", "MSFT_close"], seed=4)
     set_id, jobs = submit_pair_set(manager, data.frame, data.describe(), config, CompareConfig())
-    assert [(j.settings.seed, j.settings.n_seeds) for j in jobs] == [(4, 3), (4, 3)]
-    assert [len(j.settings.inputs) for j in jobs] == [1, 2]
+    assert [(j.config.seed, j.config.n_seeds) for j in jobs] == [(4, 3), (4, 3)]
+    assert [len(j.config.inputs) for j in jobs] == [1, 2]
     assert jobs[0].label.endswith("univariate, window 10, 3 seeds")
     assert jobs[1].label.endswith("bivariate, window 10, 3 seeds")
     assert {j.group for j in jobs} == {set_id}

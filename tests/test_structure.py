@@ -295,7 +295,7 @@ def test_job_json_holds_the_settings_dataclass(workspace):
     config = tiny_config(epochs=3, model="gru", layers=2)
     job = manager.submit("forecast", data.frame, data.describe(), config, "typed")
     spec = JobSpec.read(manager.jobs_dir / job.id)
-    assert spec.settings == config and job.settings == config and job.total_epochs == 3
+    assert spec.config == config and job.config == config and job.total_epochs == 3
     assert (spec.kind, spec.label, spec.resume) == ("forecast", "typed", None)
     with pytest.raises(TypeError, match="TrainConfig"):
         manager.submit("forecast", data.frame, data.describe(), config.to_dict(), "a dict")
@@ -307,7 +307,7 @@ def test_job_json_holds_the_settings_dataclass(workspace):
 def test_every_kind_of_run_has_one_table_entry():
     assert set(RUN_KINDS) == set(CONFIGS)
     for key, kind in RUN_KINDS.items():
-        assert kind.settings is CONFIGS[key] and kind_of(kind.settings()) is kind
+        assert kind.config_class is CONFIGS[key] and kind_of(kind.config_class()) is kind
 
 
 SCHEMA2 = ROOT / "tests" / "fixtures" / "schema2_workspace"

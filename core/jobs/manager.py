@@ -111,18 +111,18 @@ class JobManager:
         kind: str,
         frame: pd.DataFrame,
         data_desc: dict,
-        settings: Settings,
+        config: Settings,
         label: str,
         resume: Resume | None = None,
         tags: dict | None = None,
     ) -> Job:
-        """Queue a job; it starts as soon as a slot is free. `settings` are the kind's
+        """Queue a job; it starts as soon as a slot is free. `config` is the kind's
         settings dataclass (core.kinds.CONFIGS[kind]), kept as it is in job.json. `label`
         becomes the saved run's name, numbered ("... (2)") if a saved run or a waiting job
         has it; the job's id becomes the run's id. `resume` carries on from an interrupted
         job's kept epochs. `tags` are kept with the saved run."""
-        if not isinstance(settings, CONFIGS[kind]):
-            raise TypeError(f"a {kind} job takes {CONFIGS[kind].__name__}, not {type(settings)}")
+        if not isinstance(config, CONFIGS[kind]):
+            raise TypeError(f"a {kind} job takes {CONFIGS[kind].__name__}, not {type(config)}")
         with self._lock:
             active = sum(j.active for j in self._jobs.values())
         if active >= MAX_ACTIVE:
@@ -135,7 +135,7 @@ class JobManager:
         label = unique_name(label, taken | RunStore(self.root).names())
         job_id = RunStore.new_id()  # the saved run gets the same id
         job_dir = self.jobs_dir / job_id
-        spec = JobSpec(kind, settings, data_desc, str(self.root), label, owner=owner())
+        spec = JobSpec(kind, config, data_desc, str(self.root), label, owner=owner())
         spec.resume, spec.tags = resume, dict(tags or {})
         try:
             job_dir.mkdir(parents=True)
@@ -147,7 +147,7 @@ class JobManager:
             if problem is None:
                 raise
             raise UserError(problem) from exc
-        job = Job(job_id, kind, label, settings, total_epochs=settings.epochs, created=spec.created)
+        job = Job(job_id, kind, label, config, total_epochs=config.epochs, created=spec.created)
         job.resumed_from = resume.from_job if resume else ""
         job.group = spec.tags.get("compare", "")
         with self._lock:
@@ -189,7 +189,7 @@ class JobManager:
         frame = pd.read_parquet(self.jobs_dir / job_id / "dataset.parquet")
         label = f"{source.label} ({'saved' if mode == 'save' else 'resumed'})"
         new = self.submit(
-            source.kind, frame, spec.data, source.settings, label, Resume(job_id, mode), spec.tags
+            source.kind, frame, spec.data, source.config, label, Resume(job_id, mode), spec.tags
         )
         if mode == "resume":
             with self._lock:
@@ -350,7 +350,7 @@ class JobManager:
     def _run_in_worker(self, job_id: str, job_dir: Path) -> tuple[int, Path]:
         """A worker process on the job's backend; its events as they come; (exit code, log)."""
         job = self.get(job_id)
-        proc, stderr_path = self._start_worker(job_dir, job.settings.backend, job.cores)
+        proc, stderr_path = self._start_worker(job_dir, job.config.backend, job.cores)
         write_json(job_dir / PID, {"pid": proc.pid, "started": started_at(proc.pid)})
         with self._lock:
             self._procs[job_id] = proc

@@ -53,10 +53,10 @@ class Resume:
 @dataclass
 class JobSpec:
     """What job.json holds: what to run. The manager writes it, the worker and a restarted
-    server read it; the settings stay their dataclass from the page to the saved run."""
+    server read it; the config stays its settings dataclass from the page to the saved run."""
 
     kind: str  # a key of core.kinds.CONFIGS
-    settings: Settings
+    config: Settings
     data: dict  # Dataset.describe()
     workspace: str
     label: str
@@ -68,7 +68,7 @@ class JobSpec:
     def to_dict(self) -> dict:
         return {
             "kind": self.kind,
-            "config": self.settings.to_dict(),
+            "config": self.config.to_dict(),
             "data": self.data,
             "workspace": self.workspace,
             "label": self.label,
@@ -83,7 +83,7 @@ class JobSpec:
         resume = data.get("resume")
         return cls(
             kind=data["kind"],
-            settings=CONFIGS[data["kind"]].from_dict(data["config"]),
+            config=CONFIGS[data["kind"]].from_dict(data["config"]),
             data=data.get("data", {}),
             workspace=data.get("workspace", ""),
             label=data.get("label", ""),
@@ -113,7 +113,7 @@ class Job:
     id: str
     kind: str
     label: str
-    settings: Settings
+    config: Settings
     # queued, running, finished, stopped, failed, cancelled, interrupted, resumed (by a job)
     status: str = "queued"
     created: float = field(default_factory=time.time)
@@ -152,11 +152,11 @@ class Job:
             found["id"],
             spec.kind,
             spec.label or found["id"],
-            spec.settings,
+            spec.config,
             status=outcome.get("status", "failed"),
             created=spec.created,
             ended=spec.created,
-            total_epochs=spec.settings.epochs,
+            total_epochs=spec.config.epochs,
             history=list((found["checkpoint"] or {}).get("history", [])),
             result=outcome.get("result", {}),
             error=outcome.get("error", ""),
@@ -202,7 +202,7 @@ def snapshot(job: Job) -> Job:
         batch_losses=list(job.batch_losses),
         epoch_times=list(job.epoch_times),
         result=dict(job.result),
-        settings=replace(job.settings),
+        config=replace(job.config),
     )
 
 

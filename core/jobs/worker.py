@@ -68,7 +68,7 @@ def spawn_standby(jobs_dir: Path, backend: str) -> tuple[subprocess.Popen, Path]
 
 def checkpointer_for(job_dir: Path, spec: JobSpec) -> Checkpointer:
     """A fresh checkpoint, or the kept one of the job this one resumes or saves."""
-    resume, epochs = spec.resume, spec.settings.epochs
+    resume, epochs = spec.resume, spec.config.epochs
     if resume is None:
         return Checkpointer(job_dir, epochs)
     copy_checkpoint(job_dir.parent / resume.from_job, job_dir)
@@ -111,7 +111,7 @@ def run_worker(job_dir: Path, emit=None) -> int:
         request = RunRequest(
             pd.read_parquet(job_dir / "dataset.parquet"),
             spec.data,
-            spec.settings,
+            spec.config,
             RunStore(spec.workspace),
             emit,
             should_stop,

@@ -9,7 +9,7 @@ from core.kinds.kind import Kind
 from core.spec import Settings
 
 KINDS: dict[str, Kind] = {k.key: k for k in (forecast.KIND, spread.KIND, anomaly.KIND)}
-CONFIGS: dict[str, type[Settings]] = {key: k.settings for key, k in KINDS.items()}
+CONFIGS: dict[str, type[Settings]] = {key: k.config_class for key, k in KINDS.items()}
 FORECAST_KINDS = tuple(key for key, k in KINDS.items() if k.forecast)  # forecasts of a series
 
 

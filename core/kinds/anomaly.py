@@ -60,7 +60,7 @@ class AnomalyConfig(Settings):
 
 KIND = Kind(
     key="anomaly",
-    settings=AnomalyConfig,
+    config_class=AnomalyConfig,
     files=("scores.parquet", "dataset.parquet"),
     forecast=False,
     panel="anomaly",

@@ -18,7 +18,7 @@ def forecast_result(summary: dict) -> str:
 
 KIND = Kind(
     key="forecast",
-    settings=TrainConfig,
+    config_class=TrainConfig,
     files=("predictions.parquet", "dataset.parquet"),
     forecast=True,
     panel="forecast",

@@ -29,7 +29,7 @@ class TrainFlag:
     # (the flag's value, the target's ticker or "") -> tickers the dataset must hold; raises
     # UserError for a value it cannot take
     tickers: Callable[[str, str], list[str]]
-    settings: Callable[[Any, str], Settings]  # (the flags' TrainConfig, the value) -> settings
+    config: Callable[[Any, str], Settings]  # (the flags' TrainConfig, the value) -> its config
 
     @property
     def dest(self) -> str:
@@ -39,7 +39,7 @@ class TrainFlag:
 @dataclass(frozen=True)
 class Kind:
     key: str  # saved as run.json's kind
-    settings: type[Settings]
+    config_class: type[Settings]
     files: tuple[str, ...]  # what a saved run of it must hold (its current names)
     forecast: bool  # a forecast of a series: listed on Predictions, scored, in reports
     panel: str  # the job panel it shows in: a page's panel lists the kinds with its key

@@ -84,13 +84,13 @@ def _from_train(config: TrainConfig, partner: str) -> SpreadConfig:
 KIND = replace(  # a forecast in every other respect, shown with the price forecasts
     FORECAST,
     key="spread",
-    settings=SpreadConfig,
+    config_class=SpreadConfig,
     train_flag=TrainFlag(
         "--spread-with",
         "TICKER",
         "forecast the spread log(target) - beta x log(TICKER) instead (beta fitted on the "
         "training part; standard scaling; raw or diff)",
         tickers=_partner,
-        settings=_from_train,
+        config=_from_train,
     ),
 )

@@ -16,14 +16,14 @@ from core.pipeline.spread import SPREAD
 RUN_KINDS: dict[str, RunKind] = {kind.key: kind for kind in (FORECAST, SPREAD, ANOMALY)}
 
 
-def kind_of(settings: Settings) -> RunKind:
-    """The entry whose settings class `settings` is."""
-    return next(k for k in RUN_KINDS.values() if type(settings) is k.settings)
+def kind_of(config: Settings) -> RunKind:
+    """The entry whose settings class `config` is an instance of."""
+    return next(k for k in RUN_KINDS.values() if type(config) is k.config_class)
 
 
-def validate_config(settings: Settings, frame: pd.DataFrame) -> list[str]:
+def validate_config(config: Settings, frame: pd.DataFrame) -> list[str]:
     """Every check a run makes before training, without training (no TensorFlow). Raises
     UserError for impossible settings; returns the warnings the run would carry."""
-    kind = kind_of(settings)
-    frame = kind.frame_for(frame, settings) if kind.frame_for else frame
-    return kind.prepare(frame, settings, None).warnings
+    kind = kind_of(config)
+    frame = kind.frame_for(frame, config) if kind.frame_for else frame
+    return kind.prepare(frame, config, None).warnings

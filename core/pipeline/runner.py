@@ -37,11 +37,11 @@ def _never() -> bool:
 
 @dataclass
 class RunRequest:
-    """One run to make: its data, its settings, where it is saved and how it reports."""
+    """One run to make: its data, its config (settings), where it is saved and how it reports."""
 
     frame: pd.DataFrame
     data_desc: dict  # Dataset.describe()
-    settings: Settings  # the kind's settings dataclass
+    config: Settings  # the kind's settings dataclass (core.kinds.CONFIGS[kind])
     store: RunStore
     emit: Callable[[dict], None] = _no_event  # live events (start, batch, epoch)
     should_stop: Callable[[], bool] = _never  # checked after every batch
@@ -66,10 +66,10 @@ class RunKind:
     """One entry of the run-kind table: the steps that make a run of this kind."""
 
     key: str  # saved as the run's kind; its settings class is core.kinds.CONFIGS[key]
-    prepare: Callable[[pd.DataFrame, Any, Any], ModelData]  # (frame, settings, bounds)
+    prepare: Callable[[pd.DataFrame, Any, Any], ModelData]  # (frame, config, bounds)
     build: Callable[[Any, ModelData], tuple[Any, Any]]  # -> (model, what else it built)
-    finish: Callable[..., Outcome]  # (data, model, extra, alongside's answer, settings)
-    default_name: Callable[[Any, dict], str]  # (settings, data description)
+    finish: Callable[..., Outcome]  # (data, model, extra, alongside's answer, config)
+    default_name: Callable[[Any, dict], str]  # (config, data description)
     summary: Callable[[RunRecord], dict]  # its results for the CLI's JSON and the job
     # Work that needs no model, as (function, *args) from the prepared data: run in a
     # process of its own while the model trains (core/pipeline/alongside.py).
@@ -79,36 +79,36 @@ class RunKind:
     frame_for: Callable[[pd.DataFrame, Any], pd.DataFrame] | None = None
 
     @property
-    def settings(self) -> type[Settings]:
+    def config_class(self) -> type[Settings]:
         return CONFIGS[self.key]
 
 
 def run(kind: RunKind, request: RunRequest) -> dict:
     """Make one run of `kind` and save it; its summary (what the CLI prints)."""
-    settings, store = request.settings, request.store
-    frame = kind.frame_for(request.frame, settings) if kind.frame_for else request.frame
-    data = kind.prepare(frame, settings, request.bounds)
+    config, store = request.config, request.store
+    frame = kind.frame_for(request.frame, config) if kind.frame_for else request.frame
+    data = kind.prepare(frame, config, request.bounds)
     side = Alongside(*kind.alongside(data, store.root)) if kind.alongside else nullcontext()
     with side:
-        use_backend(settings.backend, store.root)
+        use_backend(config.backend, store.root)
         started = time.monotonic()  # the run's seconds: after the import, as in the app
-        seed_everything(settings.seed)
-        model, extra = kind.build(settings, data)
+        seed_everything(config.seed)
+        model, extra = kind.build(config, data)
         fitted = fit_model(
-            model, data, settings, request.emit, request.should_stop, request.checkpoint
+            model, data, config, request.emit, request.should_stop, request.checkpoint
         )
         answer = side.result() if kind.alongside else None
-        outcome = kind.finish(data, model, extra, answer, settings)
+        outcome = kind.finish(data, model, extra, answer, config)
     name = unique_name(  # a job's name is unique already; a sweep's or a script's may not be
         request.name
-        or getattr(settings, "name", "")
-        or kind.default_name(settings, request.data_desc),
+        or getattr(config, "name", "")
+        or kind.default_name(config, request.data_desc),
         store.names(),
     )
     record = record_of_fit(
         kind.key,
         name,
-        settings,
+        config,
         request.data_desc,
         data,
         fitted,
