@@ -17,6 +17,7 @@ from core.jobs.manager import JobManager
 from core.jobs.state import JobSpec
 from core.kinds import CONFIGS
 from core.kinds.anomaly import AnomalyConfig
+from core.models import model_specs
 from core.models.seq2seq import HORIZON as SEQ2SEQ_HORIZON
 from core.models.windows import tf_windows
 from core.pipeline.forecast import repredict
@@ -175,6 +176,9 @@ def test_cli_has_a_flag_for_every_setting():
             assert flag in out.stdout, f"{command} has no {flag}"
             if isinstance(spec.default, bool):
                 assert "--no-" + spec.name.replace("_", "-") in out.stdout
+        if command == "train":  # and one for every architecture's own knob
+            for name in model_specs():
+                assert "--" + name.replace("_", "-") in out.stdout, name
     from core.cli import build_parser
     from core.commands import settings_from_args
 

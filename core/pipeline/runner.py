@@ -100,9 +100,7 @@ def run(kind: RunKind, request: RunRequest) -> dict:
         answer = side.result() if kind.alongside else None
         outcome = kind.finish(data, model, extra, answer, config)
     name = unique_name(  # a job's name is unique already; a sweep's or a script's may not be
-        request.name
-        or getattr(config, "name", "")
-        or kind.default_name(config, request.data_desc),
+        request.name or getattr(config, "name", "") or kind.default_name(config, request.data_desc),
         store.names(),
     )
     record = record_of_fit(
