@@ -51,6 +51,27 @@ def band(n: int, tests: int = 1) -> float:
     return float(z / np.sqrt(n))
 
 
+def corr_pvalue(r: float, n: int) -> float:
+    """Two-sided p-value of a correlation r over n pairs (Pearson's t with n - 2 degrees of
+    freedom); NaN when r is."""
+    if not np.isfinite(r) or n < 4:
+        return float("nan")
+    t = r * np.sqrt((n - 2) / max(1.0 - r * r, 1e-300))
+    return float(2 * special.stdtr(n - 2, -abs(t)))
+
+
+def lead_on_test(r_train: float, r_test: float, n_test: int) -> str:
+    """The training days' lead re-measured on the test days, against the test days' own
+    band (one lag, chosen before the test days were seen): "held" (the same sign, beyond the
+    band), "reversed" (the other sign, beyond it) or "faded" (within it); "" without test
+    days."""
+    if not np.isfinite(r_test) or n_test < 4:
+        return ""
+    if abs(r_test) <= band(n_test):
+        return "faded"
+    return "held" if np.sign(r_test) == np.sign(r_train) else "reversed"
+
+
 def lead(correlogram: pd.Series, n: int) -> int:
     """The lead in days: the k != 0 with the largest |corr| if it clears the band corrected
     for the 2 * MAX_LAG lags looked at (k > 0: the other series leads; k < 0: the target
@@ -132,6 +153,8 @@ def relate(target: pd.Series, other: pd.Series, train_end, test_start) -> dict:
     n = len(log_returns(train_t))
     k = lead(gram, n)
     test_gram = cross_correlogram(test_t, test_o) if len(test_t) > MAX_LAG + 3 else None
+    n_test = len(log_returns(test_t)) - abs(k)  # the pairs at lag k on the test days
+    r_test = float(test_gram[k]) if test_gram is not None else float("nan")
     with one_blas_thread():  # statsmodels' many small regressions (core/data/summary.py)
         granger = granger_pvalues(train_t, train_o)
         spread = fit_spread(train_t, train_o)
@@ -139,7 +162,11 @@ def relate(target: pd.Series, other: pd.Series, train_end, test_start) -> dict:
         "lead_days": k,
         "corr_at_lead": float(gram[k]),
         "corr_same_day": float(gram[0]),
-        "test_corr_at_lead": float(test_gram[k]) if test_gram is not None else float("nan"),
+        "test_corr_at_lead": r_test,
+        "test_days": n_test,
+        "test_band": band(n_test) if n_test > 0 else float("nan"),
+        "test_pvalue": corr_pvalue(r_test, n_test),
+        "lead_on_test": lead_on_test(float(gram[k]), r_test, n_test) if k else "",
         "band": band(n),
         "band_corrected": band(n, 2 * MAX_LAG),
         "granger_p_to_target": granger["p_to_target"],

@@ -370,13 +370,21 @@ def lead_sentence(target: str, other: str, pair: dict) -> str:
     if k:
         first, second = (other, target) if k > 0 else (target, other)
         granger = pair["granger_p_to_target"] if k > 0 else pair["granger_p_from_target"]
-        lasted = (
-            np.isfinite(r_test) and np.sign(r_test) == np.sign(r) and abs(r_test) > pair["band"]
+        on_test = {
+            "held": "it held on the test days",
+            "reversed": "it reversed on the test days",
+            "faded": "no evidence it held on the test days",
+        }.get(pair["lead_on_test"], "no test days to check it on")
+        tested = (
+            f"; r = {fmt.num(r_test, 2)} on {fmt.count(pair['test_days'], 'test day')}, "
+            f"{fmt.p_is(pair['test_pvalue'])}, whose 95 % band is "
+            f"±{fmt.num(pair['test_band'], 2)}"
+            if pair["lead_on_test"]
+            else ""
         )
         text = (
             f"{first}'s returns lead {second}'s by {fmt.count(abs(k), 'day')} (r = {fmt.num(r, 2)}, "
-            f"Granger {fmt.p_is(granger)} on training days; r = {fmt.num(r_test, 2)} on test "
-            f"days: {'the lead held' if lasted else 'the lead did not last'})."
+            f"Granger {fmt.p_is(granger)} on training days{tested}): {on_test}."
         )
     elif abs(pair["corr_same_day"]) > pair["band"]:
         text = (
@@ -388,7 +396,14 @@ def lead_sentence(target: str, other: str, pair: dict) -> str:
             f"No lead and no same-day link between {other} and {target} "
             f"(r = {fmt.num(pair['corr_same_day'], 2)} at k = 0)."
         )
-    if abs(pair["level_corr"]) >= 0.5 and abs(pair["return_corr"]) < pair["band"]:
+    # The lesson of levels only where the returns show no link at all: none on the same day,
+    # none at a lead, and no Granger evidence either way.
+    unlinked = (
+        not k
+        and abs(pair["return_corr"]) < pair["band"]
+        and min(pair["granger_p_to_target"], pair["granger_p_from_target"]) >= 0.05
+    )
+    if abs(pair["level_corr"]) >= 0.5 and unlinked:
         text += (
             f" Their prices correlate (r = {fmt.num(pair['level_corr'], 2)}) while their "
             f"returns do not (r = {fmt.num(pair['return_corr'], 2)}): two unrelated series "
@@ -400,15 +415,16 @@ def lead_sentence(target: str, other: str, pair: dict) -> str:
 def spread_sentence(target: str, other: str, pair: dict) -> str:
     """The spread of the two, in one sentence: cointegrated or not, and its half-life."""
     beta, p, life = pair["beta"], pair["coint_p"], pair["half_life_days"]
-    spread = f"The spread log {target} - {fmt.num(beta, 2)} x log {other}"
+    sign = "-" if beta >= 0 else "+"
+    spread = f"The spread log {target} {sign} {fmt.num(abs(beta), 2)} x log {other}"
     if p < 0.05:
         return (
             f"{spread} is cointegrated on the training days (Engle-Granger {fmt.p_is(p)}): it "
             f"reverts to its mean, deviations halving in about {fmt.num(life, 1)} days."
         )
     return (
-        f"{spread} is not cointegrated on the training days (Engle-Granger {fmt.p_is(p)}): "
-        "nothing says it reverts to a mean."
+        f"{spread} shows no evidence of cointegration on the training days (Engle-Granger "
+        f"{fmt.p_is(p)}): nothing says it reverts to a mean."
     )
 
 
