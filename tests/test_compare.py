@@ -99,7 +99,7 @@ def test_an_input_that_leads_the_target_wins_the_head_to_head(workspace):
     multi_end = min(comparison.skill[r.id].iloc[-1] for r in comparison.sides[0].runs)
     assert multi_end > uni_end
     assert comparison.sentence.startswith("Bivariate (SYN with LEAD) against univariate: MAE")
-    assert "better, and the test says it is not luck" in comparison.sentence
+    assert "better, a difference unlikely to be chance at the 5 % level" in comparison.sentence
 
 
 def test_a_useless_extra_input_is_not_called_better(workspace):

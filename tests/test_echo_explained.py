@@ -104,3 +104,15 @@ def test_the_move_is_attributed_to_the_input_that_leads_it_on_tensorflow_and_jax
     assert out.returncode == 0, out.stderr[-1500:]
     on_jax = np.array(json.loads(out.stdout.strip().splitlines()[-1]))
     assert np.abs(on_jax - shares).max() <= 0.05
+
+
+def test_small_moves_are_worded_with_the_verdict_never_against_it():
+    """One run never carries two contradicting labels: small moves the move test found
+    informative are not called an echo beside "moves carry signal"."""
+    small = {"predicted_sd": 0.02, "actual_sd": 1.0, "ratio": 0.02}
+    echo = moves_sentence(small, "echoes yesterday")
+    assert echo.endswith("an echo. Nearly all of each forecast is yesterday's price.")
+    for verdict in ("moves carry signal", "beats naive"):
+        text = moves_sentence(small, verdict)
+        assert "an echo" not in text and "more often than chance" in text, verdict
+    assert "an echo" not in moves_sentence({**small, "ratio": 0.5}, "echoes yesterday")

@@ -32,8 +32,10 @@ def test_opens_on_data_page_with_the_aapl_sample_chart(app):
     assert list(table["stationary (p < 0.05)"]) == ["no", "yes", "yes"]
     assert all(len(v) <= 10 for v in labels.values())  # a third of the width holds each card
     # the sentence under the table follows its numbers
-    said = next(c.value for c in app.caption if c.value.startswith("The price is"))
-    assert said.startswith(f"The price is not stationary (p = {table.loc['price', 'p-value']})")
+    said = next(c.value for c in app.caption if c.value.startswith("No evidence that the price"))
+    assert said.startswith(
+        f"No evidence that the price is stationary (p = {table.loc['price', 'p-value']})"
+    )
 
 
 def test_the_stationarity_sentence_says_what_the_test_found():
@@ -41,9 +43,9 @@ def test_the_stationarity_sentence_says_what_the_test_found():
 
     passes = stationarity_sentence({"price": 0.0004, "first difference": 1e-9, "log return": 1e-9})
     assert passes.startswith("Unusually for a price, this one passes the ADF test (p < 0.001)")
-    assert "not stationary" not in passes
+    assert "No evidence" not in passes
     fails = stationarity_sentence({"price": 0.41, "first difference": 1e-9, "log return": 1e-9})
-    assert fails.startswith("The price is not stationary (p = 0.41)")
+    assert fails.startswith("No evidence that the price is stationary (p = 0.41)")
     assert "its differences are (" in fails
 
 

@@ -169,7 +169,9 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         assert len(p_values) == 3 and p_values[1] == "< 0.001"
         assert all(significant_digits(p) <= 3 for p in p_values), p_values
         # the sentence under the table follows its own p-value
-        wait_for_text(page, rf"The price is not stationary \(p = {re.escape(p_values[0])}\)")
+        wait_for_text(
+            page, rf"No evidence that the price is stationary \(p = {re.escape(p_values[0])}\)"
+        )
         shot(page, shots / "01-data.png")
 
         # 2. MSFT and ^GSPC as extra inputs

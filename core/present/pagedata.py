@@ -192,7 +192,7 @@ def seeds_note(run: Run) -> str:
 
 def moves_note(run: Run) -> str:
     """The forecast split into yesterday's price and a move: the moves' size."""
-    return moves_sentence(run.record.moves)
+    return moves_sentence(run.record.moves, run.record.verdict)
 
 
 def returns_note(run: Run) -> str:

@@ -41,7 +41,10 @@ def verdict_sentence(metrics: dict) -> str:
     change = f"{abs(rel - 1):.1%} {'smaller' if rel < 1 else 'larger'}"
     moves, power = move_words(metrics), power_note(metrics)
     if v == "beats naive":
-        return f"Beats naive: its errors are {change} than naive's, and the test says it is not luck ({numbers})."
+        return (
+            f"Beats naive: its errors are {change} than naive's, a difference unlikely to be "
+            f"chance at the 5 % level ({numbers})."
+        )
     if v == "worse than naive":
         return (
             f"Worse than naive: its errors are {change} than naive's, significantly so ({numbers})."
@@ -49,23 +52,23 @@ def verdict_sentence(metrics: dict) -> str:
     if v == "moves carry signal":
         return (
             "Moves carry signal, not enough to beat naive: its predicted day-to-day moves "
-            f"follow the actual moves ({moves}), but its errors are not significantly smaller "
-            f"than 'tomorrow = today' ({numbers}).{power}"
+            f"follow the actual moves ({moves}), but there is no evidence that its errors are "
+            f"smaller than 'tomorrow = today''s ({numbers}).{power}"
         )
     if v == "echoes yesterday" and moves:
         return (
-            f"Echoes yesterday: its predicted moves carry no information about the actual "
-            f"moves ({moves}), and it is not significantly better than 'tomorrow = today' "
+            f"Echoes yesterday: no evidence that its predicted moves carry information about "
+            f"the actual moves ({moves}), nor that it is better than 'tomorrow = today' "
             f"({numbers}). It looks accurate on a price chart because yesterday's price is."
             f"{power}"
         )
     if v == "echoes yesterday":  # a run saved before the move test: decided by the lag
         return (
-            "Echoes yesterday: it lines up best with the previous day's price and is not "
-            f"significantly better than 'tomorrow = today' ({numbers}). It looks accurate on a "
+            "Echoes yesterday: it lines up best with the previous day's price, with no evidence "
+            f"that it is better than 'tomorrow = today' ({numbers}). It looks accurate on a "
             "price chart because yesterday's price is."
         )
-    return f"No better than naive: no significant difference from 'tomorrow = today' ({numbers})."
+    return f"No better than naive: no evidence of a difference from 'tomorrow = today' ({numbers})."
 
 
 def seeds_sentence(seeds: list[dict], agreeing: int | None, verdict: str) -> str:
@@ -115,8 +118,10 @@ def band_warning(
 ECHO_MOVES = 0.2  # predicted moves at most this share of the actual moves' size: an echo
 
 
-def moves_sentence(moves: dict) -> str:
-    """The forecast as yesterday's price plus a move, and how large those moves are."""
+def moves_sentence(moves: dict, verdict: str = "") -> str:
+    """The forecast as yesterday's price plus a move, and how large those moves are; worded
+    with the verdict, so that small moves the move test found informative are not called an
+    echo beside "moves carry signal"."""
     if not moves or fmt.missing(moves.get("ratio")):
         return ""
     ratio = moves["ratio"]
@@ -124,6 +129,12 @@ def moves_sentence(moves: dict) -> str:
         f"its predicted moves have a standard deviation of {fmt.sig(moves['predicted_sd'])} "
         f"against {fmt.sig(moves['actual_sd'])} for the actual moves ({fmt.pct(ratio)} of them)"
     )
+    if ratio <= ECHO_MOVES and verdict in ("moves carry signal", "beats naive"):
+        return (
+            f"Forecast = yesterday's price + a predicted move, and {size}: small moves, but as "
+            "the verdict says they point the way the price moves more often than chance would. "
+            "Most of each forecast is yesterday's price."
+        )
     if ratio <= ECHO_MOVES:
         return (
             f"Forecast = yesterday's price + a predicted move, and {size}: an echo. Nearly all "
@@ -199,7 +210,8 @@ def stationarity_sentence(pvalues: dict[str, float]) -> str:
             "A model trained on raw prices can still look accurate by echoing yesterday's price."
         )
     return (
-        f"The price is not stationary ({fmt.p_is(price)}), as prices almost never are; "
+        f"No evidence that the price is stationary ({fmt.p_is(price)}), as prices almost "
+        f"never are; "
         f"{diff_words}. A model trained on raw prices can look accurate by echoing yesterday's "
         "price."
     )
@@ -318,9 +330,10 @@ def many_tries_sentence(result: dict) -> str:
             f"of the best {held}."
         )
     return (
-        f"Of {fmt.count(n, 'setting')}, none beats naive after accounting for the {tries} "
-        f"(SPA {fmt.p_is(p)}): the best-looking, {best_words}, is what the best of {tries} "
-        f"looks like by chance. The 90 % confidence set of the best {held}."
+        f"Of {fmt.count(n, 'setting')}, no evidence that any beats naive after accounting "
+        f"for the {tries} (SPA {fmt.p_is(p)}): the best-looking, {best_words}, is within what "
+        f"the best of {tries} without skill reaches by chance. The 90 % confidence set of the "
+        f"best {held}."
     )
 
 
@@ -344,7 +357,7 @@ def head_to_head_sentence(answer: dict, tried: str, reference: str) -> str:
     head = f"{tried[0].upper() + tried[1:]} against {reference}: {change}, {fmt.p_is(p)} on {on}"
     won = answer.get("better", "")
     if won == "tried":
-        text = f"{head}: better, and the test says it is not luck ({days})."
+        text = f"{head}: better, a difference unlikely to be chance at the 5 % level ({days})."
     elif won == "reference":
         text = f"{head}: worse, significantly so ({days})."
     else:
