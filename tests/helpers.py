@@ -13,8 +13,14 @@ def tiny_dataset(extras=None, start="2011-06-01", end="2012-12-31"):
 
 
 def tiny_config(**overrides) -> TrainConfig:
+    """Tiny settings; a model without units (the TCN) gets its own default filters."""
+    from core.models import ARCHITECTURES
+
     base = dict(window=10, epochs=2, units=8, batch_size=32, seed=1, early_stopping=False)
     base.update(overrides)
+    own = {s.name for s in ARCHITECTURES[base.get("model", "lstm")].settings.specs()}
+    if "units" not in own and "units" not in overrides:
+        base.pop("units")
     return TrainConfig(**base)
 
 

@@ -34,13 +34,14 @@ MODELS = {
     "seq2seq": dict(model="seq2seq", horizon=3),
     "seq2seq + Luong": dict(model="seq2seq_attention", horizon=3, attention="luong"),
     "seq2seq + Bahdanau": dict(model="seq2seq_attention", horizon=3, attention="bahdanau"),
+    "tcn": dict(model="tcn", horizon=3, filters=8),
 }
 
 JAX_SCRIPT = """
 import json, sys
 import numpy as np
 from core.pipeline.anomaly import train_anomaly_detector
-from core.config import AnomalyConfig
+from core.kinds.anomaly import AnomalyConfig
 from core.pipeline.forecast import repredict, train_forecaster
 from core.store.runs import RunStore
 from tests.helpers import tiny_config, tiny_dataset
