@@ -13,7 +13,7 @@ from core.forecasting.evaluation import (
     skill_against_naive,
     verdict,
 )
-from core.forecasting.simulate import PROCESSES, judged, share
+from core.forecasting.simulate import FAT_TAILED, NO_SKILL, PROCESSES, judged, move_alarm, share
 from core.models.windows import tf_windows
 from core.pipeline.forecast import train_forecaster
 from core.pipeline.prepare import prepare_forecast
@@ -83,7 +83,10 @@ def test_verdict_rules(rel, stat, p, move_p, expected):
     assert verdict(rel, stat, p, move_p) == expected
 
 
-def test_the_move_test_is_pearsons_one_sided_test():
+def test_the_move_test_recomputed_by_hand():
+    """Moves scaled by an EWMA volatility of the days before (lambda 0.94, started on the
+    burn-in's mean square); a HAC regression and a weighted sign test, the larger p decides."""
+    import statsmodels.api as sm
     from scipy import stats
 
     rng = np.random.default_rng(3)
@@ -91,10 +94,65 @@ def test_the_move_test_is_pearsons_one_sided_test():
     actual = previous + rng.normal(0, 1, 300)
     predicted = previous + 0.1 * (actual - previous) + rng.normal(0, 0.5, 300)
     result = move_test(actual, predicted, previous)
-    expected = stats.pearsonr(predicted - previous, actual - previous, alternative="greater")
-    assert result["move_corr"] == pytest.approx(expected.statistic, rel=1e-10)
-    assert result["move_pvalue"] == pytest.approx(expected.pvalue, rel=1e-8)
+    a, p = actual - previous, predicted - previous
+    variance, sigma = np.mean(a[:20] ** 2), []
+    for t in range(20, 300):
+        sigma.append(np.sqrt(variance))
+        variance = 0.94 * variance + 0.06 * a[t] ** 2
+    y, x = a[20:] / np.array(sigma), p[20:] / np.array(sigma)
+    fit = sm.OLS(y, sm.add_constant(x)).fit(cov_type="HAC", cov_kwds={"maxlags": 5})
+    hac = stats.norm.sf(fit.tvalues[1])
+    sign = stats.norm.sf(np.sum(x * np.sign(y)) / np.sqrt(np.sum(x**2)))
+    assert result["move_hac_pvalue"] == pytest.approx(hac, rel=1e-8)
+    assert result["move_sign_pvalue"] == pytest.approx(sign, rel=1e-8)
+    assert result["move_pvalue"] == max(result["move_hac_pvalue"], result["move_sign_pvalue"])
+    assert result["move_corr"] == pytest.approx(np.corrcoef(p, a)[0, 1])
     assert np.isnan(move_test(actual, previous, previous)["move_pvalue"])  # naive: no moves
+
+
+def test_a_few_wild_days_cannot_decide_the_move_test():
+    """The S&P 500 pattern: tiny, uninformative predicted moves on calm days, and a crash's
+    few days where the predicted and actual moves are both large. Pearson's test on dollar
+    moves calls that signal; the scaled, robust test does not."""
+    from scipy import stats
+
+    rng = np.random.default_rng(4)
+    n = 765
+    actual_move = rng.normal(0, 1, n)
+    predicted_move = rng.normal(0, 0.05, n)
+    crash = slice(700, 712)
+    actual_move[crash] = rng.normal(0, 1, 12) * 12
+    predicted_move[crash] = 0.02 * actual_move[crash]  # follows the crash, after the fact
+    previous = 1000 + np.cumsum(rng.normal(0, 1, n))
+    actual, predicted = previous + actual_move, previous + predicted_move
+    pearson = stats.pearsonr(predicted_move, actual_move, alternative="greater").pvalue
+    assert pearson < 0.01  # the old test: "moves carry signal"
+    assert move_test(actual, predicted, previous)["move_pvalue"] > 0.05
+
+
+def test_the_move_test_holds_its_size_on_fat_tails_and_a_volatility_burst():
+    """The fast version of benchmarks/bench_calibration.py (150 draws a cell, not 1,000):
+    GARCH(1,1)-t(4) walks with and without a 4x volatility burst, 250 test days, every
+    forecaster without skill: the move test alone says "signal" in at most 5 % plus two
+    standard errors of each cell, and in under 5 % of all of them together."""
+    rng = np.random.default_rng(27)
+    alarms = []
+    for process in FAT_TAILED:
+        for forecaster in NO_SKILL:
+            cell = [move_alarm(process, forecaster, 250, rng) for _ in range(150)]
+            rate = float(np.mean(cell))
+            assert rate <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 150), (process, forecaster, rate)
+            alarms += cell
+    assert np.mean(alarms) < 0.05, np.mean(alarms)
+
+
+def test_the_move_test_finds_the_oracle_on_fat_tails():
+    """Power kept: the AR(1) phi = 0.3 oracle on 750 GARCH-t(4) days is "moves carry signal"
+    or "beats naive" in at least 80 % of draws."""
+    rng = np.random.default_rng(28)
+    verdicts = [judged("garch_t4_burst", "oracle", 750, rng, 0.3) for _ in range(60)]
+    found = np.mean([v in ("moves carry signal", "beats naive") for v in verdicts])
+    assert found >= 0.8, found
 
 
 def test_the_verdict_is_calibrated_on_random_walks_and_finds_planted_signal():

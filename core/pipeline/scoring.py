@@ -203,7 +203,7 @@ def direction_only(name: str, scores: dict) -> dict:
         nan = float("nan")
         scores.update(rel_mae=1.0, dm_stat=nan, dm_pvalue=nan, detectable_rel_mae=nan)
         if "move_pvalue" in scores:  # its moves are a constant nudge, not a view of size
-            scores.update(move_corr=nan, move_pvalue=nan)
+            scores.update(move_corr=nan, move_pvalue=nan, move_hac_pvalue=nan, move_sign_pvalue=nan)
         if "verdict" in scores:
             scores["verdict"] = ""
     return scores

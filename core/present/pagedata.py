@@ -107,7 +107,9 @@ RANKED_COLUMNS = [
 RANKED_NOTE = (
     "rel. MAE and the DM p-value (against naive) count every step of every forecast path; the "
     "other columns are one day ahead. **moves p-value**: do the predicted moves (forecast "
-    "minus yesterday's price) follow the actual moves? (one-sided; an echo's carry nothing). **says up**: the share of days the forecast was above "
+    "minus yesterday's price) follow the actual moves? The larger p of two one-sided tests on moves "
+    "scaled by the volatility before each day (a HAC regression and a weighted sign test), so a "
+    "few wild days cannot decide it; an echo's carry nothing. **says up**: the share of days the forecast was above "
     "yesterday's price. A directional accuracy no higher than always-up's is no skill."
 )
 

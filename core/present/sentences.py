@@ -25,13 +25,22 @@ def power_note(metrics: dict) -> str:
 
 
 def move_words(metrics: dict) -> str:
-    """'move correlation 0.12, one-sided p = 0.003' ("" for a run saved before the move test)."""
+    """What the move test found, as its numbers ("" for a run saved before the move test)."""
     corr, p = metrics.get("move_corr"), metrics.get("move_pvalue")
     if corr is None and p is None:
         return ""
     if fmt.missing(corr):
         return "it predicts no moves at all"
-    return f"move correlation {fmt.num(corr, 2)}, one-sided {fmt.p_is(p)}"
+    hac, sign = metrics.get("move_hac_pvalue"), metrics.get("move_sign_pvalue")
+    if hac is None:  # a run saved before the robust test: Pearson's one-sided test
+        return f"move correlation {fmt.num(corr, 2)}, one-sided {fmt.p_is(p)}"
+    if fmt.missing(p):
+        return f"move correlation {fmt.num(corr, 2)}; too few test days to test the moves"
+    return (
+        f"move correlation {fmt.num(corr, 2)}; with each day's moves scaled by the volatility "
+        f"before it, regression {fmt.p_is(hac)} and sign test {fmt.p_is(sign)}, one-sided, "
+        "both needed below 0.05"
+    )
 
 
 def verdict_sentence(metrics: dict) -> str:
