@@ -312,6 +312,27 @@ def test_many_tries_finds_no_winner_among_noise_and_finds_a_real_one():
     assert many_tries_sentence(real).startswith("Of 20 settings, at least one beats naive")
 
 
+def test_the_spa_holds_its_size_when_no_setting_differs_from_naive():
+    """The SPA's size where it is defined: 20 settings whose expected loss equals naive's
+    (each error as large as naive's on average, correlated with it), not worse than naive.
+    Measured over 200 simulations: 10 rejections at 5 % (5.0 %, +-3.0 %, docs/cli.md); here
+    60, and the rate stays under 5 % plus three standard errors."""
+    from core.experiments.manytries import many_tries
+
+    rng = np.random.default_rng(5)
+    rejections = 0
+    for _ in range(60):
+        naive = rng.normal(0, 1, 500)
+        columns = {
+            f"s{i}": np.abs(0.7 * naive + np.sqrt(1 - 0.49) * rng.normal(0, 1, 500))
+            for i in range(20)
+        }
+        scale = np.mean(np.abs(naive))
+        losses, naive_loss = pd.DataFrame(columns) / scale, pd.Series(np.abs(naive) / scale)
+        rejections += many_tries(losses, naive_loss)["spa_pvalue"] < 0.05
+    assert rejections / 60 <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 60), rejections
+
+
 def test_the_loss_table_averages_seeds_and_keeps_only_common_days():
     from types import SimpleNamespace
 
