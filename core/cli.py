@@ -76,12 +76,16 @@ def _date_arg(text: str) -> str:
 
 
 def add_settings(
-    parser: argparse.ArgumentParser, cls: type[Settings], skip: tuple[str, ...] = ()
+    parser: argparse.ArgumentParser,
+    cls: type[Settings],
+    skip: tuple[str, ...] = (),
+    only: tuple[str, ...] | None = None,
 ) -> None:
-    """One flag per field of a settings dataclass, with its choices, default and limits."""
+    """One flag per field of a settings dataclass (or of the fields `only` names), with its
+    choices, default and limits."""
     group = parser.add_argument_group(f"{cls.__name__} settings")
     for spec in cls.specs():
-        if spec.name in skip:
+        if spec.name in skip or (only is not None and spec.name not in only):
             continue
         flag = "--" + spec.name.replace("_", "-")
         limits = f"; {spec.lo} to {spec.hi}" if spec.lo is not None and spec.hi is not None else ""
@@ -170,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_source(relate)
     _add_extras(relate)
+    add_settings(relate, TrainConfig, only=("train_frac", "val_frac"))  # the runs' split
 
     runs = sub.add_parser("runs", help="list saved runs")
     runs.add_argument("--workspace", default=None)

@@ -147,9 +147,11 @@ def cmd_relate(args) -> dict:
             f"{(args.sample or args.ticker).upper()} is the target itself: a spread of a series "
             "with itself is 0. Pick another series for --with."
         )
+    split = TrainConfig(train_frac=args.train_frac, val_frac=args.val_frac)
+    split.validate(["close"])  # the shares' limits, and a test part left over
     dataset = _dataset(args, extras)
     target = dataset.describe().get("ticker", "target")
-    return relate_summary(target, relationships(dataset.frame, target, dataset.extras))
+    return relate_summary(target, relationships(dataset.frame, target, dataset.extras, split))
 
 
 def cmd_anomalies(args) -> dict:

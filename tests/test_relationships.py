@@ -255,3 +255,17 @@ def test_the_lead_sentence_names_the_test_days_band_and_the_spurious_lesson_its_
     negative = spread_sentence("CSV", "RW", {"beta": -0.12, "coint_p": 0.4, "half_life_days": 9})
     assert "log CSV + 0.12 x log RW" in negative and "- -" not in negative
     assert "shows no evidence of cointegration" in negative
+
+
+def test_relate_uses_the_split_it_is_given():
+    """`relate --train-frac` moves the training days' end, as a run's split does; a split
+    that leaves no test part is refused (exit 2)."""
+    default = last_json(run_cli("relate", "--sample", "AAPL", "--with", "MSFT"))["pairs"][0]
+    half = last_json(
+        run_cli("relate", "--sample", "AAPL", "--with", "MSFT", "--train-frac", "0.5")
+    )["pairs"][0]
+    assert half["train_days"] < default["train_days"] and half["test_days"] > default["test_days"]
+    total = default["train_days"] / 0.7  # the default split's training share
+    assert half["train_days"] == pytest.approx(0.5 * total, abs=3)
+    refused = run_cli("relate", "--sample", "AAPL", "--with", "MSFT", "--train-frac", "0.9")
+    assert refused.returncode == 2 and "must each get a share" in refused.stderr

@@ -23,6 +23,7 @@ PAIR_KEYS = (
     "test_band",
     "test_pvalue",
     "lead_on_test",
+    "train_days",
     "granger_p_to_target",
     "granger_p_from_target",
     "level_corr",
@@ -48,9 +49,12 @@ def rebased(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return 100 * prices / prices.iloc[0]
 
 
-def relationships(frame: pd.DataFrame, target: str, extras: list[str]) -> list[dict]:
+def relationships(
+    frame: pd.DataFrame, target: str, extras: list[str], split: TrainConfig | None = None
+) -> list[dict]:
     """One entry per extra series (in the order given): its figures, its correlograms, its
-    spread and the two sentences. Refuses what cannot be related, with the reason."""
+    spread and the two sentences, on the split of `split` (the runs' default split when
+    None). Refuses what cannot be related, with the reason."""
     if not extras:
         raise UserError(
             "Relationships need at least one extra series: add a ticker (Data page: extra "
@@ -70,7 +74,7 @@ def relationships(frame: pd.DataFrame, target: str, extras: list[str]) -> list[d
                 f"{name}'s price is constant or not positive over these dates, so it has no "
                 "returns to relate."
             )
-    train_end, test_start = split_dates(frame)
+    train_end, test_start = split_dates(frame, split)
     out = []
     for ticker in extras:
         pair = relate(frame[TARGET], frame[extra_column(ticker)], train_end, test_start)
