@@ -269,3 +269,26 @@ def test_relate_uses_the_split_it_is_given():
     assert half["train_days"] == pytest.approx(0.5 * total, abs=3)
     refused = run_cli("relate", "--sample", "AAPL", "--with", "MSFT", "--train-frac", "0.9")
     assert refused.returncode == 2 and "must each get a share" in refused.stderr
+
+
+def test_on_a_cointegrated_pair_the_error_correction_is_named_where_granger_misses_it():
+    """log A = log B + AR(1) noise (phi 0.9): A's returns are pulled back by yesterday's
+    deviation. A Granger test on returns alone rarely sees it; the VECM's loading on A does,
+    and the spread sentence says so."""
+    from core.present.sentences import spread_sentence
+
+    rng = np.random.default_rng(21)
+    granger, loading = [], []
+    for _ in range(30):
+        a, b = cointegrated_pair(rng, 0.9)
+        pair = relate(a, b, a.index[699], a.index[850])
+        if pair["coint_p"] >= 0.05:
+            continue
+        found = pair
+        granger.append(pair["granger_p_to_target"] < 0.05)
+        loading.append(pair["ec_p_target"] < 0.05 and pair["ec_alpha_target"] < 0)
+    assert len(loading) >= 25
+    assert np.mean(loading) >= 0.9 and np.mean(granger) <= 0.5, (loading, granger)
+    text = spread_sentence("A", "B", found)
+    assert "The pull back runs through A's returns (error-correction loading -0.0" in text
+    assert "a Granger test on returns alone does not see" in text

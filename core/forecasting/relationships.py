@@ -135,6 +135,26 @@ def fit_spread(a: pd.Series, b: pd.Series) -> Spread:
     return Spread(beta, alpha, p, half_life(la - beta * lb))
 
 
+def error_correction(target: pd.Series, other: pd.Series, lags: int) -> dict:
+    """Which series the spread pulls back: a VECM of the two log prices (cointegration rank
+    1, the constant inside the relation; statsmodels), each series' loading on the lagged
+    deviation and its p-value. A loading that is significant means past levels predict that
+    series' returns, a channel a Granger test on returns alone does not see."""
+    from statsmodels.tsa.vector_ar.vecm import VECM
+
+    data = np.log(pd.concat([target, other], axis=1, join="inner").astype(float)).to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = VECM(data, k_ar_diff=max(lags - 1, 0), coint_rank=1, deterministic="ci").fit()
+    alpha, p = fit.alpha.ravel(), fit.pvalues_alpha.ravel()
+    return {
+        "alpha_target": float(alpha[0]),
+        "p_target": float(p[0]),
+        "alpha_other": float(alpha[1]),
+        "p_other": float(p[1]),
+    }
+
+
 def zscore(spread: pd.Series, train_end) -> pd.Series:
     """The spread standardized by its training part's mean and standard deviation."""
     train = spread.loc[:train_end]
@@ -158,6 +178,12 @@ def relate(target: pd.Series, other: pd.Series, train_end, test_start) -> dict:
     with one_blas_thread():  # statsmodels' many small regressions (core/data/summary.py)
         granger = granger_pvalues(train_t, train_o)
         spread = fit_spread(train_t, train_o)
+        nan = float("nan")
+        ec = (
+            error_correction(train_t, train_o, granger["lags"])
+            if spread.coint_p < SIGNIFICANCE
+            else dict.fromkeys(("alpha_target", "p_target", "alpha_other", "p_other"), nan)
+        )
     return {
         "lead_days": k,
         "corr_at_lead": float(gram[k]),
@@ -177,6 +203,10 @@ def relate(target: pd.Series, other: pd.Series, train_end, test_start) -> dict:
         "coint_p": spread.coint_p,
         "beta": spread.beta,
         "half_life_days": spread.half_life,
+        "ec_alpha_target": ec["alpha_target"],
+        "ec_p_target": ec["p_target"],
+        "ec_alpha_other": ec["alpha_other"],
+        "ec_p_other": ec["p_other"],
         "train_days": n,
         "correlogram": gram,
         "test_correlogram": test_gram,

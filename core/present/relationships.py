@@ -31,6 +31,10 @@ PAIR_KEYS = (
     "coint_p",
     "beta",
     "half_life_days",
+    "ec_alpha_target",
+    "ec_p_target",
+    "ec_alpha_other",
+    "ec_p_other",
 )
 
 

@@ -434,6 +434,26 @@ def lead_sentence(target: str, other: str, pair: dict) -> str:
     return text
 
 
+def error_correction_words(target: str, other: str, pair: dict) -> str:
+    """Which series the spread pulls back (the VECM's loadings), and what that means for a
+    Granger test on returns alone ("" when neither loading is significant or not known)."""
+    pulled = [
+        (name, pair.get(f"ec_alpha_{side}"), pair.get(f"ec_p_{side}"))
+        for name, side in ((target, "target"), (other, "other"))
+    ]
+    pulled = [(n, a, p) for n, a, p in pulled if p is not None and not fmt.missing(p) and p < 0.05]
+    if not pulled:
+        return ""
+    which = " and ".join(
+        f"{name}'s returns (error-correction loading {fmt.num(a, 3)}, {fmt.p_is(p)})"
+        for name, a, p in pulled
+    )
+    return (
+        f" The pull back runs through {which}: yesterday's deviation predicts them, a channel "
+        "a Granger test on returns alone does not see."
+    )
+
+
 def spread_sentence(target: str, other: str, pair: dict) -> str:
     """The spread of the two, in one sentence: cointegrated or not, and its half-life."""
     beta, p, life = pair["beta"], pair["coint_p"], pair["half_life_days"]
@@ -443,6 +463,7 @@ def spread_sentence(target: str, other: str, pair: dict) -> str:
         return (
             f"{spread} is cointegrated on the training days (Engle-Granger {fmt.p_is(p)}): it "
             f"reverts to its mean, deviations halving in about {fmt.num(life, 1)} days."
+            + error_correction_words(target, other, pair)
         )
     return (
         f"{spread} shows no evidence of cointegration on the training days (Engle-Granger "
