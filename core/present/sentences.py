@@ -320,6 +320,18 @@ def answer_sentence(answer: dict, label: str) -> str:
     return text
 
 
+def sweep_power(result: dict) -> str:
+    """What the SPA could have found on these days ("" for a sweep saved before)."""
+    detectable = result.get("detectable_rel_mae")
+    if detectable is None or fmt.missing(detectable):
+        return ""
+    return (
+        f" With {fmt.count(result['days'], 'test day')} and {result['settings']} tries, only a "
+        f"setting with errors about {fmt.pct(detectable)} or more below naive's would have "
+        "been found (80 % power), so no evidence is not evidence of none."
+    )
+
+
 def many_tries_sentence(result: dict) -> str:
     """A sweep's settings against naive, the number of tries accounted for (SPA and the
     Model Confidence Set)."""
@@ -342,7 +354,7 @@ def many_tries_sentence(result: dict) -> str:
         f"Of {fmt.count(n, 'setting')}, no evidence that any beats naive after accounting "
         f"for the {tries} (SPA {fmt.p_is(p)}): the best-looking, {best_words}, is within what "
         f"the best of {tries} without skill reaches by chance. The 90 % confidence set of the "
-        f"best {held}."
+        f"best {held}.{sweep_power(result)}"
     )
 
 
