@@ -358,3 +358,23 @@ def test_the_bundled_sp500_example_is_decided_by_the_robust_move_test(tmp_path):
         ets["rel_mae"], ets["dm_stat"], ets["dm_pvalue"], ets["move_pvalue"]
     )
     assert ets["move_pvalue"] == max(ets["move_hac_pvalue"], ets["move_sign_pvalue"])
+
+
+def test_the_verdict_sentences_say_what_was_tested():
+    """Absence of evidence is worded as such, and a significant result as unlikely to be
+    chance, not as proof."""
+    from core.present.sentences import verdict_sentence
+
+    base = dict(rel_mae=0.97, dm_pvalue=0.01, best_lag=0, move_corr=0.2, move_pvalue=0.01)
+    base |= dict(move_hac_pvalue=0.01, move_sign_pvalue=0.004)
+    beats = verdict_sentence({**base, "verdict": "beats naive"})
+    assert "unlikely to be chance at the 5 % level" in beats and "luck" not in beats
+    echo = verdict_sentence(
+        {**base, "verdict": "echoes yesterday", "dm_pvalue": 0.7, "move_pvalue": 0.45}
+        | {"move_hac_pvalue": 0.45, "move_sign_pvalue": 0.2}
+    )
+    assert "no evidence that its predicted moves carry information" in echo
+    assert "regression p = 0.45 and sign test p = 0.2, one-sided, both needed" in echo
+    assert "carry no information" not in echo and "not significantly" not in echo
+    signal = verdict_sentence({**base, "verdict": "moves carry signal", "dm_pvalue": 0.3})
+    assert "no evidence that its errors are smaller" in signal
