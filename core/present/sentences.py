@@ -62,7 +62,7 @@ def verdict_sentence(metrics: dict) -> str:
         return (
             "Moves carry signal, not enough to beat naive: its predicted day-to-day moves "
             f"follow the actual moves ({moves}), but there is no evidence that its errors are "
-            f"smaller than 'tomorrow = today''s ({numbers}).{power}"
+            f"smaller than those of 'tomorrow = today' ({numbers}).{power}"
         )
     if v == "echoes yesterday" and moves:
         return (
