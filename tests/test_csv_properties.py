@@ -1,5 +1,6 @@
 """The CSV reader against thousands of hostile files (Hypothesis): separators, decimal points
-and commas with and without thousands separators, quoting, encodings, line endings, date
+and commas with and without thousands separators (commas, points, spaces, no-break and
+narrow no-break spaces, Swiss apostrophes), quoting, encodings, line endings, date
 formats (time-zone offsets included), newest-first order, blank cells and lines, huge and
 tiny magnitudes, gzip, a cut-off end and random damage. Whatever the file, the reader either
 returns the prices that were written, on the dates they were written for, or refuses with a
@@ -17,6 +18,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,11 +28,29 @@ from core.errors import UserError
 # 1,200 files in the suite (about 20 s); LAGLENS_CSV_EXAMPLES=20000 for a long hunt.
 EXAMPLES = int(os.environ.get("LAGLENS_CSV_EXAMPLES", "1200"))
 DATE_FORMATS = ["iso", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%b-%y", "%b %d, %Y", "tz", "time"]
-STYLES = ["point", "point_thousands", "comma", "comma_thousands"]
+STYLES = [
+    "point",
+    "point_thousands",
+    "comma",
+    "comma_thousands",
+    "comma_space",  # 1 234,56
+    "comma_nbsp",  # 1\u00a0234,56 (French exports)
+    "comma_nnbsp",  # 1\u202f234,56 (narrow no-break space)
+    "point_apostrophe",  # 1'234.56 (Swiss)
+    "point_nbsp",  # 1\u00a0234.56
+]
+GROUPING = {"space": " ", "nbsp": "\u00a0", "nnbsp": "\u202f", "apostrophe": "'"}
 
 
 def number(value: float, decimals: int, style: str) -> str:
-    text = f"{value:,.{decimals}f}" if style.endswith("thousands") else f"{value:.{decimals}f}"
+    grouped = style.endswith("thousands") or style.split("_")[-1] in GROUPING
+    text = f"{value:,.{decimals}f}" if grouped else f"{value:.{decimals}f}"
+    separator = GROUPING.get(style.split("_")[-1])
+    if separator is not None:
+        text = text.replace(",", "_")
+        if style.startswith("comma"):
+            text = text.replace(".", ",")
+        return text.replace("_", separator)
     if style.startswith("comma"):
         text = text.replace(",", "_").replace(".", ",").replace("_", ".")
     return text
@@ -144,3 +164,62 @@ def test_a_hostile_csv_is_read_right_or_refused_with_a_message(case):
     if damage == "none":
         assert len(frame) == len(expected)
     assert kept >= len(frame)
+
+
+WIDE_SHAPES = {  # the probe's files: each under the 50 MB limit
+    "a 100 KB header of 50,000 columns": lambda: (
+        "Date,Open,High,Low,Close,Volume,"
+        + ",".join(f"c{i}" for i in range(50_000))
+        + "\n2020-01-01,1,1,1,1,1\n"
+    ),
+    "40 rows of 600,000 fields (48 MB)": lambda: (
+        "Date,Open,High,Low,Close,Volume\n"
+        + "\n".join(",".join(["1"] * 600_000) for _ in range(40))
+    ),
+    "40 rows of 50,000 fields (4 MB)": lambda: (
+        "Date,Open,High,Low,Close,Volume\n" + "\n".join(",".join(["1"] * 50_000) for _ in range(40))
+    ),
+    "one line of 12 million separators (12 MB)": lambda: (
+        "Date;Open;High;Low;Close;Volume\n" + ";" * 12_000_000
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", list(WIDE_SHAPES))
+def test_a_wide_file_is_refused_within_5_s_and_500_mb(shape, tmp_path):
+    """Read or refused in at most 5 s and 500 MB (the whole reading process's peak memory,
+    measured in a process of its own), whatever the file's shape under the size limit."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    path = tmp_path / "prices_wide.csv"
+    path.write_text(WIDE_SHAPES[shape]())
+    assert path.stat().st_size < 50 * 1024 * 1024
+    code = (
+        "import resource, sys, time\n"
+        "from core.data.csvfile import read_price_csv\n"
+        "from core.errors import UserError\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "began = time.perf_counter()\n"
+        "try:\n"
+        "    read_price_csv(sys.argv[1]); said = 'read'\n"
+        "except UserError as exc:\n"
+        "    said = str(exc)\n"
+        "took = time.perf_counter() - began\n"
+        "grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(f'{took:.3f} {grew:.0f} {peak:.0f} {said}')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    took, grew, peak, said = out.stdout.strip().split(" ", 3)
+    assert float(took) <= 5.0 and float(peak) <= 500, (took, grew, peak)
+    assert "fields" in said and "at most 200" in said, said

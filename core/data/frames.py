@@ -37,6 +37,12 @@ _POINT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?
 _COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*)(?:,\d*)?(?:[eE][+-]?\d+)?")
 
 
+# Thousands separators that are never a decimal one: a space, a no-break space (U+00A0, as
+# French exports write 1 234,56), a narrow no-break space (U+202F), a thin space (U+2009)
+# and the Swiss apostrophes (1'234.56, and the typographic one).
+_GROUPING = re.compile("[ \u00a0\u202f\u2009'\u2019]")
+
+
 def _canonical_name(name: object) -> str:
     """'Adj. Close**' -> 'adjclose', ' Date ' -> 'date'."""
     return re.sub(r"[^a-z]", "", str(name).lower())
@@ -93,7 +99,7 @@ def _to_numbers(frame: pd.DataFrame, columns: list[str], what: str, delimiter: s
             out[column] = frame[column].astype("float64")
         else:
             texts[column] = [
-                v.strip().replace(" ", "") if isinstance(v, str) else "" for v in frame[column]
+                _GROUPING.sub("", v.strip()) if isinstance(v, str) else "" for v in frame[column]
             ]
     if not texts:
         return out
@@ -123,6 +129,16 @@ def _to_numbers(frame: pd.DataFrame, columns: list[str], what: str, delimiter: s
         out[column] = pd.Series(
             [table.get(v, np.nan) for v in values], index=frame.index, dtype="float64"
         )
+        # A value with digits that reads in neither format is a format the reader does not
+        # know, not a missing value: refuse it rather than drop its row without a word.
+        unread = [v for v in values if any(ch.isdigit() for ch in v) and v not in table]
+        if unread:
+            raise UserError(
+                f"{what} has {len(unread)} value(s) in its {column} column that are not numbers "
+                f"in any format it reads (first: '{unread[0]}'). Export plain numbers: a decimal "
+                "point or a decimal comma, thousands separated by nothing, a space or an "
+                "apostrophe."
+            )
     return out
 
 
