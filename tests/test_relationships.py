@@ -292,3 +292,32 @@ def test_on_a_cointegrated_pair_the_error_correction_is_named_where_granger_miss
     text = spread_sentence("A", "B", found)
     assert "The pull back runs through A's returns (error-correction loading -0.0" in text
     assert "a Granger test on returns alone does not see" in text
+
+
+@pytest.mark.parametrize(
+    "copy, lag",
+    [("the same file", 0), ("twice its prices", 0), ("shifted by 3 days", -3)],
+)
+def test_a_series_related_to_a_copy_of_itself_is_an_answer_not_a_crash(copy, lag, tmp_path):
+    """The same file twice, a 2x copy, a copy shifted by 3 days: the CLI answers that they
+    are one series (exit 0), the Data page's code likewise."""
+    source = load_dataset("sample", "MSFT", "2005-01-01", "2008-12-31", []).frame
+    frame = source.rename(columns=str.title).rename_axis("Date")
+    other = frame.copy()
+    if copy == "twice its prices":
+        other[["Open", "High", "Low", "Close"]] *= 2
+    if copy == "shifted by 3 days":
+        later = list(frame.index[3:]) + list(pd.bdate_range(frame.index[-1], periods=4)[1:])
+        other.index = pd.DatetimeIndex(later, name="Date")
+    first, second = tmp_path / "msft_2005_2008.csv", tmp_path / "msft_2005_2008_copy.csv"
+    frame.to_csv(first)
+    other.to_csv(second)
+    result = last_json(run_cli("relate", "--csv", first, "--with-csv", second))
+    (pair,) = result["pairs"]
+    assert pair["lead_days"] == lag and abs(pair["corr_at_lead"]) > 0.999
+    assert "are one series" in pair["sentence"] and "nothing to test" in pair["sentence"]
+    joined = pd.DataFrame(
+        {"close": source["close"], "COPY_close": source["close"] * 2}, index=source.index
+    )
+    (in_page,) = relationships(joined, "MSFT", ["COPY"])
+    assert in_page["perfect"] and "one series" in in_page["sentence"]

@@ -22,6 +22,7 @@ from core.data.summary import one_blas_thread
 MAX_LAG = 10  # the cross-correlogram's k = -MAX_LAG..MAX_LAG
 GRANGER_MAX_LAG = 5  # lags tried for Granger causality, chosen by AIC
 SIGNIFICANCE = 0.05
+PERFECT = 0.999  # |corr| of returns at some lag from which two series are one
 
 
 def log_returns(prices: pd.Series) -> pd.Series:
@@ -173,18 +174,31 @@ def relate(target: pd.Series, other: pd.Series, train_end, test_start) -> dict:
     n = len(log_returns(train_t))
     k = lead(gram, n)
     test_gram = cross_correlogram(test_t, test_o) if len(test_t) > MAX_LAG + 3 else None
+    nan = float("nan")
+    no_ec = dict.fromkeys(("alpha_target", "p_target", "alpha_other", "p_other"), nan)
+    # A perfect relationship (the same series, a multiple of it, or one shifted by days) is
+    # an answer, not something to test: the VAR and the cointegration regression of two
+    # series that are one would be singular.
+    perfect = bool(np.nanmax(np.abs(gram.to_numpy())) >= PERFECT)
+    if perfect:
+        k = int(gram.abs().idxmax())  # the lag at which they are one, 0 included
+        granger = {"p_to_target": nan, "p_from_target": nan, "lags": 0}
+        la, lb = np.log(train_t.astype(float)), np.log(train_o.astype(float))
+        beta = float(np.polyfit(lb.to_numpy(), la.to_numpy(), 1)[0]) if np.ptp(lb) else nan
+        spread, ec = Spread(beta, nan, nan, nan), no_ec
+    else:
+        with one_blas_thread():  # statsmodels' many small regressions (core/data/summary.py)
+            granger = granger_pvalues(train_t, train_o)
+            spread = fit_spread(train_t, train_o)
+            ec = (
+                error_correction(train_t, train_o, granger["lags"])
+                if spread.coint_p < SIGNIFICANCE
+                else no_ec
+            )
     n_test = len(log_returns(test_t)) - abs(k)  # the pairs at lag k on the test days
     r_test = float(test_gram[k]) if test_gram is not None else float("nan")
-    with one_blas_thread():  # statsmodels' many small regressions (core/data/summary.py)
-        granger = granger_pvalues(train_t, train_o)
-        spread = fit_spread(train_t, train_o)
-        nan = float("nan")
-        ec = (
-            error_correction(train_t, train_o, granger["lags"])
-            if spread.coint_p < SIGNIFICANCE
-            else dict.fromkeys(("alpha_target", "p_target", "alpha_other", "p_other"), nan)
-        )
     return {
+        "perfect": perfect,
         "lead_days": k,
         "corr_at_lead": float(gram[k]),
         "corr_same_day": float(gram[0]),

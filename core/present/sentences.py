@@ -401,6 +401,13 @@ def lead_sentence(target: str, other: str, pair: dict) -> str:
     """Which series leads, on the training days, and whether it lasted on the test days;
     then, when prices correlate and returns do not, the spurious-correlation lesson."""
     k, r, r_test = pair["lead_days"], pair["corr_at_lead"], pair["test_corr_at_lead"]
+    if pair.get("perfect"):
+        when = "on the same day" if not k else f"{fmt.count(abs(k), 'day')} apart"
+        return (
+            f"{other} and {target} are one series: their returns correlate at "
+            f"r = {fmt.num(r, 3)} {when} (the same prices, a multiple of them, or a copy "
+            "shifted in time). There is nothing to test: relate series that are not copies."
+        )
     if k:
         first, second = (other, target) if k > 0 else (target, other)
         granger = pair["granger_p_to_target"] if k > 0 else pair["granger_p_from_target"]
@@ -469,6 +476,8 @@ def error_correction_words(target: str, other: str, pair: dict) -> str:
 def spread_sentence(target: str, other: str, pair: dict) -> str:
     """The spread of the two, in one sentence: cointegrated or not, and its half-life."""
     beta, p, life = pair["beta"], pair["coint_p"], pair["half_life_days"]
+    if pair.get("perfect"):
+        return "One series is a copy of the other: their spread is no relationship to test."
     sign = "-" if beta >= 0 else "+"
     spread = f"The spread log {target} {sign} {fmt.num(abs(beta), 2)} x log {other}"
     if p < 0.05:
