@@ -493,3 +493,27 @@ def test_stop_in_mid_epoch_ends_within_a_batch_and_keeps_only_whole_epochs(works
     model.load_weights(workspace / "jobs" / job.id / "last.weights.h5")
     for a, b in zip(saved, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_year_one_date_and_a_price_that_never_moves_are_refused_before_training(tmp_path):
+    """Issue 40, item 9: a first date of 0001-01-01 passed the reader and failed in training
+    with OutOfBoundsDatetime; a constant price trained and failed with ZeroDivisionError.
+    Both are refused up front, with the reason, by the CLI (exit 2) and the reader."""
+
+    days = pd.bdate_range("2020-01-01", periods=120)
+    moving = 100 + np.cumsum(np.random.default_rng(0).normal(0, 1, 120))
+    frame = pd.DataFrame(
+        {"Open": moving, "High": moving + 1, "Low": moving - 1, "Close": moving, "Volume": 1e6},
+        index=pd.Index([d.strftime("%Y-%m-%d") for d in days], name="Date"),
+    )
+    year_one = tmp_path / "spy_export_2020.csv"
+    frame.rename(index={frame.index[0]: "0001-01-01"}).to_csv(year_one)
+    with pytest.raises(UserError, match="no daily price can have .first: 0001-01-01"):
+        read_price_csv(year_one)
+    flat = tmp_path / "money_market_fund_2020.csv"
+    frame.assign(Open=10.0, High=10.0, Low=10.0, Close=10.0).to_csv(flat)
+    for path, said in ((year_one, "0001-01-01"), (flat, "is 10 on every one of its")):
+        out = run_cli("train", "--csv", path, "--epochs", 1, "--window", 5, workspace=tmp_path)
+        assert out.returncode == 2 and said in out.stderr, out.stderr[-500:]
+        assert "Traceback" not in out.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

@@ -29,6 +29,10 @@ _DATE_FORMATS = [
 # daylight saving): the written clock time is the exchange's own, so the offset is dropped.
 _OFFSET = re.compile(r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$")
 _DATE_NAMES = ("datetime", "timestamp", "datum", "fecha")  # headers that name the date
+# The days a daily price can have: no exchange's daily prices start before 1800, and pandas'
+# nanosecond dates end in 2262 (a date outside is a typo or an empty cell read as year 1).
+EARLIEST_DAY = pd.Timestamp("1800-01-01")
+LATEST_DAY = pd.Timestamp("2262-01-01")
 MAX_PRICE = 1e12  # above any listed price in any currency; larger is a unit or format error
 
 # The two ways a spreadsheet writes 1234.5: '1,234.5' (decimal point) or '1.234,5' (decimal
@@ -176,6 +180,14 @@ def normalize_price_frame(raw: pd.DataFrame, what: str = "The data") -> pd.DataF
     out = pd.DataFrame(_to_numbers(frame, columns, what, delimiter))
     out.index = pd.DatetimeIndex(dates, name="date")
 
+    known = out.index[out.index.notna()]
+    odd = known[(known < EARLIEST_DAY) | (known > LATEST_DAY)]
+    if len(odd):
+        raise UserError(
+            f"{what} has {len(odd)} date(s) no daily price can have (first: "
+            f"{odd[0].date().isoformat()}); dates must lie between {EARLIEST_DAY:%Y-%m-%d} "
+            f"and {LATEST_DAY:%Y-%m-%d}. Is a date column empty or mistyped?"
+        )
     before = len(out)
     out = out[out.index.notna()].dropna(subset=CANONICAL_COLUMNS)
     dropped_nan = before - len(out)
@@ -213,6 +225,7 @@ def normalize_price_frame(raw: pd.DataFrame, what: str = "The data") -> pd.DataF
             + (f" {dropped_nan} row(s) had missing or unreadable values." if dropped_nan else "")
         )
     out = out[CANONICAL_COLUMNS].astype("float64")
+
     out.attrs = {"dropped_nan": int(dropped_nan), "dropped_duplicates": dropped_duplicates}
     return out
 

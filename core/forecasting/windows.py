@@ -152,6 +152,12 @@ def prepare(
     """
     if frame[inputs].isna().any().any():
         raise UserError("The chosen columns contain missing values (NaN); reload the data.")
+    target = frame[inputs[0]].astype(float)
+    if len(target) and target.nunique() == 1:
+        raise UserError(
+            f"The {inputs[0]} column is {target.iloc[0]:g} on every one of its {len(target)} "
+            "days: a series that never moves has nothing to learn or forecast."
+        )
     transformer = make_transform(transform)
     transformed = transformer.fit_transform(frame[inputs])
     if not np.isfinite(transformed.to_numpy()).all():
