@@ -17,7 +17,7 @@ from core.kinds import FORECAST_KINDS, KINDS
 from core.kinds.anomaly import AnomalyConfig
 from core.pipeline.kinds import validate_config
 from core.store.runs import RunStore
-from core.workspace import workspace_dir
+from core.workspace import atomic_write_bytes, workspace_dir
 
 
 def _dataset(args, extras: list[str] | None = None):
@@ -292,8 +292,9 @@ def cmd_report(args) -> dict:
     if out.suffix.lower() not in (".html", ".htm"):
         raise UserError(f"--out {out} should end in .html: the report is one HTML file.")
     text = runs_report(runs)
-    try:
-        out.write_text(text, encoding="utf-8")
+    try:  # a temporary file renamed over the old report: a full disk leaves the old one whole
+        atomic_write_bytes(out, text.encode("utf-8"))
     except OSError as exc:
-        raise UserError(f"Could not write {out}: {exc.strerror or exc}.") from exc
+        kept = " The previous report there is unchanged." if out.exists() else ""
+        raise UserError(f"Could not write {out}: {exc.strerror or exc}.{kept}") from exc
     return {"out": str(out), "runs": [r.id for r in runs], "bytes": len(text.encode())}

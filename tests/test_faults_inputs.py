@@ -517,3 +517,27 @@ def test_a_year_one_date_and_a_price_that_never_moves_are_refused_before_trainin
         assert out.returncode == 2 and said in out.stderr, out.stderr[-500:]
         assert "Traceback" not in out.stderr
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_a_report_on_a_full_disk_leaves_the_previous_report_whole(tmp_path):
+    """Issue 40, item 5: `report --out` on a full disk replaced the previous file with a
+    truncated partial. Now it writes a temporary file and renames it: the old report stays
+    byte for byte, no temporary file is left, and the CLI says so (exit 2)."""
+    ws = tmp_path / "ws"
+    shutil.copytree(LEGACY / "runs", ws / "runs")
+    run_id = "20261124-153333-7a5504"
+    out_dir = tmp_path / "reports"
+    out_dir.mkdir()
+    old = "<html>an older report, kept</html>" * 1000
+    script = (
+        f"mount -t tmpfs -o size=64k tmpfs {out_dir} && "
+        f"printf '%s' '{old}' > {out_dir}/aapl_report.html && "
+        f"{PY} -m core.cli report {run_id} --out {out_dir}/aapl_report.html --workspace {ws}; "
+        f"echo rc=$?; ls -a {out_dir}; cat {out_dir}/aapl_report.html"
+    )
+    out = in_namespace(script)
+    assert "rc=2" in out.stdout and "Traceback" not in out.stderr, out.stderr[-2000:]
+    assert "The previous report there is unchanged" in out.stderr
+    listing, _, content = out.stdout.partition("aapl_report.html\n")
+    assert ".tmp" not in listing
+    assert content.strip() == old
