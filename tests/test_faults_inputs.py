@@ -541,3 +541,57 @@ def test_a_report_on_a_full_disk_leaves_the_previous_report_whole(tmp_path):
     listing, _, content = out.stdout.partition("aapl_report.html\n")
     assert ".tmp" not in listing
     assert content.strip() == old
+
+
+def test_every_reader_lists_a_run_that_does_not_read_whole_as_damaged(tmp_path):
+    """Issue 40, item 3: a run.json with nested wrong types, a forecast run without its
+    metrics, a zero-byte or bit-rotted arrays.npz, a bit-rotted predictions.parquet. The
+    listing (CLI and store) names each as damaged with its reason and lists the whole ones;
+    `report` on one exits 2 with the reason; no reader shows a traceback."""
+    ws = tmp_path / "ws"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "schema2_workspace" / "runs", ws / "runs")
+    source = sorted((ws / "runs").iterdir())[0]  # the GRU seed set: a whole forecast run
+
+    def damaged_copy(suffix: str, change) -> str:
+        folder = ws / "runs" / f"{source.name[:-6]}{suffix}"
+        shutil.copytree(source, folder)
+        change(folder)
+        return folder.name
+
+    def edit(**fields):
+        def change(folder):
+            data = json.loads((folder / "run.json").read_text())
+            (folder / "run.json").write_text(json.dumps({**data, **fields}))
+
+        return change
+
+    def rot(name):
+        def change(folder):
+            data = bytearray((folder / name).read_bytes())
+            middle = len(data) // 2
+            data[middle : middle + 64] = b"\xff" * 64
+            (folder / name).write_bytes(bytes(data))
+
+        return change
+
+    cases = {
+        damaged_copy("aaaaa1", edit(baselines={"naive": 5})): "'baselines' holds 5",
+        damaged_copy("aaaaa2", edit(seeds=[1, 2])): "'seeds' holds 1",
+        damaged_copy("aaaaa3", edit(warnings=[1, None])): "'warnings' holds 1",
+        damaged_copy("aaaaa4", edit(metrics={})): "metrics lack rel_mae",
+        damaged_copy("aaaaa5", lambda f: (f / "arrays.npz").write_bytes(b"")): "arrays.npz",
+        damaged_copy("aaaaa6", rot("arrays.npz")): "arrays.npz is damaged",
+        damaged_copy("aaaaa7", rot("predictions.parquet")): "predictions.parquet is damaged",
+    }
+    whole, damaged = RunStore(ws).scan()
+    assert dict(damaged).keys() == cases.keys()
+    for run_id, why in damaged:
+        assert cases[run_id] in why, (run_id, why)
+    assert len(whole) == 4  # the fixture's runs, each still whole
+    listed = run_cli("runs", "--all", workspace=ws)
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr
+    assert f"Damaged runs ({len(cases)})" in listed.stdout
+    for run_id in cases:
+        out = run_cli("report", run_id, "--out", tmp_path / "r.html", workspace=ws)
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-1500:]
+        assert f"Run {run_id} is damaged" in out.stderr

@@ -23,7 +23,7 @@ import pandas as pd
 
 from core.errors import UserError
 from core.forecasting.paths import ForecastPaths, WindowErrors
-from core.kinds import CONFIGS
+from core.kinds import CONFIGS, KINDS
 from core.store.damage import META, run_damage
 from core.store.migrate import SCHEMA_VERSION, table_path, upgrade, write_back
 from core.workspace import atomic_write_bytes, make_dir, workspace_dir
@@ -95,13 +95,46 @@ class RunRecord:
             expected = _SHAPES.get(str(annotation)) or _SHAPES.get(str(annotation).split("[")[0])
             if expected and not isinstance(value, expected):
                 raise ValueError(f"run.json's {name!r} is {type(value).__name__}, not {annotation}")
+        for name, item in _ITEMS.items():  # what every item of a container must be
+            values = getattr(record, name)
+            values = values.values() if isinstance(values, dict) else values
+            bad = next((v for v in values if not isinstance(v, item)), _OK)
+            if bad is not _OK:
+                raise ValueError(
+                    f"run.json's {name!r} holds {json.dumps(bad)}, not a {item.__name__}"
+                )
         if record.kind not in CONFIGS:
             raise ValueError(f"run.json's kind {record.kind!r} is not one LagLens knows")
+        if KINDS[record.kind].forecast:  # what every reader of a forecast run reads first
+            missing = [k for k in FORECAST_METRICS if k not in record.metrics]
+            if missing:
+                raise ValueError(f"run.json's metrics lack {', '.join(missing)}")
+            bad = next((k for k in FORECAST_METRICS if not _number(record.metrics[k])), None)
+            if bad:
+                raise ValueError(f"run.json's metric {bad!r} is not a number")
         try:
             CONFIGS[record.kind].from_dict(record.config)
         except (TypeError, ValueError, KeyError, UserError) as exc:
             raise ValueError(f"run.json's settings do not read ({exc})") from exc
         return record
+
+
+# The type of every item of RunRecord's containers (a list's items, a dict's values).
+_ITEMS = {
+    "history": dict,
+    "by_step": dict,
+    "seeds": dict,
+    "warnings": str,
+    "baselines": dict,
+    "split_dates": list,
+}
+_OK = object()
+# The metrics every forecast run holds (a verdict reads them; null stands for NaN).
+FORECAST_METRICS = ("rel_mae", "dm_pvalue", "best_lag", "rmse", "mae")
+
+
+def _number(value) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
 # The JSON types each annotation of RunRecord admits (as in JSON, true passes for a number).
@@ -262,26 +295,38 @@ class RunStore:
         return Run(run_id, final, record)
 
     def get(self, run_id: str) -> Run:
+        """The run, checked whole as the listing checks it (every reader opens runs here):
+        a damaged one is a UserError with the reason, never a half-read run."""
         path = self._path(run_id)
         if path.is_symlink():
             raise UserError(
                 f"Run {run_id} is a link to a folder outside the workspace; LagLens does not "
                 "follow links. Delete it from the damaged runs, or move the folder in."
             )
+        if path.is_dir() and (why := run_damage(path)):
+            if why == "run.json is missing":
+                raise UserError(f"Run {run_id} does not exist.")
+            raise UserError(f"Run {run_id} is damaged: {why}.")
+        return self._record(run_id, path)
+
+    def _record(self, run_id: str, path: Path) -> Run:
         try:
             saved = json.loads((path / META).read_text())
         except FileNotFoundError as exc:
             raise UserError(f"Run {run_id} does not exist.") from exc
         except (OSError, ValueError) as exc:
-            raise UserError(f"Run {run_id}: run.json is truncated or unreadable.") from exc
+            raise UserError(
+                f"Run {run_id} is damaged: run.json is truncated or unreadable."
+            ) from exc
         try:
             data = upgrade(saved, path)
             record = RunRecord.from_dict(data)
         except ValueError as exc:
-            raise UserError(f"Run {run_id}: {exc}.") from exc
+            raise UserError(f"Run {run_id} is damaged: {exc}.") from exc
         except (OSError, TypeError, KeyError, AttributeError) as exc:
             raise UserError(
-                f"Run {run_id}: run.json has the wrong shape ({type(exc).__name__}: {exc})."
+                f"Run {run_id} is damaged: run.json has the wrong shape "
+                f"({type(exc).__name__}: {exc})."
             ) from exc
         if data is not saved:
             write_back(path / META, data)
@@ -302,9 +347,10 @@ class RunStore:
         if why:
             return None, why
         try:
-            return self.get(path.name), ""
+            return self._record(path.name, path), ""
         except UserError as exc:
-            return None, str(exc).removeprefix(f"Run {path.name}: ").rstrip(".")
+            why = str(exc).removeprefix(f"Run {path.name} is damaged: ")
+            return None, why.removeprefix(f"Run {path.name}: ").rstrip(".")
 
     def scan(self) -> tuple[list[Run], list[tuple[str, str]]]:
         """Every run folder read once: (whole runs newest first, [(id, why damaged)])."""
