@@ -595,3 +595,51 @@ def test_every_reader_lists_a_run_that_does_not_read_whole_as_damaged(tmp_path):
         out = run_cli("report", run_id, "--out", tmp_path / "r.html", workspace=ws)
         assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-1500:]
         assert f"Run {run_id} is damaged" in out.stderr
+
+
+def test_a_stale_sweep_never_stops_processes_that_are_not_its_own(workspace):
+    """Issue 40, item 6: a sweep whose recorded driver pid now names another process (a
+    reboot, or time) killed that process's whole session. Before stopping anything the
+    driver's identity is checked (its start time, this boot) and each process's own (started
+    after the driver, running Ray or the driver): unrelated sessions are left alone."""
+    import subprocess
+    import time
+
+    from core.experiments.sweeps import DRIVER, SweepSpec, SweepStore, boot_id
+    from core.jobs.state import started_at
+    from core.workspace import write_json
+
+    store = SweepStore()
+
+    def stale_sweep(driver: dict) -> str:
+        sweep = store.create(SweepSpec(datasets=["sample:AAPL"]))
+        path = store.path(sweep["id"]) / "sweep.json"
+        write_json(path, {**json.loads(path.read_text()), "status": "running"})
+        write_json(store.path(sweep["id"]) / DRIVER, driver)
+        return sweep["id"]
+
+    # 1. the recorded pid now leads an unrelated session (3 processes), born after the record
+    other = subprocess.Popen(["setsid", "sh", "-c", "sleep 60 & sleep 60 & wait"])
+    time.sleep(0.3)
+    reused = {"pid": other.pid, "started": started_at(other.pid) - 500, "leads_session": True}
+    # 2. a dead leader whose session's survivors are not Ray's nor a driver's
+    orphans = subprocess.Popen(["setsid", "sh", "-c", "sleep 60 & sleep 61 & exit 0"])
+    leader, started = orphans.pid, started_at(orphans.pid)
+    orphans.wait()
+    time.sleep(0.3)
+    dead = {"pid": leader, "started": started, "boot": boot_id(), "leads_session": True}
+    # 3. a record from another boot of the machine
+    rebooted = {**reused, "started": started_at(other.pid), "boot": "another-boot"}
+    try:
+        for driver in (reused, dead, rebooted):
+            sweep_id = stale_sweep(driver)
+            assert store.load(sweep_id)["status"] == "interrupted"  # read: settled as dead
+        assert other.poll() is None  # the unrelated session's leader lives
+        survivors = subprocess.run(
+            ["pgrep", "-s", f"{other.pid},{leader}"], capture_output=True, text=True
+        ).stdout.split()
+        assert len(survivors) >= 5, survivors  # sh + 2 sleeps, and the 2 orphaned sleeps
+    finally:
+        subprocess.run(["pkill", "-s", str(other.pid)])
+        subprocess.run(["pkill", "-s", str(leader)])
+        other.wait()

@@ -187,7 +187,11 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         # the relationships of the three: who leads, levels against returns, the spread
         wait_for_text(page, r"Relationships: which series leads")
         wait_for_text(page, r"No lead: MSFT and AAPL move together on the same day")
-        wait_for_text(page, r"The spread log AAPL - [0-9.]+ x log MSFT is (not )?cointegrated")
+        wait_for_text(
+            page,
+            r"The spread log AAPL [-+] [0-9.]+ x log MSFT "
+            r"(is cointegrated|shows no evidence of cointegration)",
+        )
         gram = page.locator(".js-plotly-plot").filter(has_text="Cross-correlation").first
         gram.evaluate("e => e.scrollIntoView({block: 'start'})")
         assert_readable(page)

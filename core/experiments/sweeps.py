@@ -58,7 +58,7 @@ class SweepStore:
         driver = read_json(self.path(sweep["id"]) / DRIVER) or {}
         if sweep.get("status") not in ("queued", "running") or not driver:
             return sweep
-        if pid_alive(driver.get("pid"), "", driver.get("started")):
+        if driver_alive(driver):
             return sweep
         stopped = stop_session(driver) if driver.get("leads_session") else 0
         for trial in sweep["trials"].values():
@@ -195,7 +195,46 @@ def this_driver() -> dict:
     """This process as a sweep's driver: its pid, start time, and whether it leads its own
     session (a driver launched from the page does; a CLI run in a terminal does not)."""
     pid = os.getpid()
-    return {"pid": pid, "started": started_at(pid), "leads_session": os.getsid(0) == pid}
+    return {
+        "pid": pid,
+        "started": started_at(pid),
+        "boot": boot_id(),
+        "leads_session": os.getsid(0) == pid,
+    }
+
+
+def driver_alive(driver: dict) -> bool:
+    """Whether the recorded driver still runs: the same process (pid and start time) in the
+    same boot of the machine."""
+    if driver.get("boot") and driver["boot"] != boot_id():
+        return False
+    return pid_alive(driver.get("pid"), "", driver.get("started"))
+
+
+def boot_id() -> str:
+    """This boot of the machine (a start time in ticks since boot means nothing across)."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+# What a dead driver can have left running: Ray's processes and the driver's own Python.
+LEFT_BEHIND = ("ray", "raylet", "gcs_server", "core.experiments", "dashboard")
+
+
+def _left_behind(pid: int, driver: dict) -> bool:
+    """Whether `pid` is the dead driver's: started no earlier than the driver (in this boot)
+    and running Ray or the sweep driver. A process that merely shares the session id (a
+    reused pid's new session) is not."""
+    started = started_at(pid)
+    if driver.get("started") is not None and (started is None or started < driver["started"]):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return False
+    return any(marker in cmdline for marker in LEFT_BEHIND)
 
 
 def stop_session(driver: dict) -> int:
@@ -205,9 +244,14 @@ def stop_session(driver: dict) -> int:
     import signal
 
     stopped: set[int] = set()
+    if driver.get("boot") and driver["boot"] != boot_id():
+        return 0  # the machine restarted: everything the driver ran ended with it
+    leader = driver["pid"]
+    if started_at(leader) is not None and started_at(leader) != driver.get("started", -1):
+        return 0  # the pid now names another process, and the session is that one's
     deadline = time.monotonic() + 5.0
     while time.monotonic() < deadline:  # until none is left (a dying one may still spawn)
-        alive = _session(driver["pid"])
+        alive = [pid for pid in _session(leader) if _left_behind(pid, driver)]
         if not alive:
             break
         for pid in alive:
@@ -250,7 +294,7 @@ def resume_sweep(sweep_id: str, root=None, workers: int = 2, address: str | None
     store = SweepStore(root)
     sweep = store.load(sweep_id)
     driver = read_json(store.path(sweep_id) / DRIVER) or {}
-    if sweep.get("status") == "running" or pid_alive(driver.get("pid"), "", driver.get("started")):
+    if sweep.get("status") == "running" or driver_alive(driver):
         raise UserError(f"Sweep {sweep_id} is already running (or starting).")
     log = open(store.path(sweep["id"]) / "sweep.log", "ab")  # noqa: SIM115 (the child keeps it)
     command = [
@@ -273,7 +317,12 @@ def resume_sweep(sweep_id: str, root=None, workers: int = 2, address: str | None
     log.close()
     # Known from the start, so a driver killed before it runs a trial is found out too (the
     # driver writes the same when it starts; sweep.json stays the driver's to write).
-    driver = {"pid": proc.pid, "started": started_at(proc.pid), "leads_session": True}
+    driver = {
+        "pid": proc.pid,
+        "started": started_at(proc.pid),
+        "boot": boot_id(),
+        "leads_session": True,
+    }
     write_json(store.path(sweep["id"]) / DRIVER, driver)
     return sweep["id"]
 
