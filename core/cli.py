@@ -158,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
             train.add_argument(flag.flag, metavar=flag.metavar, help=flag.help)
     add_settings(train, TrainConfig)
     add_model_settings(train)
+    train.set_defaults(scaling=None)  # given or not: a spread refuses a given window scaling
 
     pair = sub.add_parser(
         "compare",

@@ -28,10 +28,18 @@ def _dataset(args, extras: list[str] | None = None):
             raise UserError(f"--with-csv: no file {path}.")
     more = {"extra_csv_files": files}
     if args.sample:
-        return load_dataset("sample", args.sample, args.start, args.end, extras, **more)
-    if args.csv:
-        return load_dataset("csv", "CSV", args.start, args.end, extras, csv_file=args.csv, **more)
-    return load_dataset("yahoo", args.ticker, args.start, args.end, extras, **more)
+        dataset = load_dataset("sample", args.sample, args.start, args.end, extras, **more)
+    elif args.csv:
+        dataset = load_dataset(
+            "csv", "CSV", args.start, args.end, extras, csv_file=args.csv, **more
+        )
+    else:
+        dataset = load_dataset("yahoo", args.ticker, args.start, args.end, extras, **more)
+    for note in dataset.notices:  # what the Data page says about the data, on stderr
+        print(f"note: {note}", file=sys.stderr)
+    for warning in dataset.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return dataset
 
 
 def split_list(text: str | None) -> list[str]:
@@ -74,7 +82,8 @@ def settings_from_args(cls: type[Settings], args: argparse.Namespace):
     """The settings the flags give; a forecaster's model knob (--units ...) only when it was
     given."""
     knobs = _knobs(args) if "model_settings" in {f.name for f in fields(cls)} else {}
-    return cls(**{spec.name: getattr(args, spec.name) for spec in cls.specs()}, **knobs)
+    given = {spec.name: getattr(args, spec.name) for spec in cls.specs()}
+    return cls(**{k: v for k, v in given.items() if v is not None}, **knobs)
 
 
 def _knobs(args: argparse.Namespace) -> dict:
@@ -97,6 +106,8 @@ def cmd_train(args) -> dict:
         raise UserError(f"Pick one of {', '.join(k.train_flag.flag for k in asked)}.")
     kind, value = (asked[0], getattr(args, asked[0].train_flag.dest)) if asked else (None, "")
     if kind is not None:
+        if kind.train_flag.check_given:  # flags given with it that it cannot take
+            kind.train_flag.check_given(vars(args))
         target = args.sample or args.ticker or ""
         extras += [t for t in kind.train_flag.tickers(value, target) if t not in extras]
     dataset = _dataset(args, extras)

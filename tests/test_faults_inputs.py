@@ -643,3 +643,36 @@ def test_a_stale_sweep_never_stops_processes_that_are_not_its_own(workspace):
         subprocess.run(["pkill", "-s", str(other.pid)])
         subprocess.run(["pkill", "-s", str(leader)])
         other.wait()
+
+
+def test_a_day_written_twice_with_different_prices_is_said_and_a_window_spread_refused(
+    tmp_path,
+):
+    """Issue 40, item 10: a duplicated date with conflicting prices kept the file's first row
+    without a word; `--spread-with` silently replaced an explicit `--scaling window`."""
+    days = pd.bdate_range("2010-01-04", periods=120)  # within MSFT's sample
+    close = 100 + np.cumsum(np.random.default_rng(1).normal(0, 1, 120))
+    frame = pd.DataFrame(
+        {"Open": close, "High": close + 1, "Low": close - 1, "Close": close, "Volume": 1e6},
+        index=pd.Index([d.strftime("%Y-%m-%d") for d in days], name="Date"),
+    )
+    twice = pd.concat([frame, frame.iloc[[10]].assign(Close=1.0)])
+    path = tmp_path / "aapl_export_2010 (1).csv"
+    twice.to_csv(path)
+    out = run_cli("relate", "--csv", path, "--with", "MSFT", workspace=tmp_path)
+    day = days[10].date()
+    said = "1 date(s) appear more than once with different prices; the file's first row"
+    assert said in out.stderr and f"first: {day}, close {close[10]:g} kept, 1 dropped" in (
+        out.stderr
+    ), out.stderr[-800:]
+    refused = run_cli(
+        "train",
+        "--sample",
+        "AAPL",
+        "--spread-with",
+        "MSFT",
+        "--scaling",
+        "window",
+        workspace=tmp_path,
+    )
+    assert refused.returncode == 2 and "--spread-with takes --scaling standard" in refused.stderr

@@ -85,6 +85,8 @@ def load_prices(
         result.notices.append(
             f"Dropped {dropped_nan} row(s) with missing or unreadable values and {dropped_dup} duplicate date(s)."
         )
+    if frame.attrs.get("conflicts"):
+        result.warnings.append(f"The {symbol} data: {frame.attrs['conflicts']}")
     return result
 
 

@@ -191,7 +191,11 @@ def normalize_price_frame(raw: pd.DataFrame, what: str = "The data") -> pd.DataF
     before = len(out)
     out = out[out.index.notna()].dropna(subset=CANONICAL_COLUMNS)
     dropped_nan = before - len(out)
-    out = out.sort_index()
+    out = out.sort_index(kind="stable")  # a day's rows stay in the file's order
+    repeated = out[out.index.duplicated(keep=False)]
+    conflicts = [
+        (day, rows) for day, rows in repeated.groupby(level=0) if len(rows.drop_duplicates()) > 1
+    ]
     dup = out.index.duplicated(keep="first")
     dropped_duplicates = int(dup.sum())
     out = out[~dup]
@@ -227,6 +231,14 @@ def normalize_price_frame(raw: pd.DataFrame, what: str = "The data") -> pd.DataF
     out = out[CANONICAL_COLUMNS].astype("float64")
 
     out.attrs = {"dropped_nan": int(dropped_nan), "dropped_duplicates": dropped_duplicates}
+    if conflicts:  # the same day twice with different prices: which row was kept, said
+        day, rows = conflicts[0]
+        kept, other = rows["close"].iloc[0], rows["close"].iloc[1]
+        out.attrs["conflicts"] = (
+            f"{len(conflicts)} date(s) appear more than once with different prices; the "
+            f"file's first row of each is kept (first: {day.date()}, close {kept:g} kept, "
+            f"{other:g} dropped)."
+        )
     return out
 
 

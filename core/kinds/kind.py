@@ -30,6 +30,8 @@ class TrainFlag:
     # UserError for a value it cannot take
     tickers: Callable[[str, str], list[str]]
     config: Callable[[Any, str], Settings]  # (the flags' TrainConfig, the value) -> its config
+    # The flags given (None where not given) -> UserError for one this kind cannot take.
+    check_given: Callable[[dict], None] | None = None
 
     @property
     def dest(self) -> str:

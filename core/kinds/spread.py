@@ -74,6 +74,14 @@ def _partner(value: str, target: str) -> list[str]:
     return [partner]
 
 
+def _refuse_window(given: dict) -> None:
+    if given.get("scaling") == "window":
+        raise UserError(
+            "--spread-with takes --scaling standard or minmax: a spread can be 0, and "
+            "window-relative scaling divides by the window's last value."
+        )
+
+
 def _from_train(config: TrainConfig, partner: str) -> SpreadConfig:
     """`train --spread-with T`: the flags' settings as the spread of the target with T;
     window-relative scaling (the flags' default, a price run's) becomes standard."""
@@ -92,5 +100,6 @@ KIND = replace(  # a forecast in every other respect, shown with the price forec
         "training part; standard scaling; raw or diff)",
         tickers=_partner,
         config=_from_train,
+        check_given=_refuse_window,
     ),
 )
