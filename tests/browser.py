@@ -102,14 +102,14 @@ def streamlit_server(
 
 
 @contextmanager
-def chromium_page(tmp_path: Path):
+def chromium_page(tmp_path: Path, extra_args: tuple[str, ...] = ()):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             str(tmp_path / "chrome-profile"),
             executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
+            args=[*CHROMIUM_ARGS, *extra_args],
             headless=True,
             viewport={"width": 1400, "height": 1000},
         )
