@@ -363,21 +363,37 @@ def test_a_full_disk_fails_the_job_with_the_reason_and_leaves_no_partial_files(
         f"cmp {ws}/runs/{kept}/$f {LEGACY}/runs/{kept}/$f || exit; done; "
         f"{PY} -c 'import json; json.load(open(\"{ws}/runs/{kept}/run.json\"))' && echo KEPT"
     )
+    # Then space comes back (the file system grows) and the job is saved as a run from the
+    # epochs it kept: issue 40, item 4 (it was "failed", and --save-kept refused it).
+    again = (
+        f"mount -o remount,size=64m {ws}; "
+        f"{PY} -m core.cli train --resume $(ls {ws}/jobs | head -1) --save-kept "
+        f"--workspace {ws} > {tmp_path}/saved.json; echo rc_saved=$?"
+    )
     out = in_namespace(
         f"mount -t tmpfs -o size={size} tmpfs {ws} && mkdir {ws}/runs && "
         f"cp -r {LEGACY}/runs/{kept} {ws}/runs/ && "
-        f"{PY} {TINY_TRAIN} --workspace {ws}; echo rc=$?; {report}"
+        f"{PY} {TINY_TRAIN} --workspace {ws}; echo rc=$?; {report}; {again}"
     )
     assert "rc=2" in out.stdout and "Traceback" not in out.stderr, (where, out.stderr[-2000:])
     assert "error: The disk is full" in out.stderr and "saved runs are untouched" in out.stderr
     files, _, rest = out.stdout.partition("==")
     outcome = json.loads(rest.strip().splitlines()[0])
-    assert outcome["status"] == "failed" and outcome["error"].startswith("The disk is full")
+    assert outcome["error"].startswith("The disk is full")
     assert ".tmp" not in files  # no partial weights, no half-written run folder
     assert not [f for f in files.split() if "/runs/" in f and kept not in f]
     assert "KEPT" in out.stdout  # the saved run is whole
-    if where == "saving the run":  # the epochs are kept: the job can be resumed
+    if where == "saving the run":  # the epochs are kept: the job can be saved or resumed
         assert json.loads(rest.strip().splitlines()[1])["history"][-1]["epoch"] == 3
+        assert outcome["status"] == "interrupted" and "--resume" in out.stderr
+        assert "rc_saved=0" in out.stdout, out.stderr[-2000:]
+        saved = json.loads((tmp_path / "saved.json").read_text().strip().splitlines()[-1])
+        assert saved["status"] == "interrupted" and saved["epochs_run"] == 3
+    else:
+        kept_epochs = rest.strip().splitlines()[1:2]
+        assert outcome["status"] == (
+            "interrupted" if kept_epochs and "history" in kept_epochs[0] else "failed"
+        )
 
 
 # ---------------------------------------------------------------- 13. refused up front

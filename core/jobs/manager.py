@@ -387,5 +387,12 @@ class JobManager:
                 job.result = {k: v for k, v in event.items() if k != "type"}
                 job.status, job.ended = event.get("status", "finished"), time.time()
             elif kind == "error":
-                job.status, job.error, job.ended = "failed", event["message"], time.time()
+                job.status, job.error, job.ended = (
+                    event.get("status", "failed"),
+                    event["message"],
+                    time.time(),
+                )
+                if job.status == "interrupted":  # what it kept, for the panel and the CLI
+                    kept = read_checkpoint(self.jobs_dir / job.id)
+                    job.history = list(kept["history"]) if kept else job.history
             self._lock.notify_all()

@@ -127,24 +127,26 @@ def run_worker(job_dir: Path, emit=None) -> int:
         problem = disk_problem(exc, job_dir.parent.parent) if isinstance(exc, OSError) else None
         if problem is None and "No space left" in str(exc):  # h5py and pyarrow wrap it
             problem = disk_problem(OSError(28, str(exc)), job_dir.parent.parent)
-        if problem:
-            return _failed(job_dir, emit, problem, 2)
+        if problem:  # epochs kept before the disk filled: resumable once space is back
+            kept = bool((read_checkpoint(job_dir) or {}).get("history"))
+            return _failed(job_dir, emit, problem, 2, "interrupted" if kept else "failed")
         return _failed(job_dir, emit, f"{type(exc).__name__}: {exc}", 1)
     write_json(job_dir / OUTCOME, {"status": result.get("status", "finished"), "result": result})
     emit({"type": "done", **result})
     return 0
 
 
-def _failed(job_dir: Path, emit, message: str, code: int) -> int:
+def _failed(job_dir: Path, emit, message: str, code: int, status: str = "failed") -> int:
     """Record the failure; first remove the temporary files a cut-short write left (which
-    also frees the room outcome.json needs on a full disk). The kept epochs stay."""
+    also frees the room outcome.json needs on a full disk). The kept epochs stay, and a job
+    that kept some is "interrupted": it can be saved or resumed."""
     for tmp in job_dir.glob(".*.tmp*"):
         tmp.unlink(missing_ok=True)
     try:
-        write_json(job_dir / OUTCOME, {"status": "failed", "error": message})
+        write_json(job_dir / OUTCOME, {"status": status, "error": message})
     except OSError:
         pass  # the event below still tells the server; a new server sees no outcome
-    emit({"type": "error", "message": message})
+    emit({"type": "error", "message": message, "status": status})
     return code
 
 
