@@ -692,3 +692,14 @@ def test_a_day_written_twice_with_different_prices_is_said_and_a_window_spread_r
         workspace=tmp_path,
     )
     assert refused.returncode == 2 and "--spread-with takes --scaling standard" in refused.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_its_byte_order_mark_is_read(encoding, tmp_path):
+    """Issue 40, item 10: UTF-16 saved without a BOM was refused as "binary"."""
+    frame = tiny_dataset().frame.rename(columns=str.title).rename_axis("Date")
+    path = tmp_path / "AAPL Historical Data (unicode text).csv"
+    path.write_bytes(frame.to_csv().encode(encoding))
+    read = read_price_csv(path)
+    assert len(read) == len(frame)
+    np.testing.assert_allclose(read["close"].to_numpy(), frame["Close"].to_numpy())

@@ -78,6 +78,8 @@ def _decode(raw: bytes) -> str:
             return raw.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise UserError("The file claims UTF-16 but its text is damaged.") from exc
+    if (utf16 := _utf16_without_bom(raw)) is not None:
+        return utf16
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -85,6 +87,23 @@ def _decode(raw: bytes) -> str:
     if "\x00" in text:
         raise UserError("The file is not a text CSV (it holds binary data).")
     return text
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16 saved without its byte-order mark: ASCII text with a zero byte beside every
+    character (after it: little-endian, before it: big-endian); None for anything else."""
+    head = raw[:4096]
+    if len(head) < 8 or len(head) % 2:
+        head = head[: len(head) - len(head) % 2]
+    for zeros, encoding in ((head[1::2], "utf-16-le"), (head[0::2], "utf-16-be")):
+        if zeros and zeros.count(0) >= 0.9 * len(zeros):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise UserError(
+                    f"The file looks like {encoding.upper()} text but is damaged."
+                ) from exc
+    return None
 
 
 def _delimiter(text: str) -> str:
