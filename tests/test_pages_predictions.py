@@ -266,3 +266,27 @@ def test_the_change_scatter_shows_an_echo_flat_on_one_scale_with_the_diagonal():
     assert layout["yaxis"]["range"][1] >= np.abs(actual).max()  # the echo is not blown up
     diagonal = next(t for t in fig["data"] if t["name"] == "predicted = actual")
     assert list(diagonal["x"]) == list(diagonal["y"])
+
+
+def test_a_run_deleted_by_another_session_is_said_not_silently_replaced(workspace):
+    """Issue 40, item 10: the picker jumped to the newest run without a word when another
+    session deleted the one shown."""
+    import shutil
+
+    from core.store.runs import RunStore
+    from tests.conftest import ROOT
+
+    legacy = ROOT / "tests" / "fixtures" / "legacy_workspace" / "runs"
+    shutil.copytree(legacy, workspace / "runs")
+    store = RunStore()
+    older = store.runs("forecast")[-1]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("views/predictions.py").run()
+    at.multiselect[0].set_value([older.id]).run()
+    assert not at.warning
+    store.delete(older.id)  # another session deletes it
+    at.run()
+    assert not at.exception
+    said = [w.value for w in at.warning if "deleted since you picked it" in w.value]
+    assert said and older.id in said[0] and "showing the newest run" in said[0]
+    assert at.multiselect[0].value == [store.runs("forecast")[0].id]

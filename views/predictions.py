@@ -17,11 +17,13 @@ from core.present import charts, pagedata
 from core.present.sentences import lag_sentence
 from ui import run_store
 from ui.predictions import (
+    CHOSEN,
     attribution_section,
     compare_runs,
     downloads,
     future_section,
     multi_step_section,
+    still_chosen,
 )
 
 VERDICT_BOX = {"beats naive": st.success, "worse than naive": st.error}
@@ -38,10 +40,11 @@ default = [i for i, r in runs.items() if in_set and r.record.tags.get("compare")
 chosen = st.multiselect(
     "Runs",
     list(runs),
-    default=default or list(runs)[:1],
+    default=still_chosen(runs, default or list(runs)[:1]),
     format_func=lambda i: f"{runs[i].name} ({runs[i].status}, {fmt.when(runs[i].record.created)})",
     help="Pick one run to inspect it, or several to compare them.",
 )
+st.session_state[CHOSEN] = chosen
 if not chosen:
     st.info("Pick at least one run.")
     st.stop()
