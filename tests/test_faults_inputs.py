@@ -703,3 +703,65 @@ def test_utf16_without_its_byte_order_mark_is_read(encoding, tmp_path):
     read = read_price_csv(path)
     assert len(read) == len(frame)
     np.testing.assert_allclose(read["close"].to_numpy(), frame["Close"].to_numpy())
+
+
+def test_a_cli_sweep_killed_with_sigkill_leaves_no_ray_process_behind(tmp_path):
+    """Issue 40, item 10: `core.cli sweep` killed with -9 left Ray's DashboardAgent and
+    RuntimeEnvAgent alive for 60-120 s. Its watchdog stops every process of the embedded
+    Ray within seconds."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from core.experiments.sweeps import descendants
+
+    ws = tmp_path / "ws"
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "sweep", "--sample", "AAPL", "--inputs", "uni"]
+        + ["--start", "2011-06-01", "--end", "2012-12-31", "--epochs", "40", "--window", "10"]
+        + ["--units", "8", "--no-early-stopping", "--workers", "1", "--workspace", str(ws)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        ray = []
+        while time.monotonic() < deadline:  # until a trial trains
+            sweeps = list((ws / "sweeps").glob("*/sweep.json")) if ws.exists() else []
+            running = [
+                s
+                for s in sweeps
+                if '"running"' in s.read_text() and '"trials": {"' in s.read_text()
+            ]
+            ray = [p for p in descendants(cli.pid) if "ray" in _cmdline(p)]
+            if running and len(ray) >= 3:
+                break
+            time.sleep(0.5)
+        assert len(ray) >= 3, "Ray never started"
+        cli.send_signal(signal.SIGKILL)
+        cli.wait()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_alive(p) for p in ray):
+            time.sleep(0.25)
+        left = [(p, _cmdline(p)[:80]) for p in ray if _alive(p)]
+        assert not left, left
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")

@@ -273,9 +273,6 @@ def test_a_run_deleted_by_another_session_is_said_not_silently_replaced(workspac
     session deleted the one shown."""
     import shutil
 
-    from core.store.runs import RunStore
-    from tests.conftest import ROOT
-
     legacy = ROOT / "tests" / "fixtures" / "legacy_workspace" / "runs"
     shutil.copytree(legacy, workspace / "runs")
     store = RunStore()

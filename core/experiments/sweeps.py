@@ -141,6 +141,7 @@ def run_sweep(
     from core.config import default_backend
 
     start_ray(address, workers, spec.settings.get("backend") or default_backend())
+    watchdog = None if address else start_watchdog()  # an embedded Ray is this driver's
     cores_dir = ""
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(run_trial)
@@ -178,6 +179,9 @@ def run_sweep(
             sweep["status"] = "finished"
     finally:
         ray.shutdown()
+        if watchdog is not None:  # Ray stopped as it should: nothing left to watch
+            watchdog.kill()
+            watchdog.wait()
         if cores_dir:  # the workers, and their locks, are gone
             shutil.rmtree(cores_dir, ignore_errors=True)
     from core.experiments.manytries import sweep_many_tries
@@ -327,10 +331,70 @@ def resume_sweep(sweep_id: str, root=None, workers: int = 2, address: str | None
     return sweep["id"]
 
 
+def descendants(pid: int) -> list[int]:
+    """Every live process below `pid` (children, theirs, ...), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[-1].split()
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def start_watchdog():
+    """A small process, in a session of its own, that outlives this driver: if the driver
+    dies without shutting Ray down (kill -9 of a CLI sweep), it stops the embedded Ray's
+    processes at once instead of leaving Ray's agents to time out. It knows each process by
+    pid and start time, so it never stops a process that reused a pid."""
+    import subprocess
+    import sys
+
+    me = os.getpid()
+    ray_processes = [f"{pid}:{started_at(pid)}" for pid in descendants(me)]
+    return subprocess.Popen(
+        [sys.executable, "-m", "core.experiments.sweeps", "--watch", str(me), str(started_at(me))]
+        + ray_processes,
+        cwd=ROOT,
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def watch(driver: int, started: int, processes: list[str]) -> int:
+    """The watchdog's loop: when the driver is gone, SIGKILL the recorded processes that are
+    still the same processes, and everything below them."""
+    import signal
+
+    while pid_alive(driver, "", started):
+        time.sleep(0.5)
+    for entry in processes:
+        pid, _, start = entry.partition(":")
+        if start != "None" and started_at(int(pid)) == int(start):
+            for target in [*descendants(int(pid)), int(pid)]:
+                try:
+                    os.kill(target, signal.SIGKILL)
+                except OSError:
+                    continue
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run or resume a saved sweep: python -m core.experiments.sweeps ID [--workers N] [--address A]."""
     import argparse
+    import sys
 
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--watch"]:
+        return watch(int(args[1]), int(args[2]), args[3:])
     parser = argparse.ArgumentParser(prog="python -m core.experiments.sweeps")
     parser.add_argument("sweep_id")
     parser.add_argument("--workers", type=int, default=2)
