@@ -223,3 +223,33 @@ def test_a_wide_file_is_refused_within_5_s_and_500_mb(shape, tmp_path):
     took, grew, peak, said = out.stdout.strip().split(" ", 3)
     assert float(took) <= 5.0 and float(peak) <= 500, (took, grew, peak)
     assert "fields" in said and "at most 200" in said, said
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None)
+@given(
+    columns=st.integers(1, 400_000),
+    rows=st.integers(1, 60),
+    header_columns=st.integers(1, 60_000),
+    cell=st.sampled_from(["1", "1.5", "", "x", "12345.678"]),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+)
+def test_any_wide_shape_is_read_or_refused_within_5_s(
+    columns, rows, header_columns, cell, delimiter
+):
+    """Wide headers and wide rows of every shape under the size limit: read or refused (a
+    message, never a traceback) within 5 s (the memory of the worst shapes is measured in a
+    process of its own above)."""
+    import time
+
+    width = max(len(cell), 1) + 1
+    rows = min(rows, max(1, (45 * 1024 * 1024) // (columns * width)))
+    header = delimiter.join(["Date", "Open", "High", "Low", "Close", "Volume"])
+    header += delimiter + delimiter.join(f"c{i}" for i in range(header_columns))
+    body = "\n".join(delimiter.join([cell] * columns) for _ in range(rows))
+    data = (header + "\n" + body).encode()
+    began = time.perf_counter()
+    try:
+        read_price_csv(io.BytesIO(data))
+    except UserError as refused:
+        assert str(refused) and len(str(refused)) < 500
+    assert time.perf_counter() - began <= 5.0
