@@ -11,6 +11,7 @@ from pathlib import Path
 
 from core.config import CompareConfig, Settings, TrainConfig
 from core.data import extra_column, load_dataset
+from core.data.datasets import csv_label
 from core.errors import UserError
 from core.jobs.manager import JobManager
 from core.kinds import FORECAST_KINDS, KINDS
@@ -30,8 +31,9 @@ def _dataset(args, extras: list[str] | None = None):
     if args.sample:
         dataset = load_dataset("sample", args.sample, args.start, args.end, extras, **more)
     elif args.csv:
+        label = csv_label(args.csv)  # named by its file, as extra files are
         dataset = load_dataset(
-            "csv", "CSV", args.start, args.end, extras, csv_file=args.csv, **more
+            "csv", label, args.start, args.end, extras, csv_file=args.csv, **more
         )
     else:
         dataset = load_dataset("yahoo", args.ticker, args.start, args.end, extras, **more)

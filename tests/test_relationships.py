@@ -321,3 +321,15 @@ def test_a_series_related_to_a_copy_of_itself_is_an_answer_not_a_crash(copy, lag
     )
     (in_page,) = relationships(joined, "MSFT", ["COPY"])
     assert in_page["perfect"] and "one series" in in_page["sentence"]
+
+
+def test_an_uploaded_main_series_is_named_by_its_file(tmp_path):
+    """Issue 41, item 6: the main series of `--csv googl_2009_2018.csv` was called "CSV" in
+    sentences and run names while extra files were named by their file."""
+    path = tmp_path / "googl_2009_2013.csv"
+    frame = load_dataset("sample", "GOOG", "2009-01-01").frame
+    frame.rename_axis("Date").rename(columns=str.title).to_csv(path)
+    result = last_json(run_cli("relate", "--csv", path, "--with", "MSFT", workspace=tmp_path))
+    assert result["target"] == "GOOGL-2009-2013"
+    assert "GOOGL-2009-2013" in result["pairs"][0]["sentence"]
+    assert "CSV" not in result["pairs"][0]["sentence"]

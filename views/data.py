@@ -6,6 +6,7 @@ import streamlit as st
 
 from core import fmt
 from core.data import SAMPLE_NAMES, list_samples, load_dataset
+from core.data.datasets import csv_label
 from core.data.summary import stationarity_table, summarize_prices
 from core.errors import UserError
 from core.present import charts
@@ -64,7 +65,9 @@ with st.form("data_form"):
                 "Price CSV (Yahoo-style: Date, Open, High, Low, Close, Volume)",
                 type=["csv", "gz", "txt"],
             )
-            ticker = cols[0].text_input("Name for this series", value="CSV")
+            ticker = cols[0].text_input(  # named by its file, as extra files are
+                "Name for this series", value=csv_label(csv_file.name) if csv_file else "CSV"
+            )
             extra_files = st.file_uploader(
                 "Extra series as CSV files (optional; each named by its file name)",
                 type=["csv", "gz", "txt"],
