@@ -201,3 +201,21 @@ def test_page_trains_a_tiny_autoencoder_and_shows_chart_and_table(workspace):
     before = len(table)
     at.slider(key="ae_percentile").set_value(95.0).run()
     assert len(at.dataframe[-1].value) > before
+
+
+def test_the_days_the_z_score_cannot_score_are_explained():
+    """Issue 41, item 9: "Anomalous days 25" stood next to "15 of its 24 flagged days" with
+    no word on the difference: the rolling z-score cannot score the first window's days."""
+    from core.forecasting.detectors import compare_detectors
+    from core.present.sentences import compared_days_note
+
+    days = pd.bdate_range("2020-01-01", periods=200)
+    returns = np.random.default_rng(0).normal(0, 0.01, 200)
+    scores = pd.DataFrame({"score": np.r_[[9.0], np.ones(199)], "log_return": returns}, days)
+    scores.iloc[100, 0] = 8.0  # a second flagged day, after the window
+    compared = compare_detectors(scores, threshold=5.0, window=30)
+    note = compared_days_note(2, compared["n"], 30)
+    assert compared["n"] == 1
+    assert note.startswith("1 flagged day of the 2 fall in the first 30 days")
+    assert "the comparison counts 1" in note
+    assert compared_days_note(2, 2, 30) == ""

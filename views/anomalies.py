@@ -9,7 +9,7 @@ from core.kinds.anomaly import AnomalyConfig
 from core.pipeline.kinds import validate_config
 from core.present import charts
 from core.present.labels import default_detector_name
-from core.present.sentences import SCORE_EXPLANATION, detector_sentence
+from core.present.sentences import SCORE_EXPLANATION, compared_days_note, detector_sentence
 from ui import manager, run_store, setting_input, show_error
 from ui.jobs import follow, live_job_panel
 
@@ -111,6 +111,8 @@ c4.metric(
     f"same number (from day {run.config.window + 1}: the z-score needs the days before).",
 )
 st.info(detector_sentence(comparison, ratio), icon=":material/compare_arrows:")
+if note := compared_days_note(len(flagged), n, run.config.window):
+    st.caption(note)
 st.plotly_chart(
     charts.anomaly_price_chart(
         run.dataset["close"], flagged.index, comparison["only_ae"], comparison["only_z"]

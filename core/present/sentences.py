@@ -492,6 +492,19 @@ def spread_sentence(target: str, other: str, pair: dict) -> str:
     )
 
 
+def compared_days_note(flagged: int, compared: int, window: int) -> str:
+    """Why the z-score comparison counts fewer days than were flagged ("" when it counts them
+    all): the rolling z-score needs `window` days before a day to score it."""
+    left_out = flagged - compared
+    if left_out <= 0:
+        return ""
+    return (
+        f"{fmt.count(left_out, 'flagged day')} of the {flagged} fall in the first {window} "
+        f"days, which the rolling z-score cannot score (it needs {window} days before a day), "
+        f"so the comparison counts {compared}."
+    )
+
+
 def extrapolation_warning(found: dict | None) -> list[str]:
     """core.forecasting.windows.extrapolation's finding, as the warning a run carries."""
     if found is None:
