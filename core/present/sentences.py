@@ -47,7 +47,7 @@ def verdict_sentence(metrics: dict) -> str:
     """The verdict in one plain sentence, with the numbers behind it."""
     v, rel, p, lag = (metrics[k] for k in ("verdict", "rel_mae", "dm_pvalue", "best_lag"))
     numbers = f"relative MAE {fmt.num(rel)}, Diebold-Mariano {fmt.p_is(p)}, best lag {lag}"
-    change = f"{abs(rel - 1):.1%} {'smaller' if rel < 1 else 'larger'}"
+    change = f"{fmt.pct(abs(rel - 1))} {'smaller' if rel < 1 else 'larger'}"
     moves, power = move_words(metrics), power_note(metrics)
     if v == "beats naive":
         return (
@@ -233,7 +233,7 @@ def lag_sentence(lag: int, diagnostic: pd.DataFrame) -> str:
     if rmse.max() <= rmse.min() * (1 + LAG_TIE_TOLERANCE):
         return (
             f"The prediction lines up with no day in particular: its RMSE against the actual "
-            f"price is within {LAG_TIE_TOLERANCE:.0%} for every k from {rmse.index.min()} to "
+            f"price is within {fmt.pct(LAG_TIE_TOLERANCE)} for every k from {rmse.index.min()} to "
             f"{rmse.index.max()} (about {rmse0:.3f}). It tracks neither today's price nor "
             "yesterday's; typically it stays near a level it learned in training."
         )
@@ -513,7 +513,7 @@ def extrapolation_warning(found: dict | None) -> list[str]:
     return [
         f"The validation and test prices run from {later_lo:.2f} to {later_hi:.2f}, "
         f"but the scaler was fit on training prices from {lo:.2f} to {hi:.2f}: "
-        f"{found['share_outside']:.0%} of those days lie outside that range. The network "
+        f"{fmt.pct(found['share_outside'])} of those days lie outside that range. The network "
         "cannot reach values it never saw, so its predictions will saturate near the "
         "training range. Use window-relative scaling or a differenced transform."
     ]
