@@ -335,8 +335,9 @@ class Model:  # saves a real model file, without TensorFlow in this racer
         shutil.copyfile(model_file, path)
 frame = pd.DataFrame({"close": [1.0, 2.0]}, index=pd.date_range("2020-01-01", periods=2))
 for i in range(25):
+    metrics = {"rel_mae": 1.0, "dm_pvalue": 0.5, "best_lag": 1, "rmse": 1.0, "mae": 1.0}
     record = RunRecord(kind="forecast", name=f"{tag}{i}", status="finished",
-                       config={}, data={}, history=[], seconds=0.0)
+                       config={}, data={}, history=[], seconds=0.0, metrics=metrics)
     store.save(record, {"predictions": frame}, frame, model=Model())
     store.rename(sys.argv[3], f"renamed by {tag} {i}")
 print("ok")
