@@ -180,18 +180,20 @@ CHOSEN = "predictions.chosen"  # the runs this session last picked
 
 
 def still_chosen(runs: dict, fallback: list[str]) -> list[str]:
-    """The runs this session picked that still exist; when some were deleted since (by
-    another session too), it says so instead of silently showing others."""
+    """What the picker starts with: `fallback` (the newest run, or its compare set), unless
+    runs this session picked were deleted since (by another session too): then it says so,
+    and keeps the rest of the choice."""
     before = st.session_state.get(CHOSEN, [])
     kept = [i for i in before if i in runs]
     gone = [i for i in before if i not in runs]
-    if gone:
-        shown = "the rest of your choice" if kept else "the newest run"
-        st.warning(
-            f"Run{'s' if len(gone) > 1 else ''} {', '.join(gone)} "
-            f"{'were' if len(gone) > 1 else 'was'} deleted since you picked "
-            f"{'them' if len(gone) > 1 else 'it'} (perhaps from another session); showing "
-            f"{shown}.",
-            icon=":material/delete:",
-        )
+    if not gone:
+        return fallback
+    shown = "the rest of your choice" if kept else "the newest run"
+    st.warning(
+        f"Run{'s' if len(gone) > 1 else ''} {', '.join(gone)} "
+        f"{'were' if len(gone) > 1 else 'was'} deleted since you picked "
+        f"{'them' if len(gone) > 1 else 'it'} (perhaps from another session); showing "
+        f"{shown}.",
+        icon=":material/delete:",
+    )
     return kept or fallback
