@@ -20,6 +20,7 @@ st.set_page_config(page_title="LagLens", page_icon=str(ICON), layout="wide")
 
 PAGES = [
     st.Page("views/data.py", title="Data", icon=":material/database:", default=True),
+    st.Page("views/relationships.py", title="Relationships", icon=":material/timeline:"),
     st.Page("views/train.py", title="Train", icon=":material/model_training:"),
     st.Page("views/predictions.py", title="Predictions", icon=":material/insights:"),
     st.Page("views/anomalies.py", title="Anomalies", icon=":material/crisis_alert:"),

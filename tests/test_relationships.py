@@ -135,11 +135,15 @@ def test_a_constant_series_is_refused_with_its_name():
         relationships(frame, "A", ["FLAT"])
 
 
-def test_data_page_shows_who_leads_and_the_spread(workspace):
+def test_relationships_page_shows_who_leads_and_the_spread(workspace):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["dataset"] = load_dataset("sample", "AAPL", None, None, ["MSFT", "^GSPC"])
     at.run()
     assert not at.exception
+    # the Data page points at the page; the page is in the navigation
+    assert any("Relationships page" in link.proto.label for link in at.get("page_link"))
+    at.switch_page("views/relationships.py").run()
+    assert not at.exception and at.title[0].value == "Relationships"
     sentences = [i.value for i in at.info if "AAPL" in i.value and ("lead" in i.value)]
     assert len(sentences) == 2 and sentences[0].count("MSFT") >= 1
     gram = figure_of(next(c for c in at.get("plotly_chart") if "cross_correlogram" in c.proto.id))
@@ -153,6 +157,16 @@ def test_data_page_shows_who_leads_and_the_spread(workspace):
     table = next(d.value for d in at.dataframe if "cointegration p" in d.value.columns)
     assert list(table.index) == ["MSFT", "^GSPC"]
     assert any("cointegrat" in i.value for i in at.info)  # cointegrated, or no evidence of it
+
+
+def test_with_one_series_the_page_says_how_to_add_others(workspace):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()  # AAPL alone
+    at.switch_page("views/relationships.py").run()
+    assert not at.exception and not at.get("plotly_chart")
+    (told,) = [i.value for i in at.info if "nothing to relate" in i.value]
+    assert "holds one series (AAPL)" in told and "add extra series" in told and "MSFT" in told
+    (link,) = at.get("page_link")
+    assert link.proto.label == "Add series on the Data page" and link.proto.page_script_hash
 
 
 def test_extra_series_from_csv_files_join_like_tickers(tmp_path):

@@ -184,8 +184,9 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         page.get_by_role("button", name="Load data").click()
         wait_for_text(page, r"Aligned on 3270 common trading days")
         assert "AAPL + MSFT, ^GSPC" in page.locator('[data-testid="stSidebar"]').inner_text()
-        # the relationships of the three: who leads, levels against returns, the spread
-        wait_for_text(page, r"Relationships: which series leads")
+        # the relationships of the three, on their own page: who leads, the spread
+        go(page, "Relationships", "Relationships")
+        wait_for_text(page, r"Which series leads, and the spread")
         wait_for_text(page, r"No lead: MSFT and AAPL move together on the same day")
         wait_for_text(
             page,

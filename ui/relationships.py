@@ -35,7 +35,7 @@ def cached_relationships(frame: pd.DataFrame, target: str, extras: tuple[str, ..
 
 
 def relationships_section(dataset) -> None:
-    st.subheader("Relationships: which series leads, and the spread")
+    st.subheader("Which series leads, and the spread")
     frame = dataset.frame
     columns = [TARGET] + [extra_column(t) for t in dataset.extras]
     names = {TARGET: dataset.ticker} | {extra_column(t): t for t in dataset.extras}

@@ -11,7 +11,6 @@ from core.data.summary import stationarity_table, summarize_prices
 from core.errors import UserError
 from core.present import charts
 from core.present.sentences import stationarity_sentence
-from ui.relationships import relationships_section
 
 SOURCES = {"Bundled sample": "sample", "Yahoo Finance": "yahoo", "CSV upload": "csv"}
 
@@ -139,7 +138,11 @@ st.dataframe(table, width="stretch")
 st.caption(sentence)
 st.plotly_chart(differencing, key="diff_chart")
 if dataset.extras:
-    relationships_section(dataset)
+    st.page_link(
+        "views/relationships.py",
+        label="Which of these series leads, and their spread: the Relationships page",
+        icon=":material/timeline:",
+    )
     st.subheader("Columns available for a multivariate model")
     digits = {c: (lambda v: fmt.num(v, 0)) if "volume" in c else fmt.num for c in frame.columns}
     st.dataframe(fmt.table(frame.tail(5), digits), width="stretch")
