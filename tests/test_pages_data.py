@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.data import load_dataset
 from tests.conftest import ROOT
 from tests.helpers import tiny_dataset
 from tests.test_data import make_csv
@@ -153,3 +154,26 @@ def test_the_server_watches_no_files_and_the_icon_is_local():
     assert 'fileWatcherType = "none"' in config  # no walk of .venv, no inotify overflow
     page_config = (ROOT / "app.py").read_text().split("set_page_config")[1].splitlines()[0]
     assert ":material/" not in page_config  # a material page icon is fetched from Google
+
+
+def test_the_source_and_form_start_from_the_dataset_in_use(tmp_path, workspace):
+    """Back on the Data page with a CSV in use, Source says CSV upload (one click on Load
+    would otherwise replace the file with the sample); a sample dataset keeps its tickers."""
+    path = tmp_path / "googl_2009_2013.csv"
+    path.write_text(make_csv(300))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["dataset"] = load_dataset("csv", "GOOGL-2009-2013", csv_file=str(path))
+    at.run()
+    assert at.radio(key="data.source.label").value == "CSV upload"
+    at.switch_page("views/train.py").run()
+    at.switch_page("views/data.py").run()
+    assert at.radio(key="data.source.label").value == "CSV upload"
+    at.radio(key="data.source.label").set_value("Bundled sample").run()  # the user's pick
+    at.switch_page("views/train.py").run()
+    at.switch_page("views/data.py").run()
+    assert at.radio(key="data.source.label").value == "Bundled sample"
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["dataset"] = load_dataset("sample", "MSFT", None, None, ["^GSPC"])
+    at.run()
+    assert at.selectbox[0].value == "MSFT" and at.multiselect[0].value == ["^GSPC"]

@@ -112,6 +112,34 @@ def test_the_form_keeps_its_settings_when_the_user_leaves_the_page(workspace):
     assert extra.value == ["volume", "MSFT_close"]  # the columns picked, not all of them again
 
 
+def test_the_compare_and_spread_toggles_are_kept_and_independent(workspace):
+    at = open_train_page(tiny_dataset(["MSFT"]))
+    toggle = lambda start: next(t for t in at.toggle if t.label.startswith(start))  # noqa: E731
+    toggle("Multivariate").set_value(True).run()
+    toggle("Compare univariate").set_value(True).run()
+    toggle("Forecast a spread").set_value(True).run()  # the spread leaves compare on
+    assert not at.exception
+    assert toggle("Compare univariate").value is True
+    assert any(b.label.startswith("Train the set") for b in at.button)
+    at.switch_page("views/data.py").run()
+    at.switch_page("views/train.py").run()
+    assert toggle("Compare univariate").value is True and toggle("Forecast a spread").value
+
+
+def test_the_train_page_says_where_extra_series_come_from(workspace):
+    from core.data import load_dataset
+
+    alone = open_train_page(load_dataset("sample", "AAPL"))
+    said = [c.value for c in alone.caption if "Data page" in c.value]
+    assert said == [
+        "AAPL alone is loaded: a multivariate model can add its own open, high, low and "
+        "volume. Other series (tickers, or CSV files) are added on the Data page, under "
+        "Extra tickers."
+    ]
+    paired = open_train_page(tiny_dataset(["MSFT"]))
+    assert any("and MSFT (added on the Data page)" in c.value for c in paired.caption)
+
+
 def test_the_dataset_line_writes_its_days_as_the_data_page_does(workspace):
     from core.data import load_dataset
 

@@ -11,6 +11,7 @@ from core.data.summary import stationarity_table, summarize_prices
 from core.errors import UserError
 from core.present import charts
 from core.present.sentences import stationarity_sentence
+from ui import remembered
 
 SOURCES = {"Bundled sample": "sample", "Yahoo Finance": "yahoo", "CSV upload": "csv"}
 
@@ -48,14 +49,33 @@ def load(source, ticker, start, end, extras, csv_file=None, extra_files=()) -> b
 
 st.title("Data")
 
-source_label = st.radio("Source", list(SOURCES), horizontal=True, key="data_source")
+in_use = st.session_state.get("dataset")
+labels = list(SOURCES)
+# The source last picked in this session, else the one of the dataset in use: coming back to
+# this page never offers the bundled sample while an uploaded file is in use.
+picked = remembered("data.source", in_use.source if in_use is not None else "sample")
+source_label = st.radio(
+    "Source",
+    labels,
+    index=list(SOURCES.values()).index(picked),
+    horizontal=True,
+    key="data.source.label",
+    on_change=lambda: st.session_state.update(
+        {"_kept.data.source": SOURCES[st.session_state["data.source.label"]]}
+    ),
+)
 source = SOURCES[source_label]
+same = in_use is not None and in_use.source == source  # the form starts from what is in use
 with st.form("data_form"):
     cols = st.columns([1, 1, 1, 2])
     csv_file, extra_files = None, []
     if source == "sample":
+        samples = list_samples()
         ticker = cols[0].selectbox(
-            "Ticker", list_samples(), format_func=lambda t: f"{t} ({SAMPLE_NAMES[t]})"
+            "Ticker",
+            samples,
+            index=samples.index(in_use.ticker) if same and in_use.ticker in samples else 0,
+            format_func=lambda t: f"{t} ({SAMPLE_NAMES[t]})",
         )
         start_default, end_default = date(2000, 3, 1), date(2013, 3, 1)
     else:
@@ -74,14 +94,18 @@ with st.form("data_form"):
             )
             start_default = end_default = None  # empty: the file's own first and last day
         else:
-            ticker = cols[0].text_input("Ticker (Yahoo spelling)", value="AAPL")
+            ticker = cols[0].text_input(
+                "Ticker (Yahoo spelling)", value=in_use.ticker if same else "AAPL"
+            )
             start_default, end_default = date(2015, 1, 1), date.today()
     hint = "Empty: the file's own first and last day." if source == "csv" else None
     start = cols[1].date_input("Start", start_default, min_value=date(1970, 1, 1), help=hint)
     end = cols[2].date_input("End", end_default, min_value=date(1970, 1, 1), help=hint)
     if source == "sample":
         extras = cols[3].multiselect(
-            "Extra tickers for a multivariate dataset", list_samples(), default=[]
+            "Extra tickers for a multivariate dataset",
+            samples,
+            default=[t for t in in_use.extras if t in samples] if same else [],
         )
     else:
         extra_text = cols[3].text_input(

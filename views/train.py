@@ -42,12 +42,28 @@ st.caption(
 )
 
 
+def where_series_come_from(partners: list[str]) -> str:
+    """Under the multivariate toggle: which series are here, and where others come from."""
+    own = "its own open, high, low and volume"
+    if not partners:
+        return (
+            f"{dataset.ticker} alone is loaded: a multivariate model can add {own}. Other "
+            "series (tickers, or CSV files) are added on the Data page, under Extra tickers."
+        )
+    names = ", ".join(fmt.md(c[: -len("_close")]) for c in partners)
+    return f"Inputs on offer: {own}, and {names} (added on the Data page)."
+
+
 def data_settings() -> tuple[dict, CompareConfig | None]:
     st.subheader("Data")
     columns = list(frame.columns)
     target = st.selectbox("Target column", columns, index=columns.index("close"))
     partners = [c for c in columns if c.endswith("_close") and c != target]  # extra tickers
-    spread = bool(partners) and st.toggle("Forecast a spread with another series", help=SPREAD_HELP)
+    spread = bool(partners) and st.toggle(
+        "Forecast a spread with another series",
+        help=SPREAD_HELP,
+        **kept_widget("train.spread", False),
+    )
     legs = {}
     if spread:
         partner = st.selectbox("Spread with", partners, format_func=lambda c: c[: -len("_close")])
@@ -57,6 +73,7 @@ def data_settings() -> tuple[dict, CompareConfig | None]:
         help="Univariate = the target's own history only. Multivariate = plus the columns below.",
         **kept_widget("train.multivariate", False),
     )
+    st.caption(where_series_come_from(partners))
     features, compare = [target], None
     if multivariate:
         others = [c for c in columns if c != target and c not in legs.values()]
@@ -68,7 +85,11 @@ def data_settings() -> tuple[dict, CompareConfig | None]:
             help="A ticker stands for its closing price.",
             **kept_choices("train.extra_inputs", others + spreads, others),
         )
-        if st.toggle("Compare univariate vs multivariate", help=CompareConfig.__doc__):
+        if st.toggle(
+            "Compare univariate vs multivariate",
+            help=CompareConfig.__doc__,
+            **kept_widget("train.compare", False),
+        ):
             compare = CompareConfig(n_seeds=setting_input(st, CompareConfig, "n_seeds"))
     settings = dict(
         target=target,
