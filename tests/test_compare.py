@@ -2,6 +2,7 @@
 simulations for the rates), trained compare sets whose right answer is known, the CLI,
 and the Train and Predictions pages."""
 
+import html
 import json
 import os
 import time
@@ -253,3 +254,16 @@ def test_train_page_trains_the_set_and_predictions_compares_it(workspace):
     lags = figure_of(next(c for c in at.get("plotly_chart") if "compare_lags" in c.proto.id))
     assert len(lags["data"]) == 2
     assert json.dumps(figure_of(at.get("plotly_chart")[0]))  # every figure serializes
+
+    # The set's shared report (the page's button, and `report ID1 ID2`) holds the answer:
+    # the sentence, the skill curves, the lags side by side, the close-up, the seed pairs.
+    out = workspace / "googl_compare_2012.html"
+    done = run_cli("report", *[r.id for r in runs], "--out", str(out), workspace=workspace)
+    assert done.returncode == 0, done.stderr[-800:]
+    report = out.read_text()
+    assert html.escape(sentence.replace("**", "")) in report
+    assert "<title>2 runs compared: multivariate (AAPL with open, high" in report
+    assert " against univariate</title>" in report
+    for shown in ("Skill against naive", "seed pair 2", "Prices, the last", "Loss curves"):
+        assert shown in report, shown
+    assert report.count("naive (tomorrow = today)") >= 2  # skill curves and close-up

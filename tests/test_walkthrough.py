@@ -338,6 +338,24 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         sentence = page.locator('[data-testid="stAlert"]').first
         sentence.evaluate("e => e.scrollIntoView({block: 'start'})")  # sentence, table, charts
         shot(page, shots / "04-compare.png")
+        # the set's report, as shared: it opens offline and leads with the same answer
+        said = page.locator('[data-testid="stAlert"]').filter(has_text="against univariate")
+        answer = said.first.inner_text().strip()
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download the report (HTML, opens offline)").click()
+        report = tmp_path / "aapl_compare_set.html"
+        download.value.save_as(report)
+        reader, asked = page.context.new_page(), []
+        reader.route(
+            "**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort()
+        )
+        reader.on("request", lambda r: asked.append(r.url))
+        reader.goto(report.as_uri())
+        reader.locator(".js-plotly-plot").nth(4).wait_for(timeout=30_000)
+        text = reader.inner_text("body")
+        reader.close()
+        assert asked == [report.as_uri()]
+        assert answer in text and "Skill against naive" in text and "seed pair 3" in text
 
         # 7. Anomalies: train the autoencoder
         go(page, "Anomalies", "Anomalies")

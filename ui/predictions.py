@@ -144,19 +144,11 @@ def compare_runs(selected) -> None:
         st.dataframe(
             pagedata.shown(comparison.seed_table(compared)), width="stretch", key="compare_seeds"
         )
-        tried, reference = (side.label for side in compared.sides)
-        st.caption(
-            f"MAE ratio = {tried}'s MAE / {reference}'s, on the same days; below 1: "
-            f"{tried} was more accurate. Seed pair i trained both sides with the same seed."
-        )
+        st.caption(comparison.seed_table_note(compared))
     st.subheader("Loss curves")
     histories = {run.name: run.history for run in selected}
     st.plotly_chart(charts.loss_curves_side_by_side(histories), key="compare_loss")
-    st.caption(
-        "Each run's losses are divided by its own first-epoch training loss: runs with "
-        "different transforms or scalings measure loss in different units, so only how far "
-        "each curve falls compares, not its height."
-    )
+    st.caption(comparison.LOSS_NOTE)
     st.download_button(
         "Download compared (CSV)",
         lambda: table.to_csv().encode(),

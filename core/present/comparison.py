@@ -22,6 +22,11 @@ from core.present.sentences import head_to_head_sentence
 from core.store.runs import Run
 
 SETTING_FREE = ("seed", "n_seeds", "name")  # settings that do not make another side
+LOSS_NOTE = (
+    "Each run's losses are divided by its own first-epoch training loss: runs with "
+    "different transforms or scalings measure loss in different units, so only how far "
+    "each curve falls compares, not its height."
+)
 SKILL_NOTE = (
     "**Skill** adds up, day by day, how much smaller each run's absolute error was than "
     "naive's: naive is the zero line, a run's curve rises where it beats naive and falls "
@@ -172,6 +177,14 @@ def seed_table(comparison: Comparison) -> pd.DataFrame:
     }
     rows["seeds averaged"] = {label: answer[key] for key, label in columns.items()}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def seed_table_note(comparison: Comparison) -> str:
+    tried, reference = (side.label for side in comparison.sides)
+    return (
+        f"MAE ratio = {tried}'s MAE / {reference}'s, on the same days; below 1: "
+        f"{tried} was more accurate. Seed pair i trained both sides with the same seed."
+    )
 
 
 def comparison_summary(set_id: str, comparison: Comparison) -> dict:

@@ -19,7 +19,8 @@ import plotly.io as pio
 
 from core import fmt
 from core.forecasting.evaluation import best_lag, lag_diagnostic
-from core.present import charts, pagedata
+from core.forecasting.headtohead import ROLLING_DAYS
+from core.present import charts, comparison, pagedata
 from core.present.sentences import lag_sentence
 from core.store.runs import Run
 
@@ -150,14 +151,74 @@ def _page(title: str, body: str) -> str:
     )
 
 
+def _comparison_section(compared: comparison.Comparison, figure: _Figures) -> str:
+    """What the Predictions page shows for runs picked together: the head-to-head sentence,
+    the table, skill and rolling relative MAE, the lags side by side, the close-up, each
+    seed pair's test and the loss curves."""
+    runs = compared.runs
+    parts = ["<h2>Side by side</h2>"]
+    if compared.problem:
+        return "".join(parts) + _p(compared.problem, "warn")
+    parts.append(_p(_plain(compared.sentence), "verdict"))
+    if not pagedata.same_test_days(runs):
+        parts.append(
+            _p(
+                "These runs have different test periods: they are compared on the "
+                f"{compared.common_days} test days they share.",
+                "warn",
+            )
+        )
+    parts += [
+        _table(pagedata.shown(pagedata.comparison_table(runs))),
+        _p(_plain(pagedata.MASE_NOTE)),
+    ]
+    names = {run.id: run.name for run in runs}
+    skill = {names[i]: s for i, s in compared.skill.items()}
+    rolling = {names[i]: s for i, s in compared.rolling.items()}
+    parts += [
+        figure(charts.skill_curves(skill)),
+        figure(charts.rolling_rel_mae_chart(rolling, ROLLING_DAYS)),
+        _p(_plain(comparison.SKILL_NOTE)),
+    ]
+    diagnostics = {
+        run.name: lag_diagnostic(pagedata.run_series(run)[0], run.predictions["predicted"])
+        for run in runs
+    }
+    predicted = {names[i]: s for i, s in compared.predicted.items()}
+    parts += [
+        figure(charts.correlograms_side_by_side(diagnostics)),
+        figure(charts.price_close_up(compared.actual, compared.naive, predicted)),
+    ]
+    if (compared.head_to_head or {}).get("seeds", 0) > 1:
+        parts += [
+            "<h3>Each seed pair's own test</h3>",
+            _table(pagedata.shown(comparison.seed_table(compared))),
+            _p(comparison.seed_table_note(compared)),
+        ]
+    parts += [
+        "<h3>Loss curves</h3>",
+        figure(charts.loss_curves_side_by_side({run.name: run.history for run in runs})),
+        _p(comparison.LOSS_NOTE),
+    ]
+    return "\n".join(parts)
+
+
+def _plain(markdown: str) -> str:
+    return markdown.replace("**", "")
+
+
 def runs_report(runs: list[Run]) -> str:
-    """One run's report, or several runs' with their comparison table first."""
+    """One run's report; several runs' opens with their comparison, as the page shows it."""
     figure = _Figures()
-    body = ""
+    body, title = "", runs[0].name
     if len(runs) > 1:
-        body += "<h2>Side by side</h2>" + _table(pagedata.shown(pagedata.comparison_table(runs)))
+        compared = comparison.compare_runs(runs)
+        body += _comparison_section(compared, figure)
+        title = f"{len(runs)} runs compared"
+        if len(compared.sides) == 2 and not compared.problem:
+            tried, reference = (side.label for side in compared.sides)
+            title += f": {tried} against {reference}"
     body += "\n".join(_run_section(run, figure) for run in runs)
-    title = runs[0].name if len(runs) == 1 else f"{len(runs)} runs compared"
     return _page(title, body)
 
 
