@@ -167,7 +167,7 @@ def test_a_job_on_jax_runs_in_a_jax_worker_and_stops_within_a_batch(workspace):
             break
         time.sleep(0.1)
     assert job.status == "running", job.error
-    assert manager._standby[0] is standby  # the job got a fresh worker on JAX, not the warm one
+    assert manager._standbys[0][0] is standby  # the job got a fresh worker on JAX, not the warm one
     manager.stop(job.id)
     job = manager.wait(job.id, timeout=120)
     assert job.status == "stopped"

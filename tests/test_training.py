@@ -204,11 +204,11 @@ def test_run_store_rename_delete_and_half_written_runs(workspace):
 
 
 def _standby(manager, timeout=10.0):
-    """The manager's waiting worker; it is spawned just after a job's done event."""
+    """The manager's first waiting worker; they are spawned just after a job's done event."""
     deadline = time.monotonic() + timeout
-    while manager._standby is None and time.monotonic() < deadline:
+    while not manager._standbys and time.monotonic() < deadline:
         time.sleep(0.05)
-    return manager._standby[0]
+    return manager._standbys[0][0]
 
 
 def test_warm_worker_runs_jobs_and_is_replaced_after_each(workspace):

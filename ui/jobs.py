@@ -143,25 +143,34 @@ def live_job_panel(kind: str) -> None:
         queue, places = queue_lines(all_jobs, mine)
         if queue:
             st.caption(queue)
-        done = len(job.history)
-        cols = st.columns([2, 1, 1, 1])
-        cols[0].markdown(f"**{fmt.md(job.label)}**: {job.status}")
-        cols[1].metric("Epoch", f"{done}/{job.total_epochs}")
-        cols[2].metric("Elapsed", fmt.duration(job.elapsed))
-        eta = job.eta_seconds()
-        cols[3].metric(
+        # a compare set speaks as one: both sides' states, progress and Stop, and one result
+        members = [j for j in all_jobs if job.group and j.group == job.group] or [job]
+        running = [m for m in members if m.status == "running"]
+        lead = max(running, key=lambda m: m.eta_seconds() or 0.0) if running else job
+        if len(members) > 1:
+            states = "; ".join(f"{fmt.md(m.label)}: {m.status}" for m in members)
+            st.markdown(f"**Compare set** ({fmt.count(len(members), 'run')}): {states}")
+        else:
+            st.markdown(f"**{fmt.md(job.label)}**: {job.status}")
+        cols = st.columns(3)
+        cols[0].metric("Epoch", f"{len(lead.history)}/{lead.total_epochs}")
+        cols[1].metric(
+            "Elapsed",
+            fmt.duration(lead.elapsed),
+            help="Since the job started: loading the data and saving the run count too.",
+        )
+        eta = lead.eta_seconds()
+        cols[2].metric(
             "Time left",
-            "estimating…" if eta is None and job.status == "running" else fmt.duration(eta),
+            "estimating…" if eta is None and lead.status == "running" else fmt.duration(eta),
             help="At most; early stopping may end sooner. Estimated from the batches done.",
         )
-        if job.status == "running" and job.stopped_at:  # training is over; the run is saving
-            st.progress(1.0, text=f"Stopped at {job.stopped_at}; saving the run…")
-        elif job.status == "running":
-            frac = (done + job.batch / max(job.batches, 1)) / max(job.total_epochs, 1)
-            st.progress(min(frac, 1.0), text=f"Epoch {done + 1}: batch {job.batch}/{job.batches}")
-            whole = " the set" if job.group else ""  # one Stop stops both sides
-            if st.button(f"Stop{whole}", icon=":material/stop:", key=f"stop_{job.id}"):
-                manager().stop(job.id)
+        for member in running:
+            progress_bar(member, fmt.md(member.label) if len(members) > 1 else "")
+        if running:
+            whole = " the set" if len(members) > 1 else ""  # one Stop stops both sides
+            if st.button(f"Stop{whole}", icon=":material/stop:", key=f"stop_{job.group or job.id}"):
+                manager().stop(running[0].id)
                 st.toast("Stopping after the current batch; the run will be saved as stopped.")
         elif job.status == "queued":
             st.caption(places.get(job.id, ""))
@@ -174,7 +183,7 @@ def live_job_panel(kind: str) -> None:
         if job.history or job.batch_losses:
             log_y = st.toggle("Log scale", key=f"log_scale_{kind}")
             # a compare set: both sides' curves, each with its seeds, side by side
-            shown = [j for j in all_jobs if job.group and j.group == job.group] or [job]
+            shown = members
             for column, each in zip(st.columns(len(shown)), shown, strict=True):
                 column.plotly_chart(
                     charts.loss_curves(
@@ -186,10 +195,14 @@ def live_job_panel(kind: str) -> None:
                     key=f"live_loss_{kind}" + (f"_{shown.index(each)}" if len(shown) > 1 else ""),
                 )
             st.caption(LOSS_NOTE)
-        if job.run_id and st.session_state.get(f"refused_{kind}"):
-            st.caption(f"Nothing new started. Earlier: {result_sentence(job)}")
-        elif job.run_id:
-            st.success(result_sentence(job), icon=":material/check_circle:")
+        saved = [m for m in members if m.run_id]
+        said = " ".join(result_sentence(m) for m in saved)
+        if saved and st.session_state.get(f"refused_{kind}"):
+            st.caption(f"Nothing new started. Earlier: {said}")
+        elif saved and not running:
+            if len(saved) > 1:
+                said += " The Predictions page opens the set and tests one side against the other."
+            st.success(said, icon=":material/check_circle:")
         elif job.status == "resumed":
             st.caption(f"Resumed as job {job.result.get('by', '?')}.")
         # When a job saves its run, or the last active job ends, rerun the page once: the
@@ -201,8 +214,25 @@ def live_job_panel(kind: str) -> None:
     panel()
 
 
+def progress_bar(job, label: str = "") -> None:
+    """A running job's progress: the batch of the epoch, or, once training has ended, that
+    the run is being saved (never "Epoch 6: batch 0/70" of a 5-epoch job)."""
+    done = len(job.history)
+    prefix = f"{label}: " if label else ""
+    if job.stopped_at:
+        st.progress(1.0, text=f"{prefix}stopped at {job.stopped_at}; saving the run…")
+    elif job.saving:
+        st.progress(1.0, text=f"{prefix}trained {fmt.count(done, 'epoch')}; testing and saving…")
+    else:
+        frac = (done + job.batch / max(job.batches, 1)) / max(job.total_epochs, 1)
+        st.progress(
+            min(frac, 1.0), text=f"{prefix}epoch {done + 1}: batch {job.batch}/{job.batches}"
+        )
+
+
 def result_sentence(job) -> str:
     r = job.result
     epochs = fmt.count(r["epochs_run"], "epoch")
-    head = f"Saved run {job.run_id} ({job.status}, {epochs}, {fmt.duration(r['seconds'])})."
+    seconds = fmt.duration(r["seconds"])
+    head = f"Saved run {job.run_id} ({job.status}, {epochs}; {seconds} to train and test)."
     return f"{head} {KINDS[job.kind].result(r)}"

@@ -53,7 +53,7 @@ from core.jobs.state import (
     snapshot,
     started_at,
 )
-from core.jobs.worker import EVENT_PREFIX, run_worker, spawn_standby, spawn_worker
+from core.jobs.worker import EVENT_PREFIX, pin, run_worker, spawn_standby, spawn_worker
 from core.kinds import CONFIGS
 from core.store.checkpoint import read_checkpoint
 from core.store.runs import RunStore, unique_name
@@ -62,6 +62,8 @@ from core.workspace import disk_problem, make_dir, read_json, workspace_dir, wri
 # Queued + running jobs of one manager; one more is refused with this number. A compare set
 # of 10 seeds per side is 20 jobs.
 MAX_ACTIVE = 24
+# Warm workers kept waiting, one per core up to this: the two sides of a compare set.
+WARM_WORKERS = 2
 
 
 # ============================================================ the job manager (no TensorFlow)
@@ -77,14 +79,15 @@ class JobManager:
         warm_worker: bool = False,
         in_process: bool = False,
     ) -> None:
-        """`warm_worker`: keep one worker process with TensorFlow already imported (the UI
-        does; tests start each worker cold). `in_process`: run each job's worker code in
+        """`warm_worker`: keep worker processes with Keras already imported, one per core up
+        to two (the UI does; tests start each worker cold): both sides of a compare set start
+        warm. `in_process`: run each job's worker code in
         this process instead (the CLI: not a Streamlit process, so nothing argues for a
         second process, and it would import TensorFlow a second time)."""
         self.root = workspace_dir(root)
         self.warm_worker = warm_worker and not in_process
         self.in_process = in_process
-        self._standby: tuple[subprocess.Popen, Path] | None = None
+        self._standbys: list[tuple[subprocess.Popen, Path]] = []  # warm, waiting for a job
         self.jobs_dir = make_dir(self.root / "jobs", writable=True)
         self.max_parallel = max_parallel
         self._jobs: dict[str, Job] = {}
@@ -95,8 +98,8 @@ class JobManager:
         self._procs: dict[str, subprocess.Popen] = {}
         for found in recover(self.jobs_dir):
             self._adopt(found)
-        if warm_worker:
-            self._spawn_standby()
+        if self.warm_worker:
+            self._spawn_standbys()
 
     def _adopt(self, found: dict) -> None:
         """A job a previous process left on disk, as it ended."""
@@ -293,29 +296,43 @@ class JobManager:
             return None
         return (free[0],) if siblings > 1 else tuple(free)
 
-    def _spawn_standby(self) -> None:
-        self._standby = spawn_standby(self.jobs_dir, default_backend())
+    def close(self) -> None:
+        """Let the warm workers go (each ends when its stdin closes) and keep none from now."""
+        with self._lock:
+            self.warm_worker, standbys, self._standbys = False, self._standbys, []
+        for proc, _ in standbys:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+
+    def _spawn_standbys(self) -> None:
+        """Top the warm workers up to one per core, at most WARM_WORKERS."""
+        want = min(WARM_WORKERS, len(os.sched_getaffinity(0)))
+        self._standbys = [s for s in self._standbys if s[0].poll() is None]
+        while len(self._standbys) < want:
+            self._standbys.append(spawn_standby(self.jobs_dir, default_backend()))
 
     def _start_worker(
         self, job_dir: Path, backend: str, cores: tuple[int, ...] = ()
     ) -> tuple[subprocess.Popen, Path]:
-        """The warm standby if there is a live one on the job's backend, else a fresh worker
-        process on it (always a fresh one pinned to `cores`, one thread, for a group)."""
-        if len(cores) == 1:
-            return spawn_worker(job_dir, backend, cores)
+        """A warm standby if there is a live one on the job's backend (pinned to `cores`, for
+        a group's job), else a fresh worker process on it (pinned, with one thread)."""
         with self._lock:
-            standby = self._standby if backend == default_backend() else None
-            if standby is not None:
-                self._standby = None
+            standby = None
+            if backend == default_backend() and self._standbys:
+                standby = self._standbys.pop(0)
         if standby is not None and standby[0].poll() is None:
             proc, log = standby
             try:
+                if cores:
+                    pin(proc.pid, cores)
                 proc.stdin.write(f"{job_dir}\n")
                 proc.stdin.flush()
                 return proc, log
             except OSError:
                 proc.kill()
-        return spawn_worker(job_dir, backend)
+        return spawn_worker(job_dir, backend, cores)
 
     def _run(self, job_id: str) -> None:
         job_dir = self.jobs_dir / job_id
@@ -342,8 +359,8 @@ class JobManager:
                     pass  # a full disk: the job is listed failed until this server stops
             job.ended = time.time()
             self._running -= 1
-            if self.warm_worker and self._standby is None:
-                self._spawn_standby()  # after the job, so its import never slows training
+            if self.warm_worker and not any(j.status == "running" for j in self._jobs.values()):
+                self._spawn_standbys()  # after the jobs, so their import never slows training
             self._start_ready_jobs()
             self._lock.notify_all()
 
@@ -377,6 +394,8 @@ class JobManager:
                 job.batch_losses.append(
                     (job.epoch - 1 + job.batch / max(job.batches, 1), event["loss"])
                 )
+            elif kind == "trained":
+                job.saving = True
             elif kind == "stopping":
                 job.stopped_at = f"epoch {event['epoch']}, batch {event['batch']}"
             elif kind == "epoch":  # a seed set's row also has each member's losses

@@ -133,6 +133,7 @@ class Job:
     error: str = ""
     stop_requested: bool = False
     stopped_at: str = ""  # "epoch E, batch B": where Stop ended training (the run is saving)
+    saving: bool = False  # training has ended: the run is being tested and saved
     resumed_from: str = ""  # the interrupted job this one resumes or saves
     resumed_at: int = 0  # epochs kept from it (trained before this job's time started)
     group: str = ""  # a compare set's id: its jobs train side by side, one core each

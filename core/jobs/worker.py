@@ -58,6 +58,17 @@ def spawn_worker(
     return _popen([str(job_dir)], log, backend, cores), log
 
 
+def pin(pid: int, cores: tuple[int, ...]) -> None:
+    """Pin every thread of a running process (a warm worker given a group's job) to
+    `cores`; threads it starts later inherit it. Unlike a fresh worker, its thread pools
+    were sized before it was pinned."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(tid), cores)
+        except ProcessLookupError:
+            pass  # a thread that ended meanwhile
+
+
 def spawn_standby(jobs_dir: Path, backend: str) -> tuple[subprocess.Popen, Path]:
     """A warm worker: Keras and its backend imported, waiting on stdin for a job folder."""
     from core.store.runs import RunStore

@@ -215,6 +215,7 @@ def fit_model(
         verbose=0,
         **batching,
     )
+    emit({"type": "trained"})  # the job panel: testing and saving, not another epoch
     if progress.nan_message:
         raise UserError(progress.nan_message)
     history = fitted.history
