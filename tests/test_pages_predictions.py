@@ -287,3 +287,26 @@ def test_a_run_deleted_by_another_session_is_said_not_silently_replaced(workspac
     said = [w.value for w in at.warning if "deleted since you picked it" in w.value]
     assert said and older.id in said[0] and "showing the newest run" in said[0]
     assert at.multiselect[0].value == [store.runs("forecast")[0].id]
+
+
+def test_after_a_sweep_the_page_opens_the_users_own_run_and_counts_the_trials(workspace):
+    """A sweep's trials are newer, but Predictions opens the run the user trained; the runs
+    table and the many-tries note say which runs are one sweep's trials."""
+    from core.present.labels import runs_table
+
+    data, store = tiny_dataset(), RunStore()
+    own = train_forecaster(data.frame, data.describe(), tiny_config(), store)["run_id"]
+    tags = {"sweep": "20261203-101010-abcd", "trial": "uni raw lstm"}
+    for seed in (0, 1):
+        config = tiny_config(seed=seed, name=f"trial seed {seed} (sweep 20261203)")
+        train_forecaster(data.frame, data.describe(), config, store, tags=tags)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["dataset"] = data
+    at.run()
+    at.switch_page("views/predictions.py").run()
+    assert not at.exception and at.multiselect[0].value == [own]
+    told = [c.value for c in at.caption if "saved runs of" in c.value]
+    assert told and "one of 3 saved runs" in told[0]
+    assert "(2 of them the trials of 1 sweep: each counts as a try)" in told[0]
+    table = runs_table(store.runs())
+    assert list(table["part of"]) == ["sweep 20261203-101010-abcd"] * 2 + [""]

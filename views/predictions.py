@@ -14,6 +14,7 @@ from core.forecasting.evaluation import (
 )
 from core.kinds import FORECAST_KINDS
 from core.present import charts, pagedata
+from core.present.labels import part_of
 from core.present.sentences import lag_sentence
 from ui import run_store
 from ui.predictions import (
@@ -34,14 +35,25 @@ if not runs:
     st.info("No saved runs yet. Train a model on the Train page first.")
     st.stop()
 
-newest = next(iter(runs.values()))
-in_set = newest.record.tags.get("compare")  # the newest run's compare set: all its runs
+# the newest run trained on its own or in a compare set (a sweep's trials are answered on
+# the Experiments page), with the rest of its set
+own = [r for r in runs.values() if not r.record.tags.get("sweep")]
+newest = own[0] if own else next(iter(runs.values()))
+in_set = newest.record.tags.get("compare")
 default = [i for i, r in runs.items() if in_set and r.record.tags.get("compare") == in_set]
+
+
+def run_label(i: str) -> str:
+    run = runs[i]  # a sweep's trial says so in its name
+    part = part_of(run) if run.record.tags.get("compare") else ""
+    return f"{run.name} ({run.status}, {fmt.when(run.record.created)}{', ' + part if part else ''})"
+
+
 chosen = st.multiselect(
     "Runs",
     list(runs),
-    default=still_chosen(runs, default or list(runs)[:1]),
-    format_func=lambda i: f"{runs[i].name} ({runs[i].status}, {fmt.when(runs[i].record.created)})",
+    default=still_chosen(runs, default or [newest.id]),
+    format_func=run_label,
     help="Pick one run to inspect it, or several to compare them.",
 )
 st.session_state[CHOSEN] = chosen

@@ -39,6 +39,7 @@ def default_detector_name(config: AnomalyConfig, data_desc: dict) -> str:
 # was, then when; the id last.
 TABLE_COLUMNS = [
     "name",
+    "part of",
     "verdict",
     "rel. MAE",
     "seeds",
@@ -88,6 +89,14 @@ def seeds_cell(run: Run) -> str:
     return "1" if n == 1 else f"{agreeing} of {n} agree"
 
 
+def part_of(run: Run) -> str:
+    """The sweep or compare set a run was trained in ("" for a run trained on its own)."""
+    tags = run.record.tags
+    if tags.get("sweep"):
+        return f"sweep {tags['sweep']}"
+    return f"compare set {tags['compare']}" if tags.get("compare") else ""
+
+
 def runs_table(runs: list[Run]) -> pd.DataFrame:
     """One row per run (TABLE_COLUMNS), in the order given (the store lists newest first);
     model and transform by label."""
@@ -100,6 +109,7 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
             {
                 "id": run.id,
                 "name": run.name,
+                "part of": part_of(run),
                 "saved": run.record.created[:16].replace("T", " "),
                 "ticker": run.record.data.get("ticker", ""),
                 "inputs": inputs_word(cfg) if forecast else "",

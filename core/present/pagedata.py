@@ -175,12 +175,20 @@ def same_test_days_as(run: Run, runs: list[Run]) -> list[Run]:
 
 def tries_note(run: Run, runs: list[Run]) -> str:
     """How many runs were tried on these test days, and what that does to a best one."""
-    n = len(same_test_days_as(run, runs))
+    alike = same_test_days_as(run, runs)
+    n = len(alike)
     if n < 2:
         return ""
+    sweeps = {r.record.tags["sweep"] for r in alike if r.record.tags.get("sweep")}
+    trials = sum(bool(r.record.tags.get("sweep")) for r in alike)
+    of_sweeps = (
+        f" ({trials} of them the trials of {fmt.count(len(sweeps), 'sweep')}: each counts as a try)"
+        if trials
+        else ""
+    )
     return (
         f"This run is one of {n} saved runs of {run.record.data.get('ticker')} on these test "
-        f"days. The best of {n} tries looks good by chance: among {n} runs without skill one "
+        f"days{of_sweeps}. The best of {n} tries looks good by chance: among {n} runs without skill one "
         f"is called better than naive now and then. To stand for all {n}, a p-value would "
         f"need to be below {fmt.pvalue(SIGNIFICANCE / n)} (Bonferroni); a sweep tests its "
         "settings as a whole (SPA) on the Experiments page."
