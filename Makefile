@@ -56,6 +56,7 @@ bench: $(DEV_STAMP) $(CHROMIUM)
 	$(PY) -m benchmarks.bench_next_step
 	$(PY) -m benchmarks.bench_compare
 	$(PY) -m benchmarks.bench_relationships
+	$(PY) -m benchmarks.bench_spread_defaults
 	$(PY) -m benchmarks.bench_relationships_ui
 	$(PY) -m benchmarks.bench_calibration
 	$(PY) -m benchmarks.bench_bands

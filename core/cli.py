@@ -158,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
             train.add_argument(flag.flag, metavar=flag.metavar, help=flag.help)
     add_settings(train, TrainConfig)
     add_model_settings(train)
-    train.set_defaults(scaling=None)  # given or not: a spread refuses a given window scaling
+    # given or not: a spread refuses a given window scaling, and starts from diff, not raw
+    train.set_defaults(scaling=None, transform=None)
 
     pair = sub.add_parser(
         "compare",

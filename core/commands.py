@@ -118,7 +118,7 @@ def cmd_train(args) -> dict:
         extra_column(t) for t in dataset.extras if extra_column(t) not in config.features
     ]
     if kind is not None:
-        config = kind.train_flag.config(config, value)
+        config = kind.train_flag.config(config, value, vars(args))
     kind = kind.key if kind is not None else "forecast"
     validate_config(config, dataset.frame)
     manager = JobManager(args.workspace, in_process=True)

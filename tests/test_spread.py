@@ -22,6 +22,7 @@ from tests.conftest import ROOT
 from tests.helpers import (
     TINY_FLAGS,
     TINY_SAMPLE_FLAGS,
+    figure_of,
     last_json,
     run_cli,
     tiny_dataset,
@@ -46,7 +47,9 @@ def reverting_pair(phi: float = 0.7, days: int = 3000, seed: int = 0) -> pd.Data
 
 def test_a_reverting_spread_is_beaten_by_ar1_and_by_the_lstm(workspace):
     frame = reverting_pair()
-    config = SpreadConfig(partner="B_close", window=10, units=16, epochs=8, seed=0, patience=3)
+    config = SpreadConfig(  # raw: a spread that reverts to a level (its help says so)
+        partner="B_close", transform="raw", window=10, units=16, epochs=8, seed=0, patience=3
+    )
     store = RunStore()
     result = run(RUN_KINDS["spread"], RunRequest(frame, {"ticker": "A"}, config, store))
     assert set(result["baselines"]) == set(SPREAD_BASELINES) == set(BASELINES) | {"ar1"}
@@ -97,6 +100,20 @@ def test_cli_trains_a_spread_and_refuses_a_series_with_itself(tmp_path):
     saved = json.loads((tmp_path / "runs" / result["run_id"] / "run.json").read_text())
     assert saved["kind"] == "spread" and saved["config"]["partner"] == "MSFT_close"
     assert saved["config"]["scaling"] == "standard"
+    assert saved["config"]["transform"] == "diff"  # a spread's default, not a price's raw
+    assert saved["name"] == "AAPL/MSFT spread: LSTM, first difference, univariate, window 10"
+    raw = run_cli(
+        "train",
+        *TINY_SAMPLE_FLAGS,
+        *TINY_FLAGS,
+        "--spread-with",
+        "MSFT",
+        "--transform",
+        "raw",
+        workspace=tmp_path,
+    )
+    kept = json.loads((tmp_path / "runs" / last_json(raw)["run_id"] / "run.json").read_text())
+    assert kept["config"]["transform"] == "raw" and "raw spread" in kept["name"]  # given: kept
     listing = run_cli("runs", workspace=tmp_path)
     assert result["run_id"] in listing.stdout
     same = run_cli("train", *TINY_SAMPLE_FLAGS, "--spread-with", "aapl", workspace=tmp_path)
@@ -108,6 +125,8 @@ def test_train_page_trains_a_spread_and_predictions_shows_it(workspace):
     next(t for t in at.toggle if t.label.startswith("Forecast a spread")).set_value(True).run()
     scaling = next(r for r in at.radio if r.label == TrainConfig.spec("scaling").label)
     assert scaling.value == "standard"
+    transform = next(r for r in at.radio if r.label == TrainConfig.spec("transform").label)
+    assert transform.value == "diff" and transform.options == ["raw spread", "first difference"]
     assert next(s for s in at.selectbox if s.label == "Spread with").value == "MSFT_close"
     next(b for b in at.button if b.label == "Start training").click().run()
     assert not at.exception and not at.error
@@ -120,6 +139,15 @@ def test_train_page_trains_a_spread_and_predictions_shows_it(workspace):
     assert not at.exception
     table = at.dataframe[0].value
     assert "AR(1), mean-reverting" in list(table.index)
+    # labelled as what it forecasts: a spread, not a price
+    chart = figure_of(next(c for c in at.get("plotly_chart") if "pred_chart" in c.proto.id))
+    assert chart["layout"]["title"]["text"] == "Test period: actual vs predicted spread"
+    assert chart["layout"]["yaxis"]["title"]["text"] == "spread"
+    assert any(
+        s.value.startswith("Lag diagnostic: is the prediction just yesterday's spread")
+        for s in at.subheader
+    )
+    assert not any("price" in i.value for i in at.info), [i.value for i in at.info]
 
 
 def test_a_spread_can_be_an_input_of_a_multivariate_run(workspace):

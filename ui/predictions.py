@@ -138,7 +138,9 @@ def compare_runs(selected) -> None:
     }
     st.plotly_chart(charts.correlograms_side_by_side(diagnostics), key="compare_lags")
     predicted = {names[i]: s for i, s in compared.predicted.items()}
-    chart = charts.price_close_up(compared.actual, compared.naive, predicted)
+    chart = charts.price_close_up(
+        compared.actual, compared.naive, predicted, noun=pagedata.noun(selected[0])
+    )
     st.plotly_chart(chart, key="compare_chart")
     if answer.get("seeds", 0) > 1:
         st.dataframe(

@@ -67,8 +67,8 @@ def lined_up(run, level: int, band: dict | None, rank_by: str) -> None:
     """The shift slider, the chart and the ranked table: a fragment, so moving the slider
     redraws only these."""
     shift = st.slider(
-        "Line the prediction up with the actual price k days before (k = 1: an echo of "
-        "yesterday lines up)",
+        f"Line the prediction up with the actual {pagedata.noun(run)} k days before (k = 1: "
+        "an echo of yesterday lines up)",
         min(LAGS),
         max(LAGS),
         0,
@@ -86,9 +86,10 @@ def lined_up(run, level: int, band: dict | None, rank_by: str) -> None:
             )
         },
         previous,
-        title="Test period: actual vs predicted price",
+        title=f"Test period: actual vs predicted {pagedata.noun(run)}",
         baselines=pagedata.baseline_lines(run),
         band=lines,
+        y_title=pagedata.noun(run),
     )
     st.plotly_chart(chart, key="pred_chart")
     st.caption(
@@ -134,12 +135,13 @@ def one_run(run) -> None:
     band = pagedata.run_band(run, level)
     lined_up(run, level, band, rank_by)
 
-    st.subheader("Lag diagnostic: is the prediction just yesterday's price?")
+    noun = pagedata.noun(run)
+    st.subheader(f"Lag diagnostic: is the prediction just yesterday's {noun}?")
     diag = lag_diagnostic(actual, pred)
     st.plotly_chart(charts.lag_correlogram(diag), key="lag_chart")
-    st.info(lag_sentence(best_lag(diag), diag), icon=":material/lightbulb:")
+    st.info(lag_sentence(best_lag(diag), diag, noun), icon=":material/lightbulb:")
 
-    st.subheader("In change space: the forecast = yesterday's price + a move")
+    st.subheader(f"In change space: the forecast = yesterday's {noun} + a move")
     if note := pagedata.moves_note(run):
         st.info(note, icon=":material/straighten:")
     skill = change_skill(run.predictions["actual"], pred, previous)

@@ -94,7 +94,9 @@ def data_settings() -> tuple[dict, CompareConfig | None]:
     settings = dict(
         target=target,
         features=features,
-        transform=setting_input(st, TrainConfig, "transform", radio=True),
+        transform=setting_input(
+            st, SpreadConfig if spread else TrainConfig, "transform", radio=True
+        ),
         scaling=setting_input(st, SpreadConfig if spread else TrainConfig, "scaling", radio=True),
         train_frac=share_slider(st, TrainConfig, "train_frac"),
         val_frac=share_slider(st, TrainConfig, "val_frac"),

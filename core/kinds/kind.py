@@ -29,7 +29,8 @@ class TrainFlag:
     # (the flag's value, the target's ticker or "") -> tickers the dataset must hold; raises
     # UserError for a value it cannot take
     tickers: Callable[[str, str], list[str]]
-    config: Callable[[Any, str], Settings]  # (the flags' TrainConfig, the value) -> its config
+    # (the flags' TrainConfig, the value, the flags given: None where not) -> its config
+    config: Callable[[Any, str, dict], Settings]
     # The flags given (None where not given) -> UserError for one this kind cannot take.
     check_given: Callable[[dict], None] | None = None
 

@@ -12,7 +12,10 @@ from core.kinds.forecast import KIND as FORECAST
 from core.kinds.kind import TrainFlag
 from core.spec import setting
 
-__all__ = ["KIND", "SPREAD_INPUT", "SpreadConfig"]
+__all__ = ["KIND", "SPREAD_INPUT", "SPREAD_TRANSFORMS", "SpreadConfig"]
+
+# A spread can be negative: it has no log return.
+SPREAD_TRANSFORMS = {"raw": "raw spread", "diff": "first difference"}
 
 
 @takes_model_knobs
@@ -30,6 +33,15 @@ class SpreadConfig(TrainConfig):
     )
     long: str = setting("close", "Spread of", "Series A of log A - beta x log B.")
     partner: str = setting("", "Spread with", "Series B of log A - beta x log B.")
+    transform: str = setting(
+        "diff",
+        "Transform",
+        "A spread of two prices that are not cointegrated wanders out of the range it had on "
+        "the training days, and a model of its level lands well above naive there; its daily "
+        "change does not wander (docs/measurements.md, bench_spread_defaults). Raw suits a "
+        "spread that reverts to a level.",
+        choices=SPREAD_TRANSFORMS,
+    )
     scaling: str = setting(
         "standard",
         "Scaling",
@@ -82,11 +94,15 @@ def _refuse_window(given: dict) -> None:
         )
 
 
-def _from_train(config: TrainConfig, partner: str) -> SpreadConfig:
+def _from_train(config: TrainConfig, partner: str, given: dict) -> SpreadConfig:
     """`train --spread-with T`: the flags' settings as the spread of the target with T;
-    window-relative scaling (the flags' default, a price run's) becomes standard."""
-    scaling = "standard" if config.scaling == "window" else config.scaling
-    return SpreadConfig.of(config, extra_column(partner.strip().upper()), scaling=scaling)
+    a scaling or transform not given is the spread's default, not a price run's."""
+    defaults = {
+        name: SpreadConfig.spec(name).default
+        for name in ("scaling", "transform")
+        if given.get(name) is None
+    }
+    return SpreadConfig.of(config, extra_column(partner.strip().upper()), **defaults)
 
 
 KIND = replace(  # a forecast in every other respect, shown with the price forecasts

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.config import BACKENDS, SPREAD_INPUT, TRANSFORM_LABELS, TrainConfig
+from core.config import BACKENDS, SPREAD_INPUT, TrainConfig
 from core.forecasting.baselines import ALL_BASELINES
 from core.kinds import KINDS
 from core.kinds.anomaly import AnomalyConfig
@@ -20,9 +20,14 @@ def default_run_name(config: TrainConfig, data_desc: dict) -> str:
     horizon = f", horizon {config.horizon}" if config.horizon > 1 else ""
     seeds = f", {config.n_seeds} seeds" if getattr(config, "n_seeds", 1) > 1 else ""
     return (
-        f"{data_desc.get('ticker', '?')} {model}, {TRANSFORM_LABELS[config.transform]}, "
+        f"{data_desc.get('ticker', '?')} {model}, {transform_label(config)}, "
         f"{inputs}, window {config.window}{horizon}{seeds}"
     )
+
+
+def transform_label(config: TrainConfig) -> str:
+    """'raw price', 'first difference'; a spread's own labels ('raw spread')."""
+    return type(config).spec("transform").choices[config.transform]
 
 
 def inputs_word(config: TrainConfig) -> str:
@@ -113,7 +118,7 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
                 "saved": run.record.created[:16].replace("T", " "),
                 "ticker": run.record.data.get("ticker", ""),
                 "inputs": inputs_word(cfg) if forecast else "",
-                "transform": TRANSFORM_LABELS[cfg.transform] if forecast else "",
+                "transform": transform_label(cfg) if forecast else "",
                 "model": kind.model_label(cfg),
                 "status": run.status,
                 "backend": BACKENDS[cfg.backend],

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from core import fmt
-from core.config import MODELS, TRANSFORM_LABELS
+from core.config import MODELS
 from core.forecasting.baselines import ALL_BASELINES, BASELINE_LABELS
 from core.forecasting.evaluation import (
     METRIC_NAMES,
@@ -29,6 +29,7 @@ from core.forecasting.evaluation import (
 from core.forecasting.intervals import METHODS, prediction_intervals
 from core.forecasting.intervals import future_band as band_beyond
 from core.present.charts import attention_ratio
+from core.present.labels import transform_label
 from core.present.sentences import (
     band_score_sentence,
     moves_sentence,
@@ -200,9 +201,14 @@ def seeds_note(run: Run) -> str:
     return seeds_sentence(run.record.seeds, run.record.seeds_agreeing, run.record.verdict)
 
 
+def noun(run: Run) -> str:
+    """What a run forecasts, in one word: "price", or "spread" for a spread run."""
+    return "spread" if run.kind == "spread" else "price"
+
+
 def moves_note(run: Run) -> str:
     """The forecast split into yesterday's price and a move: the moves' size."""
-    return moves_sentence(run.record.moves, run.record.verdict)
+    return moves_sentence(run.record.moves, run.record.verdict, noun(run))
 
 
 def returns_note(run: Run) -> str:
@@ -213,7 +219,7 @@ def returns_note(run: Run) -> str:
 def verdict_of(run: Run) -> tuple[str, str]:
     """(verdict, its sentence)."""
     metrics, verdict = run_metrics(run)
-    return verdict, verdict_sentence({**metrics, "verdict": verdict})
+    return verdict, verdict_sentence({**metrics, "verdict": verdict}, noun(run))
 
 
 def ranked_table(run: Run, shift: int = 0, rank_by: str = "rel_mae") -> pd.DataFrame:
@@ -360,7 +366,7 @@ def describe_run(run: Run) -> str:
     inputs = "multivariate: " + ", ".join(cfg.inputs) if cfg.multivariate else "univariate"
     return (
         f"{run.record.data.get('ticker')} {cfg.target}, {MODELS[cfg.model]}, "
-        f"{TRANSFORM_LABELS[cfg.transform]}, {inputs}, window {cfg.window}, "
+        f"{transform_label(cfg)}, {inputs}, window {cfg.window}, "
         f"horizon {cfg.horizon}, {fmt.count(run.record.epochs_run, 'epoch')} ({run.status})"
     )
 

@@ -92,9 +92,10 @@ def _run_section(run: Run, figure: _Figures) -> str:
                 run.predictions["actual"],
                 {"prediction": pred},
                 previous,
-                title="Test period: actual vs predicted price",
+                title=f"Test period: actual vs predicted {pagedata.noun(run)}",
                 baselines=pagedata.baseline_lines(run),
                 band=lines,
+                y_title=pagedata.noun(run),
             )
         ),
         "<h3>The model beside the baselines, on the same test days</h3>",
@@ -102,7 +103,10 @@ def _run_section(run: Run, figure: _Figures) -> str:
         _p(pagedata.returns_note(run)),
     ]
     diag = lag_diagnostic(actual, pred)
-    parts += [figure(charts.lag_correlogram(diag)), _p(lag_sentence(best_lag(diag), diag))]
+    parts += [
+        figure(charts.lag_correlogram(diag)),
+        _p(lag_sentence(best_lag(diag), diag, pagedata.noun(run))),
+    ]
     changes = run.predictions["actual_change"], run.predictions["predicted_change"]
     parts.append(figure(charts.change_scatter(*changes)))
     if run.paths.attribution is not None:
@@ -187,7 +191,11 @@ def _comparison_section(compared: comparison.Comparison, figure: _Figures) -> st
     predicted = {names[i]: s for i, s in compared.predicted.items()}
     parts += [
         figure(charts.correlograms_side_by_side(diagnostics)),
-        figure(charts.price_close_up(compared.actual, compared.naive, predicted)),
+        figure(
+            charts.price_close_up(
+                compared.actual, compared.naive, predicted, noun=pagedata.noun(runs[0])
+            )
+        ),
     ]
     if (compared.head_to_head or {}).get("seeds", 0) > 1:
         parts += [

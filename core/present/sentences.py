@@ -43,7 +43,7 @@ def move_words(metrics: dict) -> str:
     )
 
 
-def verdict_sentence(metrics: dict) -> str:
+def verdict_sentence(metrics: dict, noun: str = "price") -> str:
     """The verdict in one plain sentence, with the numbers behind it."""
     v, rel, p, lag = (metrics[k] for k in ("verdict", "rel_mae", "dm_pvalue", "best_lag"))
     numbers = f"relative MAE {fmt.num(rel)}, Diebold-Mariano {fmt.p_is(p)}, best lag {lag}"
@@ -68,14 +68,14 @@ def verdict_sentence(metrics: dict) -> str:
         return (
             f"Echoes yesterday: no evidence that its predicted moves carry information about "
             f"the actual moves ({moves}), nor that it is better than 'tomorrow = today' "
-            f"({numbers}). It looks accurate on a price chart because yesterday's price is."
+            f"({numbers}). It looks accurate on a {noun} chart because yesterday's {noun} is."
             f"{power}"
         )
     if v == "echoes yesterday":  # a run saved before the move test: decided by the lag
         return (
-            "Echoes yesterday: it lines up best with the previous day's price, with no evidence "
+            f"Echoes yesterday: it lines up best with the previous day's {noun}, with no evidence "
             f"that it is better than 'tomorrow = today' ({numbers}). It looks accurate on a "
-            "price chart because yesterday's price is."
+            f"{noun} chart because yesterday's {noun} is."
         )
     return f"No better than naive: no evidence of a difference from 'tomorrow = today' ({numbers})."
 
@@ -127,8 +127,8 @@ def band_warning(
 ECHO_MOVES = 0.2  # predicted moves at most this share of the actual moves' size: an echo
 
 
-def moves_sentence(moves: dict, verdict: str = "") -> str:
-    """The forecast as yesterday's price plus a move, and how large those moves are; worded
+def moves_sentence(moves: dict, verdict: str = "", noun: str = "price") -> str:
+    """The forecast as yesterday's price (or spread: `noun`) plus a move, and how large those moves are; worded
     with the verdict, so that small moves the move test found informative are not called an
     echo beside "moves carry signal"."""
     if not moves or fmt.missing(moves.get("ratio")):
@@ -140,16 +140,16 @@ def moves_sentence(moves: dict, verdict: str = "") -> str:
     )
     if ratio <= ECHO_MOVES and verdict in ("moves carry signal", "beats naive"):
         return (
-            f"Forecast = yesterday's price + a predicted move, and {size}: small moves, but as "
-            "the verdict says they point the way the price moves more often than chance would. "
-            "Most of each forecast is yesterday's price."
+            f"Forecast = yesterday's {noun} + a predicted move, and {size}: small moves, but as "
+            f"the verdict says they point the way the {noun} moves more often than chance would. "
+            f"Most of each forecast is yesterday's {noun}."
         )
     if ratio <= ECHO_MOVES:
         return (
-            f"Forecast = yesterday's price + a predicted move, and {size}: an echo. Nearly all "
-            "of each forecast is yesterday's price."
+            f"Forecast = yesterday's {noun} + a predicted move, and {size}: an echo. Nearly all "
+            f"of each forecast is yesterday's {noun}."
         )
-    return f"Forecast = yesterday's price + a predicted move, and {size}."
+    return f"Forecast = yesterday's {noun} + a predicted move, and {size}."
 
 
 def attribution_sentence(summary: dict) -> str:
@@ -226,35 +226,35 @@ def stationarity_sentence(pvalues: dict[str, float]) -> str:
     )
 
 
-def lag_sentence(lag: int, diagnostic: pd.DataFrame) -> str:
+def lag_sentence(lag: int, diagnostic: pd.DataFrame, noun: str = "price") -> str:
     """One plain sentence on what the lag diagnostic says, for the one best lag."""
     rmse0, rmse_best = diagnostic.loc[0, "rmse"], diagnostic.loc[lag, "rmse"]
     rmse = diagnostic["rmse"]
     if rmse.max() <= rmse.min() * (1 + LAG_TIE_TOLERANCE):
         return (
             f"The prediction lines up with no day in particular: its RMSE against the actual "
-            f"price is within {fmt.pct(LAG_TIE_TOLERANCE)} for every k from {rmse.index.min()} to "
-            f"{rmse.index.max()} (about {rmse0:.3f}). It tracks neither today's price nor "
+            f"{noun} is within {fmt.pct(LAG_TIE_TOLERANCE)} for every k from {rmse.index.min()} to "
+            f"{rmse.index.max()} (about {rmse0:.3f}). It tracks neither today's {noun} nor "
             "yesterday's; typically it stays near a level it learned in training."
         )
     if lag == 0:
         return (
-            f"The prediction is closest to the same day's actual price (RMSE {rmse0:.3f} at k = 0): "
-            "it is not simply yesterday's price. The verdict above says whether it adds skill."
+            f"The prediction is closest to the same day's actual {noun} (RMSE {rmse0:.3f} at k = 0): "
+            f"it is not simply yesterday's {noun}. The verdict above says whether it adds skill."
         )
     if lag == 1:
         return (
-            f"The prediction is closest to the actual price of the day before (RMSE {rmse_best:.3f} "
-            f"at k = 1 vs {rmse0:.3f} at k = 0). Every forecast anchored on yesterday's price "
+            f"The prediction is closest to the actual {noun} of the day before (RMSE {rmse_best:.3f} "
+            f"at k = 1 vs {rmse0:.3f} at k = 0). Every forecast anchored on yesterday's {noun} "
             "lines up this way, a forecast that echoes yesterday and one with some skill "
             "alike; whether its own moves carry information is what the verdict above tests."
         )
     if lag > 0:
         return (
-            f"The prediction lines up best with the actual price {lag} days before (k = {lag}): "
+            f"The prediction lines up best with the actual {noun} {lag} days before (k = {lag}): "
             "it trails the market."
         )
-    return f"The prediction lines up best with the actual price {-lag} day(s) later (k = {lag})."
+    return f"The prediction lines up best with the actual {noun} {-lag} day(s) later (k = {lag})."
 
 
 def detector_sentence(comparison: dict, ratio: float | None) -> str:

@@ -67,7 +67,11 @@ def rolling_rel_mae_chart(rolling: dict[str, pd.Series], days: int) -> go.Figure
 
 
 def price_close_up(
-    actual: pd.Series, naive: pd.Series, predicted: dict[str, pd.Series], days: int = CLOSE_UP_DAYS
+    actual: pd.Series,
+    naive: pd.Series,
+    predicted: dict[str, pd.Series],
+    days: int = CLOSE_UP_DAYS,
+    noun: str = "price",
 ) -> go.Figure:
     """The prices of every run beside the actual price and naive, zoomed to the last `days`
     test days, where the lines can be told apart (zoom out for the whole test period)."""
@@ -76,7 +80,8 @@ def price_close_up(
         actual,
         predicted,
         naive,
-        title=f"Prices, the last {shown} test days (double-click the chart for all)",
+        title=f"{noun.capitalize()}s, the last {shown} test days (double-click the chart for all)",
+        y_title=noun,
     )
     start = actual.index[-shown]
     shown_values = [s.loc[start:] for s in (actual, naive, *predicted.values())]

@@ -49,8 +49,9 @@ def predictions_chart(
     title: str = "",
     baselines: dict[str, pd.Series] | None = None,
     band: tuple[pd.Series, pd.Series, str] | None = None,
+    y_title: str = "price",
 ) -> go.Figure:
-    """Actual prices, one line per model, naive persistence (optional), the prediction
+    """Actual prices (or a spread: y_title), one line per model, naive persistence (optional), the prediction
     interval (optional: lower, upper, name) and baseline lines that start hidden: click a
     name in the legend to show one. The legend lists actual first; the actual line is
     drawn last, so no model line hides it."""
@@ -102,7 +103,7 @@ def predictions_chart(
         title=title,
         height=430,
         margin=dict(l=40, r=20, t=50, b=30),
-        yaxis_title="price",
+        yaxis_title=y_title,
         legend=LEGEND_BELOW,
         hovermode="x unified",
     )
