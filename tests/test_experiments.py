@@ -275,7 +275,10 @@ def test_experiments_page_shows_the_answer_and_the_leaderboard(workspace):
     keys = [c.proto.id for c in at.get("plotly_chart")]
     assert any("pairs-multi_vs_uni" in k for k in keys)
     board = next(d.value for d in at.dataframe if "mean" in d.value.columns)
-    assert list(board["inputs"]) == ["multi", "uni"]  # best first
+    assert list(board["inputs"]) == ["multivariate", "univariate"]  # best first, in words
+    trials = next(d for d in at.dataframe if "status" in d.value.columns)
+    assert "node" not in trials.value.columns  # one machine: no node column
+    assert all(v.endswith("(sample)") for v in trials.value["dataset"])
 
 
 def simulated_losses(rng, settings=20, days=500, skill=0.0):

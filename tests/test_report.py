@@ -28,6 +28,10 @@ def test_the_report_opens_offline_makes_no_request_and_says_the_runs_numbers(wor
         run.id,
     ):
         assert html.escape(text) in page_html, text
+    # the data line names every series; settings read as the Train page labels them
+    assert "AAPL + MSFT (sample)" in page_html
+    assert "<th>Transform</th>" in page_html and "<td>raw price</td>" in page_html
+    assert "train_frac" not in page_html and "<th>Units per layer</th>" in page_html
 
     # The CLI writes the same report; a bad id or a bad file name is a message and exit 2.
     out = tmp_path / "report.html"

@@ -40,7 +40,10 @@ def relationships_section(dataset) -> None:
     columns = [TARGET] + [extra_column(t) for t in dataset.extras]
     names = {TARGET: dataset.ticker} | {extra_column(t): t for t in dataset.extras}
     # every series drawn first, whatever the tests below make of them
-    st.plotly_chart(charts.rebased_chart(rebased(frame, columns), names), key="rebased")
+    log_y = st.toggle(
+        "Log scale", value=True, key="rebased_log", help="Equal steps = equal % moves."
+    )
+    st.plotly_chart(charts.rebased_chart(rebased(frame, columns), names, log_y), key="rebased")
     try:
         pairs = cached_relationships(dataset.frame, dataset.ticker, tuple(dataset.extras))
     except UserError as exc:
@@ -62,7 +65,9 @@ def relationships_section(dataset) -> None:
     )
     table = pd.DataFrame({p["series"]: {LABELS[k]: p[k] for k in LABELS} for p in pairs})
     formats = dict.fromkeys(LABELS.values(), fmt.num) | _column_formats()
-    st.dataframe(fmt.table(table.T, formats), width="stretch", key="relationships_table")
+    # a row per measure, a column per series: eleven measures never fit side by side
+    shown = fmt.table(table.T, formats).T
+    st.dataframe(shown, width="stretch", key="relationships_table")
     other = st.selectbox("Spread of the target with", [p["series"] for p in pairs])
     pair = next(p for p in pairs if p["series"] == other)
     spread = pair["spread"].series(frame[TARGET], frame[extra_column(other)])

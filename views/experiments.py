@@ -34,12 +34,17 @@ FORMATS = {
     "seconds": fmt.duration,
     "transform": lambda v: TRANSFORM_LABELS.get(v, fmt.text(v)),
     "model": lambda v: MODELS.get(v, fmt.text(v)),
+    "inputs": lambda v: {"uni": "univariate", "multi": "multivariate"}.get(v, fmt.text(v)),
+    "dataset": lambda v: f"{v[7:]} (sample)" if str(v).startswith("sample:") else fmt.text(v),
+    "node": lambda v: fmt.text(v)[:8],  # a Ray node id: its first digits tell nodes apart
 }
 NAMES = {"rel_mae": "rel. MAE", "dm_pvalue": "DM p-value", "train_end": "training ends"}
 
 
 def shown(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.drop(columns=["fold_rel_mae"], errors="ignore")  # the folds' table shows them
+    if "node" in frame and frame["node"].nunique() <= 1:  # one machine: nothing to tell apart
+        frame = frame.drop(columns="node")
     return fmt.table(frame, FORMATS).rename(columns=NAMES)
 
 
@@ -120,7 +125,7 @@ def follow(sweep_id: str) -> None:
             resume_sweep(sweep_id, workers=int(sweep.get("workers", 2)))
         except UserError as exc:
             show_error(exc)
-    st.dataframe(shown(table), width="stretch", key=f"trials-{sweep_id}")
+    st.dataframe(shown(table), width="stretch", hide_index=True, key=f"trials-{sweep_id}")
     for name, answer in sweep_answers.answers(table).items():
         factor, tried, reference, label = QUESTIONS[name]
         (st.success if answer["pvalue"] < 0.05 else st.info)(answer["sentence"])
@@ -138,11 +143,13 @@ def follow(sweep_id: str) -> None:
     board = sweep_answers.leaderboard(table)
     if board:
         st.subheader("Leaderboard: mean relative MAE per setting (SD across datasets and seeds)")
-        st.dataframe(shown(pd.DataFrame(board)), width="stretch", key="leaderboard")
+        st.dataframe(
+            shown(pd.DataFrame(board)), width="stretch", hide_index=True, key="leaderboard"
+        )
     folds_table = sweep_answers.fold_table(sweep)
     if not folds_table.empty:
         st.subheader("Backtest folds")
-        st.dataframe(shown(folds_table), width="stretch", key="folds")
+        st.dataframe(shown(folds_table), width="stretch", hide_index=True, key="folds")
     if not running:
         st.download_button(
             "Download the sweep report (HTML)",

@@ -122,26 +122,39 @@ def _run_section(run: Run, figure: _Figures) -> str:
 def _provenance(run: Run) -> str:
     data = run.record.data
     first, last = run.dataset.index[0].date(), run.dataset.index[-1].date()
+    extras = f" + {', '.join(data['extras'])}" if data.get("extras") else ""
     facts = {
         "run id": run.id,
         "saved": run.record.created,
-        "data": f"{data.get('ticker', '?')} ({data.get('source', '?')}), {first} to {last}, "
+        "data": f"{data.get('ticker', '?')}{extras} ({data.get('source', '?')}), {first} to {last}, "
         f"{fmt.count(len(run.dataset), 'day')}",
         "data hash (sha256)": data_hash(run),
         "split": json.dumps(run.record.split_dates),
         "seeds": ", ".join(str(s["seed"]) for s in run.record.seeds) or str(run.config.seed),
         "status": f"{run.status}, {fmt.count(run.record.epochs_run, 'epoch')}",
     }
-    settings = pd.DataFrame(
-        {"value": [str(v) for v in run.config.to_dict().values()]},
-        index=list(run.config.to_dict()),
-    )
+    settings = pd.DataFrame.from_dict(settings_rows(run.config), orient="index", columns=["value"])
     return (
         "<h3>Where it comes from</h3>"
         + _table(pd.DataFrame({"": list(facts.values())}, index=list(facts)))
         + "<h3>Settings</h3>"
         + _table(settings)
     )
+
+
+def settings_rows(config) -> dict[str, str]:
+    """A run's settings as the Train page labels them (its model's own knobs included),
+    choices by their labels: "Transform: first difference", never "transform: diff"."""
+    rows = {}
+    for holder in (config, getattr(config, "model_settings", None)):
+        for spec in type(holder).specs() if holder is not None else ():
+            value = getattr(holder, spec.name)
+            if spec.choices:
+                value = spec.choices.get(value, value)
+            elif isinstance(value, list):
+                value = ", ".join(map(str, value))
+            rows[spec.label] = fmt.text(value) if value != "" else "–"
+    return rows
 
 
 def _page(title: str, body: str) -> str:

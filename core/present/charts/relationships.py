@@ -9,8 +9,9 @@ import plotly.graph_objects as go
 from core.present.charts.common import LEGEND_BELOW, NAIVE_COLOR, PALETTE, thin
 
 
-def rebased_chart(rebased: pd.DataFrame, names: dict[str, str]) -> go.Figure:
-    """Every series on one chart, 100 on the first day."""
+def rebased_chart(rebased: pd.DataFrame, names: dict[str, str], log_y: bool = False) -> go.Figure:
+    """Every series on one chart, 100 on the first day (on a log axis, a series that grew
+    20-fold does not flatten the others)."""
     fig = go.Figure()
     for i, column in enumerate(rebased.columns):
         series = thin(rebased[column])
@@ -29,6 +30,7 @@ def rebased_chart(rebased: pd.DataFrame, names: dict[str, str]) -> go.Figure:
         legend=LEGEND_BELOW,
         hovermode="x unified",
         margin=dict(l=50, r=20, t=50, b=40),
+        yaxis_type="log" if log_y else "linear",
     )
     return fig
 
