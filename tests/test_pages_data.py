@@ -164,14 +164,14 @@ def test_the_source_and_form_start_from_the_dataset_in_use(tmp_path, workspace):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["dataset"] = load_dataset("csv", "GOOGL-2009-2013", csv_file=str(path))
     at.run()
-    assert at.radio(key="data.source.label").value == "CSV upload"
+    assert at.radio(key="data_source").value == "CSV upload"
     at.switch_page("views/train.py").run()
     at.switch_page("views/data.py").run()
-    assert at.radio(key="data.source.label").value == "CSV upload"
-    at.radio(key="data.source.label").set_value("Bundled sample").run()  # the user's pick
+    assert at.radio(key="data_source").value == "CSV upload"
+    at.radio(key="data_source").set_value("Bundled sample").run()  # the user's pick
     at.switch_page("views/train.py").run()
     at.switch_page("views/data.py").run()
-    assert at.radio(key="data.source.label").value == "Bundled sample"
+    assert at.radio(key="data_source").value == "Bundled sample"
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["dataset"] = load_dataset("sample", "MSFT", None, None, ["^GSPC"])

@@ -10,6 +10,7 @@ from core import fmt
 from core.config import Settings
 from core.errors import UserError
 from core.jobs.manager import JobManager
+from core.present.labels import RUNS_TABLE_NOTE, runs_table
 from core.store.runs import RunStore
 from core.workspace import workspace_dir
 
@@ -49,6 +50,26 @@ def remember(key: str, widget: str | None = None) -> None:
     """on_change of a remembered widget: keep its new value for the session (`widget`: the
     widget's own key, when it is not `key`)."""
     st.session_state[f"_kept.{key}"] = st.session_state[widget or key]
+
+
+SOURCES = {"Bundled sample": "sample", "Yahoo Finance": "yahoo", "CSV upload": "csv"}
+
+
+def source_picker(in_use) -> str:
+    """The Data page's Source: the one last picked in this session, else the one of the
+    dataset in use (coming back never offers the bundled sample while a file is in use)."""
+    picked = remembered("data.source", in_use.source if in_use is not None else "sample")
+    label = st.radio(
+        "Source",
+        list(SOURCES),
+        index=list(SOURCES.values()).index(picked),
+        horizontal=True,
+        key="data_source",
+        on_change=lambda: st.session_state.update(
+            {"_kept.data.source": SOURCES[st.session_state["data_source"]]}
+        ),
+    )
+    return SOURCES[label]
 
 
 def kept_widget(key: str, default) -> dict:
@@ -181,3 +202,28 @@ def damaged_runs(store: RunStore, damaged: list[tuple[str, str]] | None = None) 
             if c2.button("Delete", key=f"delete_damaged_{run_id}"):
                 store.delete(run_id)
                 st.rerun()
+
+
+WIDTHS = {"name": "medium", "inputs": "medium"}  # room for "multivariate"
+
+
+def saved_runs_table(kinds) -> None:
+    """The saved runs of these kinds (damaged ones apart), with rename and delete."""
+    store = run_store()
+    whole, damaged = store.scan()  # every run folder read once per rerun
+    damaged_runs(store, damaged)
+    table = runs_table([run for run in whole if run.kind in kinds])
+    if table.empty:
+        st.caption("No saved runs yet.")
+        return
+    numbers = dict.fromkeys(["rel. MAE", "its rel. MAE", "MASE", "test RMSE"], fmt.num)
+    wide = {c: st.column_config.TextColumn(width=w) for c, w in WIDTHS.items()}  # never "mu"
+    st.dataframe(
+        fmt.table(table, numbers),
+        hide_index=True,
+        width="stretch",
+        column_config=wide,
+        key="saved_runs",
+    )
+    st.caption(RUNS_TABLE_NOTE)
+    rename_or_delete(store, table)

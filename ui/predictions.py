@@ -14,6 +14,7 @@ from core.forecasting.evaluation import horizon_errors, lag_diagnostic
 from core.forecasting.headtohead import ROLLING_DAYS
 from core.kinds import FORECAST_KINDS
 from core.present import charts, comparison, pagedata
+from core.present.labels import part_of
 from core.present.report_html import runs_report
 
 
@@ -171,6 +172,28 @@ def attribution_section(run) -> None:
 
 
 CHOSEN = "predictions.chosen"  # the runs this session last picked
+
+
+def pick_runs(runs: dict) -> list[str]:
+    """The run picker. It opens on the newest run trained on its own or in a compare set
+    (a sweep's trials are answered on the Experiments page), with the rest of its set."""
+    own = [r for r in runs.values() if not r.record.tags.get("sweep")]
+    newest = own[0] if own else next(iter(runs.values()))
+    in_set = newest.record.tags.get("compare")
+    default = [i for i, r in runs.items() if in_set and r.record.tags.get("compare") == in_set]
+
+    def label(i: str) -> str:
+        run = runs[i]  # a sweep's trial says so in its name
+        part = f", {part_of(run)}" if run.record.tags.get("compare") else ""
+        return f"{run.name} ({run.status}, {fmt.when(run.record.created)}{part})"
+
+    return st.multiselect(
+        "Runs",
+        list(runs),
+        default=still_chosen(runs, default or [newest.id]),
+        format_func=label,
+        help="Pick one run to inspect it, or several to compare them.",
+    )
 
 
 def still_chosen(runs: dict, fallback: list[str]) -> list[str]:

@@ -11,9 +11,7 @@ from core.data.summary import stationarity_table, summarize_prices
 from core.errors import UserError
 from core.present import charts
 from core.present.sentences import stationarity_sentence
-from ui import remembered
-
-SOURCES = {"Bundled sample": "sample", "Yahoo Finance": "yahoo", "CSV upload": "csv"}
+from ui import source_picker
 
 
 @st.cache_data(show_spinner=False)
@@ -50,21 +48,7 @@ def load(source, ticker, start, end, extras, csv_file=None, extra_files=()) -> b
 st.title("Data")
 
 in_use = st.session_state.get("dataset")
-labels = list(SOURCES)
-# The source last picked in this session, else the one of the dataset in use: coming back to
-# this page never offers the bundled sample while an uploaded file is in use.
-picked = remembered("data.source", in_use.source if in_use is not None else "sample")
-source_label = st.radio(
-    "Source",
-    labels,
-    index=list(SOURCES.values()).index(picked),
-    horizontal=True,
-    key="data.source.label",
-    on_change=lambda: st.session_state.update(
-        {"_kept.data.source": SOURCES[st.session_state["data.source.label"]]}
-    ),
-)
-source = SOURCES[source_label]
+source = source_picker(in_use)
 same = in_use is not None and in_use.source == source  # the form starts from what is in use
 with st.form("data_form"):
     cols = st.columns([1, 1, 1, 2])

@@ -15,6 +15,7 @@ from core.experiments.sweep_answers import QUESTIONS
 from core.experiments.sweeps import SweepSpec, SweepStore, launch_sweep, resume_sweep
 from core.experiments.trials import GRID, INPUTS, TRIAL_SETTINGS
 from core.present import charts
+from core.present.labels import sweep_table as shown
 from core.present.report_html import sweep_report
 from ui import setting_input, show_error
 
@@ -25,27 +26,6 @@ st.caption(
     "questions with a Wilcoxon signed-rank test."
 )
 store = SweepStore()
-# The sweep's tables as people read them (core/fmt.py): labels, not keys; no "None".
-FORMATS = {
-    "rel_mae": fmt.num,
-    "mean": fmt.num,
-    "sd": fmt.num,
-    "dm_pvalue": fmt.pvalue,
-    "seconds": fmt.duration,
-    "transform": lambda v: TRANSFORM_LABELS.get(v, fmt.text(v)),
-    "model": lambda v: MODELS.get(v, fmt.text(v)),
-    "inputs": lambda v: {"uni": "univariate", "multi": "multivariate"}.get(v, fmt.text(v)),
-    "dataset": lambda v: f"{v[7:]} (sample)" if str(v).startswith("sample:") else fmt.text(v),
-    "node": lambda v: fmt.text(v)[:8],  # a Ray node id: its first digits tell nodes apart
-}
-NAMES = {"rel_mae": "rel. MAE", "dm_pvalue": "DM p-value", "train_end": "training ends"}
-
-
-def shown(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.drop(columns=["fold_rel_mae"], errors="ignore")  # the folds' table shows them
-    if "node" in frame and frame["node"].nunique() <= 1:  # one machine: nothing to tell apart
-        frame = frame.drop(columns="node")
-    return fmt.table(frame, FORMATS).rename(columns=NAMES)
 
 
 with st.expander("New sweep", expanded=not store.sweeps()):

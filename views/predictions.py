@@ -14,7 +14,6 @@ from core.forecasting.evaluation import (
 )
 from core.kinds import FORECAST_KINDS
 from core.present import charts, pagedata
-from core.present.labels import part_of
 from core.present.sentences import lag_sentence
 from ui import run_store
 from ui.predictions import (
@@ -24,7 +23,7 @@ from ui.predictions import (
     downloads,
     future_section,
     multi_step_section,
-    still_chosen,
+    pick_runs,
 )
 
 VERDICT_BOX = {"beats naive": st.success, "worse than naive": st.error}
@@ -35,27 +34,7 @@ if not runs:
     st.info("No saved runs yet. Train a model on the Train page first.")
     st.stop()
 
-# the newest run trained on its own or in a compare set (a sweep's trials are answered on
-# the Experiments page), with the rest of its set
-own = [r for r in runs.values() if not r.record.tags.get("sweep")]
-newest = own[0] if own else next(iter(runs.values()))
-in_set = newest.record.tags.get("compare")
-default = [i for i, r in runs.items() if in_set and r.record.tags.get("compare") == in_set]
-
-
-def run_label(i: str) -> str:
-    run = runs[i]  # a sweep's trial says so in its name
-    part = part_of(run) if run.record.tags.get("compare") else ""
-    return f"{run.name} ({run.status}, {fmt.when(run.record.created)}{', ' + part if part else ''})"
-
-
-chosen = st.multiselect(
-    "Runs",
-    list(runs),
-    default=still_chosen(runs, default or [newest.id]),
-    format_func=run_label,
-    help="Pick one run to inspect it, or several to compare them.",
-)
+chosen = pick_runs(runs)
 st.session_state[CHOSEN] = chosen
 if not chosen:
     st.info("Pick at least one run.")

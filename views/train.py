@@ -12,14 +12,16 @@ from core.experiments.compare_sets import submit_pair_set
 from core.kinds import FORECAST_KINDS
 from core.kinds.spread import SpreadConfig
 from core.pipeline.kinds import RUN_KINDS, kind_of, validate_config
-from core.present.labels import RUNS_TABLE_NOTE, input_label, runs_table, shapes_table
+from core.present.labels import (
+    extra_series_note,
+    input_label,
+    shapes_table,
+)
 from ui import (
-    damaged_runs,
     kept_choices,
     kept_widget,
     manager,
-    rename_or_delete,
-    run_store,
+    saved_runs_table,
     setting_input,
     share_slider,
 )
@@ -27,7 +29,6 @@ from ui.jobs import live_job_panel, start_jobs
 from ui.train_form import model_settings
 
 SPREAD_HELP = SpreadConfig.__doc__.split(" (")[0] + "."
-WIDTHS = {"name": "medium", "inputs": "medium"}  # room for "multivariate"
 
 
 st.title("Train")
@@ -40,18 +41,6 @@ st.caption(
     f"Dataset: **{dataset.name}**, {fmt.count(len(frame), 'trading day')}, "
     f"{frame.index[0].date()} to {frame.index[-1].date()}"
 )
-
-
-def where_series_come_from(partners: list[str]) -> str:
-    """Under the multivariate toggle: which series are here, and where others come from."""
-    own = "its own open, high, low and volume"
-    if not partners:
-        return (
-            f"{dataset.ticker} alone is loaded: a multivariate model can add {own}. Other "
-            "series (tickers, or CSV files) are added on the Data page, under Extra tickers."
-        )
-    names = ", ".join(fmt.md(c[: -len("_close")]) for c in partners)
-    return f"Inputs on offer: {own}, and {names} (added on the Data page)."
 
 
 def data_settings() -> tuple[dict, CompareConfig | None]:
@@ -73,7 +62,7 @@ def data_settings() -> tuple[dict, CompareConfig | None]:
         help="Univariate = the target's own history only. Multivariate = plus the columns below.",
         **kept_widget("train.multivariate", False),
     )
-    st.caption(where_series_come_from(partners))
+    st.caption(extra_series_note(dataset.ticker, partners))
     features, compare = [target], None
     if multivariate:
         others = [c for c in columns if c != target and c not in legs.values()]
@@ -152,21 +141,4 @@ st.subheader("Training")
 live_job_panel("forecast")
 
 st.subheader("Saved runs")
-store = run_store()
-whole, damaged = store.scan()  # every run folder read once per rerun
-damaged_runs(store, damaged)
-table = runs_table([run for run in whole if run.kind in FORECAST_KINDS])
-if table.empty:
-    st.caption("No saved runs yet.")
-    st.stop()
-numbers = dict.fromkeys(["rel. MAE", "its rel. MAE", "MASE", "test RMSE"], fmt.num)
-wide = {c: st.column_config.TextColumn(width=w) for c, w in WIDTHS.items()}  # never "mu"
-st.dataframe(
-    fmt.table(table, numbers),
-    hide_index=True,
-    width="stretch",
-    column_config=wide,
-    key="saved_runs",
-)
-st.caption(RUNS_TABLE_NOTE)
-rename_or_delete(store, table)
+saved_runs_table(FORECAST_KINDS)

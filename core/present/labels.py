@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.config import BACKENDS, SPREAD_INPUT, TrainConfig
+from core import fmt
+from core.config import BACKENDS, MODELS, SPREAD_INPUT, TRANSFORM_LABELS, TrainConfig
 from core.forecasting.baselines import ALL_BASELINES
 from core.kinds import KINDS
 from core.kinds.anomaly import AnomalyConfig
@@ -28,6 +29,19 @@ def default_run_name(config: TrainConfig, data_desc: dict) -> str:
 def transform_label(config: TrainConfig) -> str:
     """'raw price', 'first difference'; a spread's own labels ('raw spread')."""
     return type(config).spec("transform").choices[config.transform]
+
+
+def extra_series_note(ticker: str, partners: list[str]) -> str:
+    """Under the Train page's multivariate switch: which series are here, and where others
+    come from (`partners`: the extra series' close columns)."""
+    own = "its own open, high, low and volume"
+    if not partners:
+        return (
+            f"{ticker} alone is loaded: a multivariate model can add {own}. Other series "
+            "(tickers, or CSV files) are added on the Data page, under Extra tickers."
+        )
+    names = ", ".join(fmt.md(c.removesuffix("_close")) for c in partners)
+    return f"Inputs on offer: {own}, and {names} (added on the Data page)."
 
 
 def inputs_word(config: TrainConfig) -> str:
@@ -166,3 +180,27 @@ def shapes_table(config: TrainConfig) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+# The sweep's tables as people read them (core/fmt.py): labels, not keys; no "None".
+SWEEP_FORMATS = {
+    "rel_mae": fmt.num,
+    "mean": fmt.num,
+    "sd": fmt.num,
+    "dm_pvalue": fmt.pvalue,
+    "seconds": fmt.duration,
+    "transform": lambda v: TRANSFORM_LABELS.get(v, fmt.text(v)),
+    "model": lambda v: MODELS.get(v, fmt.text(v)),
+    "inputs": lambda v: {"uni": "univariate", "multi": "multivariate"}.get(v, fmt.text(v)),
+    "dataset": lambda v: f"{v[7:]} (sample)" if str(v).startswith("sample:") else fmt.text(v),
+    "node": lambda v: fmt.text(v)[:8],  # a Ray node id: its first digits tell nodes apart
+}
+SWEEP_NAMES = {"rel_mae": "rel. MAE", "dm_pvalue": "DM p-value", "train_end": "training ends"}
+
+
+def sweep_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A sweep's table (trials, leaderboard, folds) as the Experiments page shows it."""
+    frame = frame.drop(columns=["fold_rel_mae"], errors="ignore")  # the folds' table shows them
+    if "node" in frame and frame["node"].nunique() <= 1:  # one machine: nothing to tell apart
+        frame = frame.drop(columns="node")
+    return fmt.table(frame, SWEEP_FORMATS).rename(columns=SWEEP_NAMES)

@@ -11,8 +11,10 @@ from core.present.charts.common import NAIVE_COLOR, display_candles, thin
 
 
 def candlestick_with_volume(frame: pd.DataFrame, title: str = "") -> go.Figure:
-    """Candlestick (adjusted prices) over a volume bar chart, with a range slider. Long
-    ranges are drawn as weekly or monthly candles (the title says which)."""
+    """Candlestick (adjusted prices) over a volume bar chart; drag to zoom, double-click for
+    all. Long ranges are drawn as weekly or monthly candles (the title says which). No range
+    slider: it draws every candle a second time, and a fresh session's first chart is the
+    page's largest cost (bench_ui)."""
     frame, period = display_candles(frame)
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25], vertical_spacing=0.03
@@ -42,8 +44,7 @@ def candlestick_with_volume(frame: pd.DataFrame, title: str = "") -> go.Figure:
         height=520,
         showlegend=False,
         margin=dict(l=40, r=20, t=40, b=20),
-        xaxis_rangeslider_visible=False,
-        xaxis2_rangeslider=dict(visible=True, thickness=0.06),
+        xaxis_rangeslider_visible=False,  # a candlestick's own slider is on by default
         yaxis_title="price (adjusted)",
         yaxis2_title="volume",
     )
