@@ -11,7 +11,7 @@ from core import fmt
 from core.config import backend_problem
 from core.data import load_dataset
 from core.errors import UserError
-from ui import manager
+from ui import manager, person, sign_in_configured
 
 # A local icon: a :material/...: page icon is fetched from fonts.gstatic.com, and the app
 # makes no outside request.
@@ -27,6 +27,16 @@ PAGES = [
     st.Page("views/experiments.py", title="Experiments", icon=":material/science:"),
 ]
 
+if sign_in_configured() and not st.user.is_logged_in:
+    # A shared server ([auth] in .streamlit/secrets.toml): nothing is shown before sign-in.
+    st.title("LagLens")
+    st.write(
+        "This server is shared: sign in, and the runs and jobs you start are kept under your "
+        "name. You can read everyone's runs; only yours can you rename or delete."
+    )
+    st.button("Sign in", type="primary", on_click=st.login, icon=":material/login:")
+    st.stop()
+
 page = st.navigation(PAGES)
 try:
     manager()  # the job manager starts its warm worker now, while the user looks at the data
@@ -41,6 +51,11 @@ if "dataset" not in st.session_state:
 with st.sidebar:
     dataset = st.session_state["dataset"]
     st.caption(f"Dataset in use: **{dataset.name}**, {len(dataset.frame):,} trading days")
+    if sign_in_configured():
+        me = person()
+        role = " (instructor)" if me.instructor else ""
+        st.caption(f"Signed in as **{fmt.md(me.name)}**{role}")
+        st.button("Sign out", on_click=st.logout, icon=":material/logout:")
     if problem := backend_problem():
         st.warning(problem, icon=":material/warning:")
 

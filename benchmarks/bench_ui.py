@@ -31,7 +31,7 @@ TOGGLE = "Multivariate: add other columns as inputs"
 LAST = {
     "Data": lambda page: page.locator(".js-plotly-plot").nth(1).locator(".main-svg").first,
     "Relationships": lambda page: page.get_by_text("Add series on the Data page"),
-    "Train": lambda page: page.locator('[data-testid="stDataFrame"]').first,
+    "Train": lambda page: page.locator('[data-testid="stDataFrame"]:visible').first,
     "Predictions": lambda page: page.get_by_role("button", name="Download metrics (CSV)"),
     "Anomalies": lambda page: page.get_by_role("button", name="Download anomalous days (CSV)"),
     "Experiments": lambda page: page.get_by_text("No sweeps yet"),
@@ -185,41 +185,39 @@ def main() -> None:
     fresh_floor = chart_floor(tmp)
 
     began = time.monotonic()
-    with (
-        streamlit_server(tmp / "ws", tmp / "server.log", via_make=True) as server,
-        chromium_page(tmp / "b2") as page,
-    ):
-        page.goto(server.url)
-        page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
-        first_chart = time.monotonic() - began
-        page.wait_for_timeout(8000)  # let the warm worker finish importing TensorFlow
-        first, again = page_visits(page)
-        nav = page.locator('[data-testid="stSidebarNav"]')
-        settle_seconds(
-            page, nav.get_by_role("link", name="Predictions").click, heading="Predictions"
-        )
-        moves = shift_moves(page)
-        settle_seconds(page, nav.get_by_role("link", name="Train").click, heading="Train")
-        idle = toggle_reruns(page)
-        epochs = page.get_by_label("Epochs", exact=True)
-        epochs.fill("300")
-        epochs.press("Enter")
-        page.wait_for_timeout(500)
-        t0 = time.monotonic()
-        page.get_by_role("button", name="Start training").click()
-        first_epoch = re.compile(r"^[1-9][0-9]*/300$")
-        page.locator('[data-testid="stMetricValue"]', has_text=first_epoch).wait_for(
-            timeout=120_000
-        )
-        warm_first_loss = time.monotonic() - t0
-        busy = toggle_reruns(page)
-        page.get_by_role("button", name="Stop").click()
-        tf_in_server = server.loaded_tensorflow()
-        settle_seconds(page, nav.get_by_role("link", name="Data").click, heading="Data")
-        page.wait_for_timeout(3000)  # the stopped run saved: a quiet machine again
-        long_loads = long_csv_settles(page, long_csv(tmp))
-        page.wait_for_timeout(3000)
-        fresh = fresh_sessions(server.url, tmp, "Data")
+    with streamlit_server(tmp / "ws", tmp / "server.log", via_make=True) as server:
+        with chromium_page(tmp / "b2") as page:
+            page.goto(server.url)
+            page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+            first_chart = time.monotonic() - began
+            page.wait_for_timeout(8000)  # let the warm worker finish importing TensorFlow
+            first, again = page_visits(page)
+            nav = page.locator('[data-testid="stSidebarNav"]')
+            settle_seconds(
+                page, nav.get_by_role("link", name="Predictions").click, heading="Predictions"
+            )
+            moves = shift_moves(page)
+            settle_seconds(page, nav.get_by_role("link", name="Train").click, heading="Train")
+            idle = toggle_reruns(page)
+            epochs = page.get_by_label("Epochs", exact=True)
+            epochs.fill("300")
+            epochs.press("Enter")
+            page.wait_for_timeout(500)
+            t0 = time.monotonic()
+            page.get_by_role("button", name="Start training").click()
+            first_epoch = re.compile(r"^[1-9][0-9]*/300$")
+            page.locator('[data-testid="stMetricValue"]', has_text=first_epoch).wait_for(
+                timeout=120_000
+            )
+            warm_first_loss = time.monotonic() - t0
+            busy = toggle_reruns(page)
+            page.get_by_role("button", name="Stop").click()
+            tf_in_server = server.loaded_tensorflow()
+            settle_seconds(page, nav.get_by_role("link", name="Data").click, heading="Data")
+            page.wait_for_timeout(3000)  # the stopped run saved: a quiet machine again
+            long_loads = long_csv_settles(page, long_csv(tmp))
+            page.wait_for_timeout(3000)
+        fresh = fresh_sessions(server.url, tmp, "Data")  # new profiles, the server warm
 
     t0 = time.monotonic()
     subprocess.run([sys.executable, "-c", "import tensorflow"], check=True, capture_output=True)

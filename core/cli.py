@@ -31,6 +31,7 @@ from core.commands import (
     cmd_anomalies,
     cmd_backtest,
     cmd_compare,
+    cmd_delete,
     cmd_relate,
     cmd_report,
     cmd_runs,
@@ -220,6 +221,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_ids", nargs="+", metavar="RUN_ID")
     report.add_argument("--out", required=True, help="the HTML file to write")
     report.add_argument("--workspace", default=None)
+
+    delete = sub.add_parser("delete", help="delete one of your runs (an instructor: any run)")
+    delete.add_argument("run_id", metavar="RUN_ID")
+    delete.add_argument("--workspace", default=None)
+    for command in sub.choices.values():  # every command acts as someone
+        command.add_argument(
+            "--user",
+            default=None,
+            help="act as this person (default: $LAGLENS_USER, else the single local user)",
+        )
     return parser
 
 
@@ -248,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
             "backtest": cmd_backtest,
             "sweep": cmd_sweep,
             "report": cmd_report,
+            "delete": cmd_delete,
         }
         result = commands[args.command](args)
     except UserError as exc:

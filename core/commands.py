@@ -17,6 +17,7 @@ from core.jobs.manager import JobManager
 from core.kinds import FORECAST_KINDS, KINDS
 from core.kinds.anomaly import AnomalyConfig
 from core.pipeline.kinds import validate_config
+from core.store.people import cli_person
 from core.store.runs import RunStore
 from core.workspace import atomic_write_bytes, workspace_dir
 
@@ -48,8 +49,10 @@ def split_list(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
-def _run_job(manager: JobManager, kind: str, dataset, config: Settings, label: str) -> dict:
-    return _follow(manager, manager.submit(kind, dataset.frame, dataset.describe(), config, label))
+def _run_job(manager: JobManager, kind: str, dataset, config: Settings, label: str, args) -> dict:
+    person = cli_person(args.user)
+    desc = dataset.describe()
+    return _follow(manager, manager.submit(kind, dataset.frame, desc, config, label, person=person))
 
 
 def _follow(manager: JobManager, job) -> dict:
@@ -125,7 +128,7 @@ def cmd_train(args) -> dict:
     from core.pipeline.kinds import RUN_KINDS
 
     label = config.name or RUN_KINDS[kind].default_name(config, dataset.describe())
-    return _run_job(manager, kind, dataset, config, label)
+    return _run_job(manager, kind, dataset, config, label, args)
 
 
 def cmd_compare(args) -> dict:
@@ -142,7 +145,9 @@ def cmd_compare(args) -> dict:
     ]
     compare = settings_from_args(CompareConfig, args)
     manager = JobManager(args.workspace)  # workers: the two sides train at once
-    set_id, jobs = submit_pair_set(manager, dataset.frame, dataset.describe(), config, compare)
+    set_id, jobs = submit_pair_set(
+        manager, dataset.frame, dataset.describe(), config, compare, cli_person(args.user)
+    )
     for i, job in enumerate(jobs, start=1):
         print(f"side {i}/{len(jobs)}: {job.label}", file=sys.stderr)
         _follow(manager, job)
@@ -178,7 +183,7 @@ def cmd_anomalies(args) -> dict:
     validate_config(config, dataset.frame)
     manager = JobManager(args.workspace, in_process=True)
     label = default_detector_name(config, dataset.describe())
-    result = _run_job(manager, "anomaly", dataset, config, label)
+    result = _run_job(manager, "anomaly", dataset, config, label, args)
     run = RunStore(args.workspace).get(result["run_id"])
     top = top_anomalies(run, config.percentile, limit=args.top)
     compared = compare_detectors(run.scores, result["threshold"], config.window)
@@ -215,9 +220,8 @@ def cmd_backtest(args) -> dict:
         if event.get("type") == "fold":
             print(f"fold {event['fold']}/{event['folds']}", file=sys.stderr)
 
-    return backtest(
-        dataset.frame, dataset.describe(), config, args.folds, RunStore(args.workspace), emit
-    )
+    store, owner = RunStore(args.workspace), cli_person(args.user).name
+    return backtest(dataset.frame, dataset.describe(), config, args.folds, store, emit, owner=owner)
 
 
 # The sweep's grid flags replace these single settings.
@@ -254,6 +258,7 @@ def cmd_sweep(args) -> dict:
         settings=settings,
         start=args.start,
         end=args.end,
+        person=cli_person(args.user).name,
     )
     spec.check()
     for dataset in spec.datasets:  # a bad file or ticker stops the sweep before it starts
@@ -290,6 +295,13 @@ def cmd_runs(args) -> None:
         print(f"\nDamaged runs ({len(damaged)}): not listed above, cannot be opened")
         for run_id, why in damaged:
             print(f"  {run_id}: {why}")
+
+
+def cmd_delete(args) -> dict:
+    """Delete your own run (an instructor: any run); another person's is refused, exit 2."""
+    store, person = RunStore(args.workspace), cli_person(args.user)
+    store.delete(args.run_id, by=person)
+    return {"deleted": args.run_id, "by": person.name}
 
 
 def cmd_report(args) -> dict:

@@ -52,12 +52,24 @@ class Server(NamedTuple):
 
 @contextmanager
 def streamlit_server(
-    workspace: Path, log_path: Path, via_make: bool = False, script: str = "app.py"
+    workspace: Path,
+    log_path: Path,
+    via_make: bool = False,
+    script: str = "app.py",
+    options: tuple[str, ...] = (),
+    env: dict | None = None,
+    port: int | None = None,
 ):
     """Start the app on a free port (through `make run` itself if via_make); yield
-    Server(url, pid); stop the whole process group afterwards."""
-    port = free_port()
-    env = {**os.environ, "LAGLENS_WORKSPACE": str(workspace), "LAGLENS_WARM_WORKER": "1"}
+    Server(url, pid); stop the whole process group afterwards. `options`: more
+    `streamlit run` flags (--secrets.files ...); `env`: more environment."""
+    port = port or free_port()
+    env = {
+        **os.environ,
+        "LAGLENS_WORKSPACE": str(workspace),
+        "LAGLENS_WARM_WORKER": "1",
+        **(env or {}),
+    }
     if via_make:
         command = ["make", "-s", "run", f"PORT={port}"]
     else:
@@ -73,6 +85,7 @@ def streamlit_server(
             "127.0.0.1",
             "--server.headless",
             "true",
+            *options,
         ]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(

@@ -88,8 +88,8 @@ def _heavy(function, seen: set) -> bool:
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.path.name in BROWSER_FILES:
-            item.add_marker(pytest.mark.browser)
+        if item.path.name in BROWSER_FILES or "chromium_page(" in _source(item.function):
+            item.add_marker(pytest.mark.browser)  # a browser file, or a test that opens one
             continue
         if item.get_closest_marker("integration"):
             continue

@@ -286,6 +286,7 @@ def test_train_page_trains_the_set_and_predictions_compares_it(workspace):
     skill = figure_of(next(c for c in at.get("plotly_chart") if "compare_skill" in c.proto.id))
     assert [t["name"] for t in skill["data"]][0] == "naive (tomorrow = today)"
     assert len(skill["data"]) == 3  # naive and the two sides
+    assert skill["layout"]["modebar"]["orientation"] == "v"  # the toolbar spares the title
     table = at.dataframe[0].value
     assert {"verdict", "rel. MAE", "DM p-value"} <= set(table.columns)
     seeds_table = next(d.value for d in at.dataframe if "MAE ratio" in d.value.columns)

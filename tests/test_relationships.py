@@ -148,6 +148,8 @@ def test_relationships_page_shows_who_leads_and_the_spread(workspace):
     assert len(sentences) == 2 and sentences[0].count("MSFT") >= 1
     gram = figure_of(next(c for c in at.get("plotly_chart") if "cross_correlogram" in c.proto.id))
     assert [t["name"] for t in gram["data"]] == ["MSFT", "^GSPC"]
+    labels = {a["text"]: a["y"] for a in gram["layout"]["annotations"]}  # apart: never overlap
+    assert labels["95 % band"] > 0 > labels["band for all lags"]
     assert (
         "k > 0 = the extra series moves k days before AAPL"
         in gram["layout"]["xaxis"]["title"]["text"]

@@ -420,6 +420,10 @@ def test_bad_input_gives_readable_messages_and_the_app_stays_usable(tmp_path, wo
         wait_for_text(page, rf"First date\s+{days[0]}")
         wait_for_text(page, rf"Last date\s+{days[-1]}")
         check(page)
+        # named by its file, in the sidebar and in sentences: never "CSV"
+        assert "GOOGL-2013-2018" in page.locator('[data-testid="stSidebar"]').inner_text()
+        go(page, "Relationships", "Relationships")
+        wait_for_text(page, r"holds one series \(GOOGL-2013-2018\)")
 
         # a window longer than the data
         go(page, "Train", "Train")
@@ -429,7 +433,8 @@ def test_bad_input_gives_readable_messages_and_the_app_stays_usable(tmp_path, wo
         check(page)
         assert RunStore(workspace).runs() == []
 
-        # still usable: back to Data, the chart renders
+        # still usable: back to Data, the chart renders, the source still the file's
         go(page, "Data", "Data")
         page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
         check(page)
+        assert page.get_by_role("radio", name="CSV upload").is_checked()

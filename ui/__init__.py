@@ -11,6 +11,7 @@ from core.config import Settings
 from core.errors import UserError
 from core.jobs.manager import JobManager
 from core.present.labels import RUNS_TABLE_NOTE, runs_table
+from core.store.people import SOLO, Person, person_named
 from core.store.runs import RunStore
 from core.workspace import workspace_dir
 
@@ -29,6 +30,22 @@ def manager() -> JobManager:
 
 def run_store() -> RunStore:
     return RunStore()
+
+
+def sign_in_configured() -> bool:
+    """An [auth] section in .streamlit/secrets.toml: every visitor signs in (st.login)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all: one person, no sign-in
+        return False
+
+
+def person() -> Person:
+    """Who this session acts as: the signed-in visitor (by e-mail address), or the single
+    local user when sign-in is not configured."""
+    if sign_in_configured() and st.user.is_logged_in:
+        return person_named(st.user.get("email") or st.user.get("name") or st.user.get("sub"))
+    return SOLO
 
 
 def show_error(exc: Exception, what: str = "That did not work") -> None:
@@ -141,7 +158,12 @@ def rename_or_delete(store: RunStore, table) -> None:
     on the run id it was drawn for, and the confirmation belongs to that run: when another
     session deletes the run first, nothing else is touched and the user is told."""
     with st.expander("Rename or delete a run"):
-        names = dict(zip(table["id"], table["name"], strict=True))
+        me = person()
+        mine = table[(table["owner"] == me.name) | me.instructor]
+        if mine.empty:
+            st.caption("You can rename or delete only your own runs; none of these is yours.")
+            return
+        names = dict(zip(mine["id"], mine["name"], strict=True))
         run_id = st.selectbox("Run", list(names), format_func=lambda i: f"{names[i]} ({i})")
         st.text_input("New name", value=names.get(run_id, ""), key=f"new_name_{run_id}")
         c1, c2 = st.columns(2)
@@ -176,12 +198,13 @@ def _act_on_run(store: RunStore, action: str, run_id: str) -> None:
                 f"{action}d."
             )
         if action == "rename":
-            run = store.rename(run_id, st.session_state.get(f"new_name_{run_id}", ""))
+            new_name = st.session_state.get(f"new_name_{run_id}", "")
+            run = store.rename(run_id, new_name, by=person())
             message = f"Renamed run {run_id} to {fmt.md(run.name)}."
         else:
             if not st.session_state.get(f"confirm_delete_{run_id}"):
                 raise UserError("Tick 'Yes, delete this run' first; nothing was deleted.")
-            store.delete(run_id)
+            store.delete(run_id, by=person())
             message = f"Deleted run {run_id}."
         st.session_state["run_action"] = ("success", message)
     except UserError as exc:
@@ -200,7 +223,7 @@ def damaged_runs(store: RunStore, damaged: list[tuple[str, str]] | None = None) 
             c1, c2 = st.columns([4, 1])
             c1.markdown(f"`{run_id}`: {why}")
             if c2.button("Delete", key=f"delete_damaged_{run_id}"):
-                store.delete(run_id)
+                store.delete(run_id, by=person())
                 st.rerun()
 
 
@@ -212,14 +235,18 @@ def saved_runs_table(kinds) -> None:
     store = run_store()
     whole, damaged = store.scan()  # every run folder read once per rerun
     damaged_runs(store, damaged)
-    table = runs_table([run for run in whole if run.kind in kinds])
+    me = person()
+    listed = [run for run in whole if run.kind in kinds]
+    listed.sort(key=lambda run: run.record.owner != me.name)  # yours first, newest first
+    table = runs_table(listed)
     if table.empty:
         st.caption("No saved runs yet.")
         return
+    shown = table if table["owner"].nunique() > 1 else table.drop(columns="owner")
     numbers = dict.fromkeys(["rel. MAE", "its rel. MAE", "MASE", "test RMSE"], fmt.num)
     wide = {c: st.column_config.TextColumn(width=w) for c, w in WIDTHS.items()}  # never "mu"
     st.dataframe(
-        fmt.table(table, numbers),
+        fmt.table(shown, numbers),
         hide_index=True,
         width="stretch",
         column_config=wide,

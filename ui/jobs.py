@@ -9,7 +9,7 @@ from core import fmt
 from core.errors import UserError
 from core.kinds import KINDS, kinds_in_panel
 from core.present import charts
-from ui import manager, show_error
+from ui import manager, person, show_error
 
 POLL_SECONDS = 1.0
 MINE = "my_jobs"  # this browser session's job ids
@@ -170,12 +170,18 @@ def live_job_panel(kind: str) -> None:
         if running:
             whole = " the set" if len(members) > 1 else ""  # one Stop stops both sides
             if st.button(f"Stop{whole}", icon=":material/stop:", key=f"stop_{job.group or job.id}"):
-                manager().stop(running[0].id)
-                st.toast("Stopping after the current batch; the run will be saved as stopped.")
+                try:
+                    manager().stop(running[0].id, by=person())
+                    st.toast("Stopping after the current batch; the run will be saved as stopped.")
+                except UserError as exc:
+                    show_error(exc)
         elif job.status == "queued":
             st.caption(places.get(job.id, ""))
             if st.button("Cancel", key=f"cancel_{job.id}"):
-                manager().stop(job.id)
+                try:
+                    manager().stop(job.id, by=person())
+                except UserError as exc:
+                    show_error(exc)
         if job.error:
             st.error(job.error, icon=":material/error:")
         if job.resumable:

@@ -10,7 +10,7 @@ from core.pipeline.kinds import validate_config
 from core.present import charts
 from core.present.labels import default_detector_name
 from core.present.sentences import SCORE_EXPLANATION, compared_days_note, detector_sentence
-from ui import manager, run_store, setting_input, show_error
+from ui import manager, person, run_store, setting_input, show_error
 from ui.jobs import follow, live_job_panel
 
 TABLE_LABELS = {
@@ -48,6 +48,7 @@ if st.button("Train autoencoder", type="primary", icon=":material/play_arrow:"):
             dataset.describe(),
             config,
             default_detector_name(config, dataset.describe()),
+            person=person(),
         )
         follow("anomaly", job.id)
     except UserError as exc:

@@ -17,7 +17,7 @@ from core.experiments.trials import GRID, INPUTS, TRIAL_SETTINGS
 from core.present import charts
 from core.present.labels import sweep_table as shown
 from core.present.report_html import sweep_report
-from ui import setting_input, show_error
+from ui import person, setting_input, show_error
 
 st.title("Experiments")
 st.caption(
@@ -59,6 +59,7 @@ with st.expander("New sweep", expanded=not store.sweeps()):
                 folds=int(folds),
                 settings={"epochs": int(epochs), "window": int(window)},
                 start=start or None,
+                person=person().name,
             )
             st.session_state["sweep_id"] = launch_sweep(spec, workers=int(workers))
         except ValueError:

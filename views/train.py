@@ -21,6 +21,7 @@ from ui import (
     kept_choices,
     kept_widget,
     manager,
+    person,
     saved_runs_table,
     setting_input,
     share_slider,
@@ -123,14 +124,15 @@ def configure_and_start() -> None:
             f"Train the set (2 runs of {seeds})", type="primary", icon=":material/play_arrow:"
         ):
             start_jobs(
-                "forecast", lambda: submit_pair_set(manager(), frame, desc, config, compare)[1]
+                "forecast",
+                lambda: submit_pair_set(manager(), frame, desc, config, compare, person())[1],
             )
     elif st.button("Start training", type="primary", icon=":material/play_arrow:"):
 
         def one_job() -> list:
             validate_config(config, frame)
             label = config.name or RUN_KINDS[kind].default_name(config, desc)
-            return [manager().submit(kind, frame, desc, config, label)]
+            return [manager().submit(kind, frame, desc, config, label, person=person())]
 
         start_jobs("forecast", one_job)
 

@@ -23,6 +23,7 @@ from core.forecasting.evaluation import move_test, skill_against_naive, verdict
 from core.pipeline.forecast import train_forecaster
 from core.pipeline.scoring import direction_only
 from core.present.labels import default_run_name
+from core.store.people import SINGLE_USER
 from core.store.runs import Run, RunStore
 
 
@@ -61,8 +62,9 @@ def backtest(
     store: RunStore,
     emit: Callable[[dict], None] = lambda event: None,
     tags: dict | None = None,
+    owner: str = SINGLE_USER,
 ) -> dict:
-    """Train and score every fold; the CLI's JSON: folds with their dates and metrics, and
+    """Train and score every fold (each run `owner`'s); the CLI's JSON: folds with their dates and metrics, and
     the pooled metrics of the model and each baseline."""
     backtest_id = uuid.uuid4().hex[:8]
     base = config.name or default_run_name(config, data_desc)
@@ -77,6 +79,7 @@ def backtest(
             emit=emit,
             bounds=bounds,
             tags={**(tags or {}), "backtest": backtest_id, "fold": k},
+            owner=owner,
         )
         runs.append(store.get(summary["run_id"]))
     return {

@@ -20,6 +20,7 @@ from core.jobs.manager import JobManager
 from core.jobs.state import Job
 from core.kinds import FORECAST_KINDS
 from core.pipeline.kinds import RUN_KINDS, kind_of, validate_config
+from core.store.people import SOLO, Person
 from core.store.runs import Run, RunStore
 
 SIDES = ("uni", "multi")
@@ -46,6 +47,7 @@ def submit_pair_set(
     data_desc: dict,
     config: TrainConfig,
     compare: CompareConfig,
+    person: Person = SOLO,
 ) -> tuple[str, list[Job]]:
     """Queue every member of the set; (set id, its jobs in order). Nothing is queued when
     the settings are refused, nor when the queue has no room for the whole set."""
@@ -64,7 +66,9 @@ def submit_pair_set(
             label = RUN_KINDS[kind_of(member).key].default_name(member, data_desc)
             tags = {"compare": set_id, "side": side, "seed": member.seed}
             kind = kind_of(member).key  # a forecast, or a spread forecast
-            jobs.append(manager.submit(kind, frame, data_desc, member, label, tags=tags))
+            jobs.append(
+                manager.submit(kind, frame, data_desc, member, label, tags=tags, person=person)
+            )
     return set_id, jobs
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core.errors import UserError
+from core.store.people import SINGLE_USER
 
 INPUTS = ("uni", "multi")
 # The grid a new sweep starts with and the short trials it trains, on the Experiments page
@@ -37,6 +38,7 @@ class SweepSpec:
     settings: dict = field(default_factory=dict)  # TrainConfig fields: epochs, window, ...
     start: str | None = None
     end: str | None = None
+    person: str = SINGLE_USER  # whose sweep: its trials' runs are theirs
 
     def trials(self) -> list[dict]:
         grid = itertools.product(
@@ -183,13 +185,17 @@ def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str, cores_dir:
         config = replace(config, name=f"{label} (sweep {sweep_id[:8]})")
         store, tags = RunStore(root), {"sweep": sweep_id, "trial": trial_key(trial)}
         if spec.folds >= 2:
-            result = backtest(data.frame, data.describe(), config, spec.folds, store, tags=tags)
+            result = backtest(
+                data.frame, data.describe(), config, spec.folds, store, tags=tags, owner=spec.person
+            )
             pooled = result["pooled"]
             run_ids = [f["run_id"] for f in result["folds"]]
             metrics = {k: pooled[k] for k in ("rel_mae", "dm_pvalue", "verdict")}
             out["folds"] = result["folds"]
         else:
-            result = train_forecaster(data.frame, data.describe(), config, store, tags=tags)
+            result = train_forecaster(
+                data.frame, data.describe(), config, store, tags=tags, owner=spec.person
+            )
             run_ids = [result["run_id"]]
             metrics = {k: result["metrics"][k] for k in ("rel_mae", "dm_pvalue")}
             metrics["verdict"] = result["verdict"]

@@ -56,6 +56,7 @@ from core.jobs.state import (
 from core.jobs.worker import EVENT_PREFIX, pin, run_worker, spawn_standby, spawn_worker
 from core.kinds import CONFIGS
 from core.store.checkpoint import read_checkpoint
+from core.store.people import SOLO, Person, person_named
 from core.store.runs import RunStore, unique_name
 from core.workspace import disk_problem, make_dir, read_json, workspace_dir, write_json
 
@@ -118,12 +119,14 @@ class JobManager:
         label: str,
         resume: Resume | None = None,
         tags: dict | None = None,
+        person: Person = SOLO,
     ) -> Job:
         """Queue a job; it starts as soon as a slot is free. `config` is the kind's
         settings dataclass (core.kinds.CONFIGS[kind]), kept as it is in job.json. `label`
         becomes the saved run's name, numbered ("... (2)") if a saved run or a waiting job
         has it; the job's id becomes the run's id. `resume` carries on from an interrupted
-        job's kept epochs. `tags` are kept with the saved run."""
+        job's kept epochs. `tags` are kept with the saved run; `person` owns the job and
+        the run it saves."""
         if not isinstance(config, CONFIGS[kind]):
             raise TypeError(f"a {kind} job takes {CONFIGS[kind].__name__}, not {type(config)}")
         with self._lock:
@@ -139,7 +142,7 @@ class JobManager:
         job_id = RunStore.new_id()  # the saved run gets the same id
         job_dir = self.jobs_dir / job_id
         spec = JobSpec(kind, config, data_desc, str(self.root), label, owner=owner())
-        spec.resume, spec.tags = resume, dict(tags or {})
+        spec.resume, spec.tags, spec.person = resume, dict(tags or {}), person.name
         try:
             job_dir.mkdir(parents=True)
             frame.to_parquet(job_dir / "dataset.parquet")
@@ -151,6 +154,7 @@ class JobManager:
                 raise
             raise UserError(problem) from exc
         job = Job(job_id, kind, label, config, total_epochs=config.epochs, created=spec.created)
+        job.person = person.name
         job.resumed_from = resume.from_job if resume else ""
         job.group = spec.tags.get("compare", "")
         with self._lock:
@@ -192,7 +196,14 @@ class JobManager:
         frame = pd.read_parquet(self.jobs_dir / job_id / "dataset.parquet")
         label = f"{source.label} ({'saved' if mode == 'save' else 'resumed'})"
         new = self.submit(
-            source.kind, frame, spec.data, source.config, label, Resume(job_id, mode), spec.tags
+            source.kind,
+            frame,
+            spec.data,
+            source.config,
+            label,
+            Resume(job_id, mode),
+            spec.tags,
+            person_named(spec.person),  # the run stays its owner's, whoever resumed it
         )
         if mode == "resume":
             with self._lock:
@@ -202,11 +213,15 @@ class JobManager:
                 write_json(self.jobs_dir / job_id / OUTCOME, outcome)
         return new
 
-    def stop(self, job_id: str) -> None:
+    def stop(self, job_id: str, by: Person = SOLO) -> None:
         """Cancel a queued job, or ask a running one to stop after its current batch; a
-        job of a group (a compare set) stops with the rest of its group."""
+        job of a group (a compare set) stops with the rest of its group. Only its owner or
+        an instructor may."""
         with self._lock:
             job = self._jobs.get(job_id)
+        if job is not None:
+            by.check_may_change(job.person, f"Job {job_id}")
+        with self._lock:
             group = [j for j in self._jobs.values() if job and job.group and j.group == job.group]
         for member in group:
             if member.id != job_id:

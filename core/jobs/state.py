@@ -26,6 +26,7 @@ from core.config import Settings
 from core.kinds import CONFIGS
 from core.present.sentences import kept_sentence
 from core.store.checkpoint import read_checkpoint
+from core.store.people import SINGLE_USER
 from core.workspace import read_json, write_json
 
 SPEC, OUTCOME, PID = "job.json", "outcome.json", "worker.pid"
@@ -64,6 +65,7 @@ class JobSpec:
     owner: dict | None = None  # the process that queued it (None: from before jobs kept state)
     resume: Resume | None = None
     tags: dict = field(default_factory=dict)  # kept with the saved run (a compare set's side)
+    person: str = SINGLE_USER  # whose job it is: the saved run's owner (core/store/people.py)
 
     def to_dict(self) -> dict:
         return {
@@ -76,6 +78,7 @@ class JobSpec:
             "owner": self.owner,
             "resume": self.resume.to_dict() if self.resume else None,
             "tags": self.tags,
+            "person": self.person,
         }
 
     @classmethod
@@ -91,6 +94,7 @@ class JobSpec:
             owner=data.get("owner"),
             resume=Resume(resume["from"], resume["mode"]) if resume else None,
             tags=data.get("tags") or {},
+            person=data.get("person") or SINGLE_USER,
         )
 
     def write(self, job_dir: Path) -> None:
@@ -116,6 +120,7 @@ class Job:
     config: Settings
     # queued, running, finished, stopped, failed, cancelled, interrupted, resumed (by a job)
     status: str = "queued"
+    person: str = SINGLE_USER  # whose job it is
     created: float = field(default_factory=time.time)
     started: float | None = None
     ended: float | None = None

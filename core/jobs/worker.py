@@ -26,6 +26,9 @@ from core.workspace import disk_problem, write_json
 EVENT_PREFIX = "@@laglens "
 EXIT_SERVER_GONE = 75
 ROOT = Path(__file__).resolve().parents[2]
+# Workers run below the server's priority: two warm workers importing Keras, or jobs
+# training, leave the pages the CPU they need (bench_ui); alone, a job trains as fast.
+WORKER_NICE = 10
 
 
 def _popen(
@@ -35,7 +38,13 @@ def _popen(
     env["KERAS_BACKEND"] = backend  # read by Keras at its import, in the worker only
     if cores:  # a core of its own: one thread, pinned before anything is imported
         env |= ONE_THREAD_ENV
-        options["preexec_fn"] = lambda: os.sched_setaffinity(0, cores)
+
+    def lower_and_pin() -> None:
+        os.nice(WORKER_NICE)
+        if cores:
+            os.sched_setaffinity(0, cores)
+
+    options["preexec_fn"] = lower_and_pin
     with open(log, "w") as stderr:
         return subprocess.Popen(
             [sys.executable, "-m", "core.jobs.worker", *args],
@@ -128,6 +137,7 @@ def run_worker(job_dir: Path, emit=None) -> int:
             should_stop,
             checkpoint=checkpointer_for(job_dir, spec),
             tags=spec.tags,
+            owner=spec.person,
             run_id=job_dir.name,  # one id from submit to saved run
             name=spec.label,
         )

@@ -24,6 +24,7 @@ from core.kinds import CONFIGS
 from core.pipeline.alongside import Alongside
 from core.pipeline.fitting import fit_model, record_of_fit, seed_everything, use_backend
 from core.store.checkpoint import Checkpointer
+from core.store.people import SINGLE_USER
 from core.store.runs import RunRecord, RunStore, unique_name
 
 
@@ -48,6 +49,7 @@ class RunRequest:
     checkpoint: Checkpointer | None = None  # keeps each epoch; resumes from kept ones
     bounds: list[tuple[int, int]] | None = None  # a fixed split (a backtest fold)
     tags: dict = field(default_factory=dict)  # kept with the run (sweep, fold)
+    owner: str = SINGLE_USER  # who the run belongs to (core/store/people.py)
     run_id: str = ""  # a job's id: one id from submit to saved run
     name: str = ""  # a job's label
 
@@ -112,6 +114,7 @@ def run(kind: RunKind, request: RunRequest) -> dict:
         fitted,
         started,
         tags=request.tags,
+        owner=request.owner,
         id=request.run_id,
         **outcome.fields,
     )

@@ -58,6 +58,7 @@ def default_detector_name(config: AnomalyConfig, data_desc: dict) -> str:
 # was, then when; the id last.
 TABLE_COLUMNS = [
     "name",
+    "owner",
     "part of",
     "verdict",
     "rel. MAE",
@@ -128,6 +129,7 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
             {
                 "id": run.id,
                 "name": run.name,
+                "owner": run.record.owner,
                 "part of": part_of(run),
                 "saved": run.record.created[:16].replace("T", " "),
                 "ticker": run.record.data.get("ticker", ""),

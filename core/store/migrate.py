@@ -26,9 +26,10 @@ import pandas as pd
 
 from core.forecasting.evaluation import score_forecast
 from core.forecasting.paths import ForecastPaths
+from core.store.people import SINGLE_USER
 from core.workspace import atomic_write_bytes
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Each table's file, the current name first and older names after it.
 TABLE_FILES = {"scores": ("scores.parquet", "predictions.parquet")}
 
@@ -58,6 +59,8 @@ def upgrade(data: dict, folder: Path) -> dict:
             data["metrics"], data["verdict"] = _scored(data, folder)
     if schema < 3 and "model" in data["config"]:  # a forecaster's (not an autoencoder's)
         data["config"] = _model_settings_apart(data["config"])
+    if schema < 4:  # runs saved before people: the single user's (core/store/people.py)
+        data.setdefault("owner", SINGLE_USER)
     data["schema"] = SCHEMA_VERSION
     return data
 

@@ -26,6 +26,7 @@ from core.forecasting.paths import ForecastPaths, WindowErrors
 from core.kinds import CONFIGS, KINDS
 from core.store.damage import META, run_damage
 from core.store.migrate import SCHEMA_VERSION, table_path, upgrade, write_back
+from core.store.people import SINGLE_USER, SOLO, Person
 from core.workspace import atomic_write_bytes, make_dir, workspace_dir
 
 _ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
@@ -65,6 +66,7 @@ class RunRecord:
     # or the one seed) and how many of their verdicts agree with the run's; older runs: none.
     seeds: list[dict] = field(default_factory=list)
     seeds_agreeing: int | None = None
+    owner: str = SINGLE_USER  # who trained it (core/store/people.py)
     id: str = ""
     schema: int = SCHEMA_VERSION  # run.json's shape (core/store/migrate.py)
 
@@ -253,6 +255,15 @@ class RunStore:
         """Has the shape of a run (or job) id: a date, a time and six hex digits."""
         return bool(_ID.match(str(text)))
 
+    @staticmethod
+    def _owner(path: Path) -> str:
+        """Who owns the run in `path`, read from its run.json alone (a damaged run's too:
+        deleting it is still only its owner's or an instructor's)."""
+        try:
+            return str(json.loads((path / META).read_text()).get("owner") or SINGLE_USER)
+        except (OSError, ValueError):
+            return SINGLE_USER  # no readable record: it was nobody's in particular
+
     def _path(self, run_id: str) -> Path:
         if not _ID.match(str(run_id)):
             raise UserError(f"'{run_id}' is not a run id.")
@@ -379,16 +390,17 @@ class RunStore:
         """The names of every listed run (each kind)."""
         return {run.name for run in self.runs()}
 
-    def rename(self, run_id: str, name: str) -> Run:
+    def rename(self, run_id: str, name: str, by: Person = SOLO) -> Run:
         name = str(name).strip()
         if not name:
             raise UserError("A run name cannot be empty.")
         run = self.get(run_id)
+        by.check_may_change(run.record.owner, f"Run {run_id}")
         run.record.name = name[:100]
         atomic_write_bytes(run.path / META, _dump(run.record).encode())
         return run
 
-    def delete(self, run_id: str) -> None:
+    def delete(self, run_id: str, by: Person = SOLO) -> None:
         path = self._path(run_id)
         if path.is_symlink():  # remove the link only, never what it points to
             path.unlink()
@@ -397,6 +409,7 @@ class RunStore:
             raise UserError(
                 f"Run {run_id} no longer exists (deleted in another session?); nothing was deleted."
             )
+        by.check_may_change(self._owner(path), f"Run {run_id}")
         trash = self.dir / f".trash-{run_id}"
         os.rename(path, trash)  # gone from listings at once, even if the removal is cut short
         shutil.rmtree(trash, ignore_errors=True)

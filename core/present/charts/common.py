@@ -10,6 +10,9 @@ BAND_COLOR = "rgba(37, 99, 235, 0.15)"  # the prediction interval, under the lin
 PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"]
 # Horizontal legends sit under the x axis, where they never cover the title.
 LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.22, x=0)
+# Plotly's toolbar stands upright at the right edge: lying across the top it covered the
+# titles of half-width charts on hover.
+MODEBAR = "v"
 
 # A chart about 1,300 px wide cannot show more points than this; longer lines are thinned
 # for display only (every number on the page is computed from the full series).

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.forecasting.evaluation import best_lag
-from core.present.charts.common import LEGEND_BELOW, NAIVE_COLOR, PALETTE
+from core.present.charts.common import LEGEND_BELOW, MODEBAR, NAIVE_COLOR, PALETTE
 from core.present.charts.predictions import predictions_chart
 
 DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
@@ -23,6 +23,7 @@ def _style(i: int) -> dict:
 
 def _layout(fig: go.Figure, title: str, y_title: str, height: int = 380) -> go.Figure:
     fig.update_layout(
+        modebar_orientation=MODEBAR,
         title=title,
         yaxis_title=y_title,
         height=height,
@@ -93,8 +94,10 @@ def price_close_up(
     return fig
 
 
-def short_titles(names: list[str], width: int = 22) -> list[str]:
-    """Names without the words they all start with, wrapped to fit a small multiple."""
+def short_titles(names: list[str], width: int | None = None) -> list[str]:
+    """Names without the words they all start with, wrapped to fit a small multiple (the
+    fewer multiples, the wider each line)."""
+    width = width or max(22, 100 // max(len(names), 1))
     words = [n.split(" ") for n in names]
     common = 0
     while (
@@ -123,6 +126,7 @@ def correlograms_side_by_side(diagnostics: dict[str, pd.DataFrame]) -> go.Figure
         )
     fig.update_xaxes(title_text="k (days before)", dtick=1)
     fig.update_layout(
+        modebar_orientation=MODEBAR,
         height=300,
         showlegend=False,
         title="corr(predicted move, actual move k days before); red = best lag",

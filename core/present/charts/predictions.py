@@ -8,7 +8,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.forecasting.evaluation import best_lag
-from core.present.charts.common import ACTUAL_COLOR, BAND_COLOR, LEGEND_BELOW, NAIVE_COLOR, PALETTE
+from core.present.charts.common import (
+    ACTUAL_COLOR,
+    BAND_COLOR,
+    LEGEND_BELOW,
+    MODEBAR,
+    NAIVE_COLOR,
+    PALETTE,
+)
 
 
 def band_traces(lower: pd.Series, upper: pd.Series, name: str) -> list[go.Scatter]:
@@ -100,6 +107,7 @@ def predictions_chart(
         )
     )
     fig.update_layout(
+        modebar_orientation=MODEBAR,
         title=title,
         height=430,
         margin=dict(l=40, r=20, t=50, b=30),
@@ -159,7 +167,12 @@ def lag_correlogram(diagnostic: pd.DataFrame) -> go.Figure:
         col=1,
     )
     fig.update_xaxes(title_text="k (days before the target day)", dtick=1)
-    fig.update_layout(height=330, showlegend=False, margin=dict(l=40, r=20, t=50, b=40))
+    fig.update_layout(
+        modebar_orientation=MODEBAR,
+        height=330,
+        showlegend=False,
+        margin=dict(l=40, r=20, t=50, b=40),
+    )
     return fig
 
 
@@ -182,6 +195,7 @@ def change_series_chart(actual_change: pd.Series, predicted_change: pd.Series) -
         )
     )
     fig.update_layout(
+        modebar_orientation=MODEBAR,
         height=330,
         margin=dict(l=40, r=20, t=40, b=30),
         yaxis_title="price change",
@@ -219,6 +233,7 @@ def change_scatter(actual_change: pd.Series, predicted_change: pd.Series) -> go.
         )
     )
     fig.update_layout(
+        modebar_orientation=MODEBAR,
         title=f"Predicted vs actual change (corr = {corr:.3f})",
         height=330,
         xaxis=dict(title="actual change", range=[-reach, reach]),
@@ -264,6 +279,7 @@ def horizon_forecast_chart(
         )
     )
     fig.update_layout(
+        modebar_orientation=MODEBAR,
         title=title,
         height=360,
         margin=dict(l=40, r=20, t=40, b=30),
@@ -289,6 +305,7 @@ def horizon_error_chart(errors: pd.DataFrame, naive: pd.DataFrame | None = None)
             )
         )
     fig.update_layout(
+        modebar_orientation=MODEBAR,
         barmode="group",
         legend=LEGEND_BELOW,
         title="Error by horizon step (test period)",
@@ -326,6 +343,7 @@ def attention_heatmap(weights: np.ndarray, input_dates: list[str] | None = None)
         )
     )
     fig.update_layout(
+        modebar_orientation=MODEBAR,
         title="Attention weight / uniform weight (decoder step x input day)",
         height=320,
         margin=dict(l=60, r=20, t=40, b=40),
@@ -352,6 +370,7 @@ def attribution_heatmap(shares: np.ndarray, inputs: list[str]) -> go.Figure:
         )
     )
     fig.update_layout(
+        modebar_orientation=MODEBAR,
         title="What the predicted move depends on (integrated gradients, % by day and input)",
         height=max(220, 90 + 40 * len(names)),
         margin=dict(l=60, r=20, t=40, b=40),

@@ -45,10 +45,17 @@ def cross_correlogram_chart(
         fig.add_trace(
             go.Bar(x=list(gram.index), y=gram, name=name, marker_color=PALETTE[i % len(PALETTE)])
         )
-    for level, dash, text in ((band, "dot", "95 % band"), (corrected, "dash", "all lags")):
-        line = dict(color=NAIVE_COLOR, dash=dash)
-        fig.add_hline(y=level, line=line, annotation_text=text)
-        fig.add_hline(y=-level, line=line)
+    # each label on a line of its own (the upper band's, the lower corrected one's): the two
+    # bands are close, and two labels on the upper lines overlapped
+    fig.add_hline(y=band, line=dict(color=NAIVE_COLOR, dash="dot"), annotation_text="95 % band")
+    fig.add_hline(y=-band, line=dict(color=NAIVE_COLOR, dash="dot"))
+    fig.add_hline(y=corrected, line=dict(color=NAIVE_COLOR, dash="dash"))
+    fig.add_hline(
+        y=-corrected,
+        line=dict(color=NAIVE_COLOR, dash="dash"),
+        annotation_text="band for all lags",
+        annotation_position="bottom right",
+    )
     fig.update_xaxes(
         title_text=f"k: k > 0 = the extra series moves k days before {target}", dtick=1
     )

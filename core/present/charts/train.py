@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.present.charts.common import LEGEND_BELOW, PALETTE
+from core.present.charts.common import LEGEND_BELOW, MODEBAR, PALETTE
 
 
 def loss_curves(
@@ -67,6 +67,7 @@ def loss_curves(
                 )
             )
     fig.update_layout(
+        modebar_orientation=MODEBAR,
         title=title,
         height=340,
         margin=dict(l=40, r=20, t=40, b=30),
@@ -105,6 +106,7 @@ def loss_curves_side_by_side(histories: dict[str, pd.DataFrame]) -> go.Figure:
                 i + 1,
             )
     fig.update_layout(
+        modebar_orientation=MODEBAR,
         height=320,
         margin=dict(l=40, r=20, t=50, b=30),
         yaxis_title="loss ÷ first-epoch train loss",
