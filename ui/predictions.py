@@ -16,6 +16,7 @@ from core.kinds import FORECAST_KINDS
 from core.present import charts, comparison, pagedata
 from core.present.labels import part_of
 from core.present.report_html import runs_report
+from ui import person
 
 
 def multi_step_section(run, band: dict | None) -> None:
@@ -175,16 +176,19 @@ CHOSEN = "predictions.chosen"  # the runs this session last picked
 
 
 def pick_runs(runs: dict) -> list[str]:
-    """The run picker. It opens on the newest run trained on its own or in a compare set
+    """The run picker. It opens on your newest run trained on its own or in a compare set
     (a sweep's trials are answered on the Experiments page), with the rest of its set."""
-    own = [r for r in runs.values() if not r.record.tags.get("sweep")]
-    newest = own[0] if own else next(iter(runs.values()))
+    me = person().name
+    direct = [r for r in runs.values() if not r.record.tags.get("sweep")]
+    yours = [r for r in direct if r.record.owner == me]
+    newest = (yours or direct or list(runs.values()))[0]
     in_set = newest.record.tags.get("compare")
     default = [i for i, r in runs.items() if in_set and r.record.tags.get("compare") == in_set]
 
     def label(i: str) -> str:
         run = runs[i]  # a sweep's trial says so in its name
         part = f", {part_of(run)}" if run.record.tags.get("compare") else ""
+        part += f", {run.record.owner}'s" if run.record.owner != me else ""
         return f"{run.name} ({run.status}, {fmt.when(run.record.created)}{part})"
 
     return st.multiselect(
