@@ -171,7 +171,8 @@ def test_cli_compare_on_a_downloaded_csv(tmp_path):
     assert too_many.returncode == 2 and "between 1 and 10" in too_many.stderr
 
 
-def test_a_set_is_queued_whole_or_not_at_all(workspace):
+def test_a_set_is_queued_whole_or_not_at_all(workspace, monkeypatch):
+    monkeypatch.setenv("LAGLENS_MAX_QUEUED_PER_PERSON", "100")  # the server's limit, here
     data = tiny_dataset(["MSFT"])
     manager = JobManager(max_parallel=0)  # nothing starts: only the queue is under test
     config = tiny_config(features=["close", "MSFT_close"], seed=4)

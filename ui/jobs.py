@@ -7,6 +7,7 @@ import streamlit as st
 
 from core import fmt
 from core.errors import UserError
+from core.jobs.fairshare import recent_usage, start_order
 from core.kinds import KINDS, kinds_in_panel
 from core.present import charts
 from ui import manager, person, show_error
@@ -57,10 +58,12 @@ def ordinal(n: int) -> str:
 
 
 def queue_lines(all_jobs: list, mine: set) -> tuple[str, dict[str, str]]:
-    """The queue in one caption (running first, then waiting, in order; this session's
-    marked) and, for each waiting job, where it stands."""
+    """The queue in one caption (running first, then waiting in the order they will start:
+    fair share across people; this session's marked) and, for each waiting job, where it
+    stands."""
     active = [j for j in all_jobs if j.status == "running"]
-    active += [j for j in all_jobs if j.status == "queued"]
+    waiting = [j for j in all_jobs if j.status == "queued"]
+    active += start_order(waiting, recent_usage(all_jobs))
     if not active:
         return "", {}
     names = [

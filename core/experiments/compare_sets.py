@@ -54,10 +54,10 @@ def submit_pair_set(
     members = pair_set(config, compare)
     for _, member in members:
         validate_config(member, frame)
-    if manager.room() < len(members):
+    if manager.room(person) < len(members):
         raise UserError(
-            f"The set is {len(members)} jobs and the queue has room for {manager.room()} now: "
-            "wait for some jobs to finish."
+            f"The set is {len(members)} jobs and the queue has room for "
+            f"{max(manager.room(person), 0)} more of yours now: wait for some jobs to finish."
         )
     set_id = RunStore.new_id()
     jobs = []

@@ -40,6 +40,7 @@ import pandas as pd
 
 from core.config import Settings, default_backend
 from core.errors import UserError
+from core.jobs.fairshare import max_queued_per_person, recent_usage, start_order
 from core.jobs.state import (
     OUTCOME,
     PID,
@@ -131,10 +132,18 @@ class JobManager:
             raise TypeError(f"a {kind} job takes {CONFIGS[kind].__name__}, not {type(config)}")
         with self._lock:
             active = sum(j.active for j in self._jobs.values())
+            waiting = sum(
+                j.status == "queued" and j.person == person.name for j in self._jobs.values()
+            )
         if active >= MAX_ACTIVE:
             raise UserError(
                 f"The queue is full: {active} jobs are queued or running, the most this "
                 "server takes. Wait for one to finish, or cancel one."
+            )
+        if waiting >= max_queued_per_person():
+            raise UserError(
+                f"You have {waiting} jobs waiting, the most one person may queue on this "
+                "server (LAGLENS_MAX_QUEUED_PER_PERSON): wait for one to start, or cancel one."
             )
         with self._lock:  # a default name that no saved run or waiting job has yet
             taken = {j.label for j in self._jobs.values() if j.active}
@@ -176,10 +185,21 @@ class JobManager:
                 self._holding -= 1
                 self._start_ready_jobs()
 
-    def room(self) -> int:
-        """How many more jobs the queue takes now."""
+    def room(self, person: Person = SOLO) -> int:
+        """How many more jobs the queue takes now from `person`."""
         with self._lock:
-            return MAX_ACTIVE - sum(j.active for j in self._jobs.values())
+            free = MAX_ACTIVE - sum(j.active for j in self._jobs.values())
+            waiting = sum(
+                j.status == "queued" and j.person == person.name for j in self._jobs.values()
+            )
+        return min(free, max_queued_per_person() - waiting)
+
+    def waiting_order(self) -> list[Job]:
+        """The waiting jobs in the order they will start (fair share: core/jobs/fairshare.py)."""
+        with self._lock:
+            queued = [self._jobs[i] for i in self._order if self._jobs[i].status == "queued"]
+            order = start_order(queued, recent_usage(self._jobs.values()))
+            return [snapshot(j) for j in order]
 
     def resume(self, job_id: str, mode: str = "resume") -> Job:
         """Queue a job that resumes an interrupted one (the rest of its epochs, the same
@@ -277,13 +297,13 @@ class JobManager:
     # ---------------------------------------------------------------- internals
 
     def _start_ready_jobs(self) -> None:
-        """Called with the lock held. In queue order; a group's jobs start together."""
+        """Called with the lock held. In fair-share order (core/jobs/fairshare.py); a
+        group's jobs start together."""
         if self._holding:
             return
-        for job_id in self._order:
-            job = self._jobs[job_id]
-            if job.status != "queued":
-                continue
+        queued = [self._jobs[i] for i in self._order if self._jobs[i].status == "queued"]
+        for job in start_order(queued, recent_usage(self._jobs.values())):
+            job_id = job.id
             cores = self._cores_for(job)
             if cores is None:
                 if self._running >= self.max_parallel:

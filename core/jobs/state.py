@@ -168,6 +168,7 @@ class Job:
             error=outcome.get("error", ""),
             resumed_from=spec.resume.from_job if spec.resume else "",
             group=spec.tags.get("compare", ""),
+            person=spec.person,
         )
 
     @property
