@@ -32,6 +32,7 @@ from core.commands import (
     cmd_backtest,
     cmd_compare,
     cmd_delete,
+    cmd_jobs,
     cmd_relate,
     cmd_report,
     cmd_runs,
@@ -222,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", required=True, help="the HTML file to write")
     report.add_argument("--workspace", default=None)
 
+    jobs = sub.add_parser("jobs", help="the job table: every job of every server here")
+    jobs.add_argument("--workspace", default=None)
+
     delete = sub.add_parser("delete", help="delete one of your runs (an instructor: any run)")
     delete.add_argument("run_id", metavar="RUN_ID")
     delete.add_argument("--workspace", default=None)
@@ -248,8 +252,8 @@ def _clean(value):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "runs":
-            cmd_runs(args)
+        if args.command in ("runs", "jobs"):
+            (cmd_runs if args.command == "runs" else cmd_jobs)(args)
             return 0
         commands = {
             "train": cmd_train,

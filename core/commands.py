@@ -19,7 +19,7 @@ from core.kinds.anomaly import AnomalyConfig
 from core.pipeline.kinds import validate_config
 from core.store.people import cli_person
 from core.store.runs import RunStore
-from core.workspace import atomic_write_bytes, workspace_dir
+from core.workspace import atomic_write_bytes, make_dir, workspace_dir
 
 
 def _dataset(args, extras: list[str] | None = None):
@@ -295,6 +295,26 @@ def cmd_runs(args) -> None:
         print(f"\nDamaged runs ({len(damaged)}): not listed above, cannot be opened")
         for run_id, why in damaged:
             print(f"  {run_id}: {why}")
+
+
+def cmd_jobs(args) -> None:
+    """The job table as an operator reads it: every job of every server on this workspace."""
+    import pandas as pd
+
+    from core.jobs.table import TABLE, open_table
+
+    rows = open_table(
+        make_dir(workspace_dir(args.workspace) / "jobs", writable=True) / TABLE
+    ).rows()
+    if not rows:
+        print("No jobs yet.")
+        return
+    table = pd.DataFrame([vars(r) for r in rows])
+    for column in ("created", "started", "ended", "heartbeat"):
+        stamps = pd.to_datetime(table[column], unit="s", utc=True).dt.tz_convert(None)
+        table[column] = stamps.dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+    shown = ["id", "person", "kind", "status", "created", "started", "ended", "server", "worker"]
+    print(table[shown + ["attempts", "error"]].to_string(index=False))
 
 
 def cmd_delete(args) -> dict:

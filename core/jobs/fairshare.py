@@ -26,7 +26,7 @@ def max_queued_per_person() -> int:
 
 def recent_usage(jobs, now: float | None = None) -> dict[str, float]:
     """CPU-seconds each person's jobs used over the last RECENT_SECONDS (a job pinned to
-    cores counts each core; an unpinned one, one)."""
+    cores counts each core; an unpinned one, one). Jobs or the job table's rows."""
     now = time.time() if now is None else now
     used: dict[str, float] = defaultdict(float)
     for job in jobs:
@@ -34,8 +34,9 @@ def recent_usage(jobs, now: float | None = None) -> dict[str, float]:
             continue
         start = max(job.started, now - RECENT_SECONDS)
         end = job.ended if job.ended is not None else now
+        cores = job.cores if isinstance(job.cores, int) else len(job.cores)
         if end > start:
-            used[job.person] += (end - start) * max(len(job.cores), 1)
+            used[job.person] += (end - start) * max(cores, 1)
     return dict(used)
 
 

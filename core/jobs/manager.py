@@ -30,9 +30,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,6 +56,7 @@ from core.jobs.state import (
     snapshot,
     started_at,
 )
+from core.jobs.table import TABLE, open_table
 from core.jobs.worker import EVENT_PREFIX, pin, run_worker, spawn_standby, spawn_worker
 from core.kinds import CONFIGS
 from core.store.checkpoint import read_checkpoint
@@ -98,6 +101,9 @@ class JobManager:
         self._running = 0
         self._holding = 0  # > 0: inside together(), nothing starts yet
         self._procs: dict[str, subprocess.Popen] = {}
+        # the queue's durable record, readable by an operator and by other servers
+        self.server = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.table = open_table(self.jobs_dir / TABLE)
         for found in recover(self.jobs_dir):
             self._adopt(found)
         if self.warm_worker:
@@ -108,6 +114,7 @@ class JobManager:
         job = Job.from_disk(found)
         self._jobs[job.id] = job
         self._order.append(job.id)
+        self.table.finish(job.id, job.status, job.error)  # as its folder says it ended
 
     # ---------------------------------------------------------------- public API
 
@@ -164,6 +171,9 @@ class JobManager:
             raise UserError(problem) from exc
         job = Job(job_id, kind, label, config, total_epochs=config.epochs, created=spec.created)
         job.person = person.name
+        self.table.add(
+            job_id, person.name, kind, spec.tags.get("compare", ""), self.server, spec.created
+        )
         job.resumed_from = resume.from_job if resume else ""
         job.group = spec.tags.get("compare", "")
         with self._lock:
@@ -257,6 +267,7 @@ class JobManager:
             if job.status == "queued":
                 job.status, job.ended = "cancelled", time.time()
                 write_json(self.jobs_dir / job_id / OUTCOME, {"status": "cancelled"})
+                self.table.finish(job_id, "cancelled")
             else:
                 (self.jobs_dir / job_id / "stop").touch()
 
@@ -309,6 +320,9 @@ class JobManager:
                 if self._running >= self.max_parallel:
                     return
                 cores = ()
+            # this server's slots and order decide (above); the table makes the start atomic
+            if not self.table.claim(job_id, self.server, MAX_ACTIVE, len(cores) or 1, fair=False):
+                continue
             job.status, job.started, job.cores = "running", time.time(), cores
             self._running += 1
             threading.Thread(
@@ -393,6 +407,7 @@ class JobManager:
                 except OSError:
                     pass  # a full disk: the job is listed failed until this server stops
             job.ended = time.time()
+            self.table.finish(job_id, job.status, job.error)
             self._running -= 1
             if self.warm_worker and not any(j.status == "running" for j in self._jobs.values()):
                 self._spawn_standbys()  # after the jobs, so their import never slows training
@@ -404,6 +419,7 @@ class JobManager:
         job = self.get(job_id)
         proc, stderr_path = self._start_worker(job_dir, job.config.backend, job.cores)
         write_json(job_dir / PID, {"pid": proc.pid, "started": started_at(proc.pid)})
+        self.table.beat(self.server, {job_id: proc.pid})
         with self._lock:
             self._procs[job_id] = proc
         for line in proc.stdout:
@@ -414,6 +430,7 @@ class JobManager:
     def _run_here(self, job_id: str, job_dir: Path) -> int:
         """The worker's code for one job, in this process (its own events applied directly)."""
         write_json(job_dir / PID, {"pid": os.getpid(), "started": started_at(os.getpid())})
+        self.table.beat(self.server, {job_id: os.getpid()})
         return run_worker(job_dir, emit=lambda event: self._apply(job_id, event))
 
     def _apply(self, job_id: str, event: dict) -> None:

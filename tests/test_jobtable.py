@@ -1,0 +1,106 @@
+"""The job table (SQLite, WAL) on its own: submissions in, the start order out, claims
+from two processes that never start a job twice, stale leases taken over once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from core.jobs.table import JobTable
+from tests.conftest import ROOT
+
+
+def table_with(path, *jobs) -> JobTable:
+    table = JobTable(path)
+    for i, (person, group) in enumerate(jobs):
+        table.add(f"j{i:02d}", person, "forecast", group, "server-a", created=float(i))
+    return table
+
+
+def test_claims_follow_fair_share_and_the_free_slots(tmp_path):
+    table = table_with(
+        tmp_path / "jobs.sqlite", ("alice", ""), ("alice", ""), ("alice", ""), ("bob", "")
+    )
+    assert table.claim("j00", "server-a", slots=1)  # alice's first
+    assert not table.claim("j03", "server-a", slots=1)  # no free slot
+    table.finish("j00", "finished")
+    assert not table.claim("j01", "server-a", slots=1)  # bob's first goes before alice's 2nd
+    assert table.claim("j03", "server-a", slots=1)
+    table.finish("j03", "finished")
+    assert table.claim("j01", "server-a", slots=1)
+    assert [r.status for r in table.rows()] == ["finished", "running", "queued", "finished"]
+
+
+def test_a_sets_second_side_starts_beside_its_first(tmp_path):
+    table = table_with(tmp_path / "jobs.sqlite", ("alice", "set"), ("alice", "set"), ("bob", ""))
+    assert table.claim("j00", "server-a", slots=1)
+    assert table.claim("j01", "server-a", slots=1)  # its sibling runs: it may, slot or not
+    assert not table.claim("j02", "server-a", slots=1)
+
+
+CLAIMER = """
+import json, sys, time
+from core.jobs.table import JobTable
+table, mine = JobTable(sys.argv[1]), []
+deadline = time.time() + 60
+while time.time() < deadline:
+    waiting = [r.id for r in table.rows("WHERE status = 'queued'")]
+    if not waiting:
+        break
+    for job_id in waiting:
+        if table.claim(job_id, sys.argv[2], slots=2):
+            mine.append(job_id)
+            table.finish(job_id, "finished")
+print(json.dumps(mine))
+"""
+
+
+def test_two_server_processes_never_start_a_job_twice(tmp_path):
+    path = tmp_path / "jobs.sqlite"
+    people = [("alice", ""), ("bob", ""), ("carol", "")] * 20
+    table_with(path, *people).close()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, str(path), name], cwd=ROOT, stdout=subprocess.PIPE
+        )
+        for name in ("server-a", "server-b")
+    ]
+    claimed = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+    every = claimed[0] + claimed[1]
+    assert sorted(every) == [f"j{i:02d}" for i in range(60)]  # none lost, none twice
+    assert all(claimed), claimed  # both servers took part
+    rows = JobTable(path).rows()
+    assert {r.status for r in rows} == {"finished"} and {r.attempts for r in rows} == {1}
+
+
+def test_a_stale_lease_is_taken_over_by_one_server_only(tmp_path):
+    table = table_with(tmp_path / "jobs.sqlite", ("alice", ""))
+    assert table.claim("j00", "server-a", slots=1)
+    assert table.stale() == []  # it just beat
+    later = table.get("j00").heartbeat + 31
+    assert [r.id for r in table.stale(now=later)] == ["j00"]
+    other = JobTable(tmp_path / "jobs.sqlite")
+    assert table.take_over("j00", "server-b", lease=-1)  # as if 31 s had passed
+    assert not other.take_over("j00", "server-c", lease=-1)  # taken once
+    assert table.get("j00").server == "server-b"
+
+
+def test_every_job_is_in_the_table_with_its_person_and_end(workspace):
+    from tests.helpers import TINY_FLAGS, TINY_SAMPLE_FLAGS, last_json, run_cli
+
+    done = run_cli(
+        "train", *TINY_SAMPLE_FLAGS, *TINY_FLAGS, "--user", "alice@example.com", workspace=workspace
+    )
+    run_id = last_json(done)["run_id"]
+    (row,) = JobTable(workspace / "jobs" / "jobs.sqlite").rows()
+    assert (row.id, row.person, row.status, row.attempts) == (
+        run_id,
+        "alice@example.com",
+        "finished",
+        1,
+    )
+    assert row.started >= row.created and row.ended >= row.started and row.worker
+    listing = run_cli("jobs", workspace=workspace)
+    assert listing.returncode == 0 and "alice@example.com" in listing.stdout
+    assert "finished" in listing.stdout and run_id in listing.stdout
