@@ -104,3 +104,70 @@ def test_every_job_is_in_the_table_with_its_person_and_end(workspace):
     listing = run_cli("jobs", workspace=workspace)
     assert listing.returncode == 0 and "alice@example.com" in listing.stdout
     assert "finished" in listing.stdout and run_id in listing.stdout
+
+
+SERVER_A = """
+import sys, time
+from core.jobs.manager import JobManager
+from tests.helpers import tiny_config, tiny_dataset
+data = tiny_dataset()
+manager = JobManager(sys.argv[1])
+config = tiny_config(epochs=20, early_stopping=False, name="long job")
+job = manager.submit("forecast", data.frame, data.describe(), config, "long job")
+print(job.id, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_job_whose_server_dies_is_taken_over_and_finished_by_another(workspace, monkeypatch):
+    """Two servers on one workspace; the one running a job is killed (SIGKILL). Within the
+    lease the other finds the job, resumes it from its last epoch and finishes it: nothing
+    lost, nothing run twice."""
+    import os
+    import signal
+    import time
+
+    from core.jobs.manager import JobManager
+    from core.store.checkpoint import read_checkpoint
+    from core.store.runs import RunStore
+
+    monkeypatch.setenv("LAGLENS_BEAT_SECONDS", "0.5")
+    monkeypatch.setenv("LAGLENS_LEASE_SECONDS", "4")
+    survivor = JobManager(workspace)  # server B, running nothing
+    env = {**os.environ}
+    server_a = subprocess.Popen(
+        [sys.executable, "-c", SERVER_A, str(workspace)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        job_id = server_a.stdout.readline().strip()
+        deadline = time.monotonic() + 120
+        while len((read_checkpoint(workspace / "jobs" / job_id) or {}).get("history", [])) < 2:
+            assert time.monotonic() < deadline, "server A's job never trained an epoch"
+            time.sleep(0.2)
+        server_a.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        server_a.wait(timeout=30)
+        while not [j for j in survivor.jobs() if j.id != job_id and j.active]:
+            assert time.monotonic() - killed < 30, "the job was never taken over"
+            time.sleep(0.2)
+        (resumed,) = [j for j in survivor.jobs() if j.id != job_id]
+        assert resumed.resumed_from == job_id and resumed.label == "long job (resumed)"
+        done = survivor.wait(resumed.id, timeout=180)
+        assert done.status == "finished", done.error
+        run = RunStore(workspace).get(done.run_id)
+        assert run.record.epochs_run == 20  # every epoch once: the kept ones, then the rest
+        table = JobTable(workspace / "jobs" / "jobs.sqlite")
+        while table.get(resumed.id).status == "running":  # its worker exits after the run
+            assert time.monotonic() - killed < 240
+            time.sleep(0.2)
+        rows = {r.id: r for r in table.rows()}
+        assert rows[job_id].status == "interrupted" and rows[resumed.id].status == "finished"
+        assert rows[resumed.id].attempts == 1 and rows[job_id].attempts == 1  # never twice
+    finally:
+        survivor.close()
+        if server_a.poll() is None:
+            server_a.kill()

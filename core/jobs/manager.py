@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -46,17 +47,19 @@ from core.jobs.fairshare import max_queued_per_person, recent_usage, start_order
 from core.jobs.state import (
     OUTCOME,
     PID,
+    SERVER_GONE,
     SPEC,
     Job,
     JobSpec,
     Resume,
     death_message,
     owner,
+    pid_alive,
     recover,
     snapshot,
     started_at,
 )
-from core.jobs.table import TABLE, open_table
+from core.jobs.table import LEASE_SECONDS, TABLE, open_table
 from core.jobs.worker import EVENT_PREFIX, pin, run_worker, spawn_standby, spawn_worker
 from core.kinds import CONFIGS
 from core.store.checkpoint import read_checkpoint
@@ -69,6 +72,12 @@ from core.workspace import disk_problem, make_dir, read_json, workspace_dir, wri
 MAX_ACTIVE = 24
 # Warm workers kept waiting, one per core up to this: the two sides of a compare set.
 WARM_WORKERS = 2
+# A server beats for its running jobs in the job table this often; a job whose server has
+# not beaten for the lease (core/jobs/table.py) is taken over by another server and resumed
+# from its last epoch, at most MAX_ATTEMPTS times in all ($LAGLENS_BEAT_SECONDS and
+# $LAGLENS_LEASE_SECONDS shorten both for a test).
+BEAT_SECONDS = 5.0
+MAX_ATTEMPTS = 3
 
 
 # ============================================================ the job manager (no TensorFlow)
@@ -101,11 +110,16 @@ class JobManager:
         self._running = 0
         self._holding = 0  # > 0: inside together(), nothing starts yet
         self._procs: dict[str, subprocess.Popen] = {}
+        self._closed = False
+        self.beat_seconds = float(os.environ.get("LAGLENS_BEAT_SECONDS", BEAT_SECONDS))
+        self.lease = float(os.environ.get("LAGLENS_LEASE_SECONDS", LEASE_SECONDS))
         # the queue's durable record, readable by an operator and by other servers
-        self.server = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        role = "cli" if in_process else "app"  # a CLI's jobs end with it: never taken over
+        self.server = f"{role}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.table = open_table(self.jobs_dir / TABLE)
         for found in recover(self.jobs_dir):
             self._adopt(found)
+        threading.Thread(target=self._watch, name="job-table-watch", daemon=True).start()
         if self.warm_worker:
             self._spawn_standbys()
 
@@ -346,14 +360,59 @@ class JobManager:
         return (free[0],) if siblings > 1 else tuple(free)
 
     def close(self) -> None:
-        """Let the warm workers go (each ends when its stdin closes) and keep none from now."""
+        """Let the warm workers go (each ends when its stdin closes) and keep none from now;
+        stop beating in the job table."""
         with self._lock:
+            self._closed = True
             self.warm_worker, standbys, self._standbys = False, self._standbys, []
         for proc, _ in standbys:
             try:
                 proc.stdin.close()
             except OSError:
                 pass
+
+    def _watch(self) -> None:
+        """Beat for this server's running jobs; take over another server's jobs whose lease
+        ran out (that server is gone) and resume each from its last epoch."""
+        while not self._closed:
+            time.sleep(self.beat_seconds)
+            try:
+                self.table.beat(self.server)
+                for row in self.table.stale(lease=self.lease):
+                    theirs = row.server != self.server and not row.server.startswith("cli:")
+                    if theirs and self.table.take_over(row.id, self.server, self.lease):
+                        self._take_over(row.id)
+            except Exception:  # noqa: BLE001 - a busy or vanished table: try again next beat
+                continue
+
+    def _take_over(self, job_id: str) -> None:
+        """A job whose server is gone: its worker stopped (or is stopped now), its epochs
+        are kept; it is queued here again from them, unless it was tried MAX_ATTEMPTS times."""
+        folder = self.jobs_dir / job_id
+        if read_json(folder / OUTCOME) is None:
+            worker = read_json(folder / PID)
+            if worker and pid_alive(worker.get("pid"), "core.jobs.worker", worker.get("started")):
+                os.kill(worker["pid"], signal.SIGKILL)
+            write_json(folder / OUTCOME, {"status": "interrupted", "error": SERVER_GONE})
+        attempts = self._attempts(job_id)
+        job = self._from_disk(job_id)
+        self.table.finish(job_id, job.status if job else "interrupted", SERVER_GONE)
+        if job is None or not job.resumable:
+            return
+        if attempts >= MAX_ATTEMPTS:
+            gave_up = f"{SERVER_GONE} Tried {attempts} times; not taken over again."
+            write_json(folder / OUTCOME, {"status": "interrupted", "error": gave_up})
+            with self._lock:
+                self._jobs[job_id].error = gave_up
+            return
+        self.resume(job_id, "resume")
+
+    def _attempts(self, job_id: str) -> int:
+        """How many jobs this one's work has been: itself and the jobs it resumes."""
+        n, spec = 1, JobSpec.read(self.jobs_dir / job_id)
+        while spec is not None and spec.resume is not None and n < 100:
+            n, spec = n + 1, JobSpec.read(self.jobs_dir / spec.resume.from_job)
+        return n
 
     def _spawn_standbys(self) -> None:
         """Top the warm workers up to one per core, at most WARM_WORKERS."""
