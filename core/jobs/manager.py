@@ -68,7 +68,7 @@ from core.store.runs import RunStore, unique_name
 from core.workspace import disk_problem, make_dir, read_json, workspace_dir, write_json
 
 # Queued + running jobs of one manager; one more is refused with this number. A compare set
-# of 10 seeds per side is 20 jobs.
+# is 2 jobs (each side's seeds train together in one).
 MAX_ACTIVE = 24
 # Warm workers kept waiting, one per core up to this: the two sides of a compare set.
 WARM_WORKERS = 2
@@ -376,6 +376,9 @@ class JobManager:
         ran out (that server is gone) and resume each from its last epoch."""
         while not self._closed:
             time.sleep(self.beat_seconds)
+            if not self.jobs_dir.is_dir():  # its workspace was removed (a test's): done
+                self.table.close()
+                return
             try:
                 self.table.beat(self.server)
                 for row in self.table.stale(lease=self.lease):
