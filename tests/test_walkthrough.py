@@ -340,7 +340,7 @@ def test_new_user_walkthrough(tmp_path, workspace, shots):
         shot(page, shots / "04-compare.png")
         # the set's report, as shared: it opens offline and leads with the same answer
         said = page.locator('[data-testid="stAlert"]').filter(has_text="against univariate")
-        answer = said.first.inner_text().strip()
+        answer = said.first.inner_text().strip().splitlines()[-1]  # the sentence, not its icon
         with page.expect_download() as download:
             page.get_by_role("button", name="Download the report (HTML, opens offline)").click()
         report = tmp_path / "aapl_compare_set.html"
