@@ -36,6 +36,7 @@ import subprocess
 import threading
 import time
 import uuid
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -119,7 +120,12 @@ class JobManager:
         self.table = open_table(self.jobs_dir / TABLE)
         for found in recover(self.jobs_dir):
             self._adopt(found)
-        threading.Thread(target=self._watch, name="job-table-watch", daemon=True).start()
+        # a weak reference: a manager nobody holds is collected as before (its warm workers
+        # end with it), and its watcher with it
+        watcher = threading.Thread(
+            target=_watch, args=(weakref.ref(self),), name="job-table-watch", daemon=True
+        )
+        watcher.start()
         if self.warm_worker:
             self._spawn_standbys()
 
@@ -371,22 +377,14 @@ class JobManager:
             except OSError:
                 pass
 
-    def _watch(self) -> None:
-        """Beat for this server's running jobs; take over another server's jobs whose lease
-        ran out (that server is gone) and resume each from its last epoch."""
-        while not self._closed:
-            time.sleep(self.beat_seconds)
-            if not self.jobs_dir.is_dir():  # its workspace was removed (a test's): done
-                self.table.close()
-                return
-            try:
-                self.table.beat(self.server)
-                for row in self.table.stale(lease=self.lease):
-                    theirs = row.server != self.server and not row.server.startswith("cli:")
-                    if theirs and self.table.take_over(row.id, self.server, self.lease):
-                        self._take_over(row.id)
-            except Exception:  # noqa: BLE001 - a busy or vanished table: try again next beat
-                continue
+    def _watch_once(self) -> None:
+        """One beat for this server's running jobs; take over another server's jobs whose
+        lease ran out (that server is gone) and resume each from its last epoch."""
+        self.table.beat(self.server)
+        for row in self.table.stale(lease=self.lease):
+            theirs = row.server != self.server and not row.server.startswith("cli:")
+            if theirs and self.table.take_over(row.id, self.server, self.lease):
+                self._take_over(row.id)
 
     def _take_over(self, job_id: str) -> None:
         """A job whose server is gone: its worker stopped (or is stopped now), its epochs
@@ -529,3 +527,19 @@ class JobManager:
                     kept = read_checkpoint(self.jobs_dir / job.id)
                     job.history = list(kept["history"]) if kept else job.history
             self._lock.notify_all()
+
+
+def _watch(ref: weakref.ref) -> None:
+    """A manager's watcher: its beat every `beat_seconds`, until the manager is closed,
+    collected, or its workspace is gone (a test's)."""
+    while True:
+        manager = ref()
+        if manager is None or manager._closed or not manager.jobs_dir.is_dir():
+            return
+        interval = manager.beat_seconds
+        try:
+            manager._watch_once()
+        except Exception:  # noqa: BLE001 - a busy or vanished table: try again next beat
+            pass
+        del manager  # hold no reference while asleep
+        time.sleep(interval)
