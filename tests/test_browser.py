@@ -18,7 +18,7 @@ def test_data_page_renders_a_plotly_chart_without_exceptions(tmp_path, workspace
             seconds = time.monotonic() - began
     with capsys.disabled():  # in the suite's output, beside its timings
         print(f"\nfresh browser session -> first chart on a warm server: {seconds:.2f} s")
-    assert seconds < 60  # a guard against a hang, not the goal: a loaded 2-core CI took 28 s
+    assert seconds < 60  # a hang guard, not the goal: 28 s here under the whole suite's load
 
 
 def first_visit(page, server) -> None:
