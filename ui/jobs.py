@@ -192,16 +192,16 @@ def live_job_panel(kind: str) -> None:
         if job.history or job.batch_losses:
             log_y = st.toggle("Log scale", key=f"log_scale_{kind}")
             # a compare set: both sides' curves, each with its seeds, side by side
-            shown = members
-            for column, each in zip(st.columns(len(shown)), shown, strict=True):
+            for column, each in zip(st.columns(len(members)), members, strict=True):
                 column.plotly_chart(
                     charts.loss_curves(
                         each.history,
                         log_y,
-                        title=fmt.md(each.label) if len(shown) > 1 else "",
+                        title=fmt.md(each.label) if len(members) > 1 else "",
                         batch_losses=each.batch_losses,
                     ),
-                    key=f"live_loss_{kind}" + (f"_{shown.index(each)}" if len(shown) > 1 else ""),
+                    key=f"live_loss_{kind}"
+                    + (f"_{members.index(each)}" if len(members) > 1 else ""),
                 )
             st.caption(LOSS_NOTE)
         saved = [m for m in members if m.run_id]
