@@ -173,6 +173,7 @@ def test_cli_compare_on_a_downloaded_csv(tmp_path):
 
 def test_a_set_is_queued_whole_or_not_at_all(workspace, monkeypatch):
     monkeypatch.setenv("LAGLENS_MAX_QUEUED_PER_PERSON", "100")  # the server's limit, here
+    monkeypatch.setenv("LAGLENS_MAX_JOBS", "24")
     data = tiny_dataset(["MSFT"])
     manager = JobManager(max_parallel=0)  # nothing starts: only the queue is under test
     config = tiny_config(features=["close", "MSFT_close"], seed=4)

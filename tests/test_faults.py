@@ -18,9 +18,10 @@ from streamlit.testing.v1 import AppTest
 from core.data import PriceStore, load_prices, load_sample
 from core.data.csvfile import MAX_CSV_ROWS, read_price_csv
 from core.errors import UserError
-from core.jobs.manager import MAX_ACTIVE, JobManager
+from core.jobs.manager import JobManager
 from core.jobs.state import pid_alive
 from core.store.checkpoint import read_checkpoint
+from core.store.people import Person
 from core.store.runs import RunStore
 from core.workspace import read_json
 from tests.conftest import ROOT
@@ -61,7 +62,7 @@ def no_half_written_runs(workspace: Path) -> bool:
 
 def test_killed_worker_keeps_its_epochs_and_the_job_resumes(workspace):
     data = tiny_dataset()
-    manager = JobManager()
+    manager = JobManager(max_attempts=1)  # not queued again on its own: Save / Resume by hand
     job = manager.submit("forecast", data.frame, data.describe(), tiny_config(**SLOW), "x")
     job_dir = manager.jobs_dir / job.id
     wait_for(lambda: kept_epochs(job_dir) >= 2)
@@ -97,6 +98,29 @@ def test_killed_worker_keeps_its_epochs_and_the_job_resumes(workspace):
     assert run.meta["epochs_run"] == 40 and run.status == "finished"
     with pytest.raises(UserError, match=f"already resumed \\(job {resumed.id}\\)"):
         manager.resume(job.id)
+
+
+def test_a_killed_worker_is_queued_again_from_its_last_epoch_until_the_retry_limit(workspace):
+    """Issue 42: a worker that dies is requeued from its last epoch checkpoint; one that keeps
+    dying ends with the reason, not looped."""
+    data = tiny_dataset()
+    manager = JobManager(max_attempts=2)
+    first = manager.submit("forecast", data.frame, data.describe(), tiny_config(**SLOW), "x")
+    wait_for(lambda: kept_epochs(manager.jobs_dir / first.id) >= 2)
+    os.kill(read_json(manager.jobs_dir / first.id / "worker.pid")["pid"], signal.SIGKILL)
+    ended = manager.wait(first.id, timeout=60)
+    assert ended.status == "resumed" and "SIGKILL" in ended.error
+    retry = manager.get(ended.result["by"])
+    assert retry.label == "x (resumed)" and retry.resumed_from == first.id
+    kept = kept_epochs(manager.jobs_dir / first.id)
+    wait_for(lambda: kept_epochs(manager.jobs_dir / retry.id) >= kept + 1)
+    assert manager.get(retry.id).resumed_at == kept  # it carried on: nothing trained twice
+    os.kill(read_json(manager.jobs_dir / retry.id / "worker.pid")["pid"], signal.SIGKILL)
+    gave_up = manager.wait(retry.id, timeout=60)
+    assert gave_up.status == "interrupted" and gave_up.resumable
+    assert gave_up.error.endswith("Tried 2 times; not queued again.")
+    assert read_json(manager.jobs_dir / retry.id / "outcome.json")["error"] == gave_up.error
+    assert [j.id for j in manager.jobs() if j.active] == []  # not looped
 
 
 def test_resumed_early_stopping_carries_on_where_it_was_cut(tmp_path):
@@ -137,6 +161,7 @@ def test_cli_resume_of_a_job_that_is_not_interrupted_exits_2(workspace):
 SERVER = """
 import sys, time
 from core.jobs.manager import JobManager
+from core.store.people import Person
 from tests.helpers import run_cli, tiny_config, tiny_dataset
 from ui import job_manager
 data = tiny_dataset()
@@ -384,21 +409,22 @@ def test_a_million_row_csv_is_refused_quickly_with_the_limit(tmp_path):
     assert "1,000,000 rows" in str(refused.value)
 
 
-def test_the_queue_has_a_maximum_and_says_so(workspace):
+def test_the_queue_has_a_maximum_and_says_so(workspace, monkeypatch):
+    monkeypatch.setenv("LAGLENS_MAX_JOBS", "6")
     data = tiny_dataset()
     manager = JobManager(max_parallel=0)  # nothing starts: only the queue is under test
     config = tiny_config(epochs=1)
-    jobs = [
-        manager.submit("forecast", data.frame, data.describe(), config, f"j{i}")
-        for i in range(MAX_ACTIVE)
+    jobs = [  # three people, two jobs each: no one is over their own cap
+        manager.submit("forecast", data.frame, data.describe(), config, f"j{i}", person=who)
+        for i, who in enumerate([Person(f"p{k}@example.com") for k in range(3)] * 2)
     ]
-    with pytest.raises(UserError, match=f"The queue is full: {MAX_ACTIVE} jobs"):
+    with pytest.raises(UserError, match="The queue is full: 6 jobs .* \\(LAGLENS_MAX_JOBS\\)"):
         manager.submit("forecast", data.frame, data.describe(), config, "one too many")
-    assert len(list(manager.jobs_dir.iterdir())) == MAX_ACTIVE
-    manager.stop(jobs[0].id)
+    assert len([p for p in manager.jobs_dir.iterdir() if p.is_dir()]) == 6  # no 7th folder
+    manager.stop(jobs[0].id, by=Person("p0@example.com"))
     manager.submit("forecast", data.frame, data.describe(), config, "room again")
     for job in manager.jobs():
-        manager.stop(job.id)
+        manager.stop(job.id, by=Person(job.person))
 
 
 def test_a_resumed_job_estimates_its_time_left_from_its_own_epochs():

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+from core.jobs.fairshare import Caps
 from core.jobs.table import JobTable
 from tests.conftest import ROOT
 
@@ -39,10 +40,65 @@ def test_a_sets_second_side_starts_beside_its_first(tmp_path):
     assert not table.claim("j02", "server-a", slots=1)
 
 
+def test_a_person_at_the_running_cap_waits_while_others_start(tmp_path):
+    caps = Caps(running=1)
+    table = table_with(tmp_path / "jobs.sqlite", ("alice", ""), ("alice", ""), ("bob", ""))
+    assert table.claim("j00", "server-a", slots=3, caps=caps)
+    assert not table.claim("j01", "server-a", slots=3, caps=caps)  # alice runs 1 already
+    assert table.claim("j02", "server-a", slots=3, caps=caps)  # bob is not held back
+    table.finish("j00", "finished")
+    assert table.claim("j01", "server-a", slots=3, caps=caps)
+
+
+def test_the_cpu_cap_holds_a_person_back_only_while_someone_under_it_waits(tmp_path):
+    caps = Caps(cpu_seconds=100)
+    table = table_with(
+        tmp_path / "jobs.sqlite", ("alice", ""), ("alice", ""), ("bob", ""), ("alice", "")
+    )
+    assert table.claim("j00", "server-a", slots=1, caps=caps)
+    table._db.execute("UPDATE jobs SET started = started - 500 WHERE id = 'j00'")  # 500 s used
+    table.finish("j00", "finished")
+    assert not table.claim("j01", "server-a", slots=1, caps=caps)  # bob waits: he goes first
+    assert table.claim("j02", "server-a", slots=1, caps=caps)
+    table.finish("j02", "finished")
+    assert table.claim("j01", "server-a", slots=1, caps=caps)  # nobody else waits: no idling
+
+
+def test_two_servers_share_one_order_and_one_set_of_slots(tmp_path):
+    """Server A queued alice's two jobs, server B bob's one, later: B's job goes second, and
+    while it runs A starts nothing (one slot for both)."""
+    path = tmp_path / "jobs.sqlite"
+    a, b = JobTable(path), JobTable(path)
+    for i, (table, server, person) in enumerate(
+        [(a, "server-a", "alice"), (a, "server-a", "alice"), (b, "server-b", "bob")]
+    ):
+        table.add(f"j{i}", person, "forecast", "", server, created=float(i))
+    assert a.claim("j0", "server-a", slots=1)
+    a.finish("j0", "finished")
+    assert not a.claim("j1", "server-a", slots=1)  # bob's first, on the other server, is next
+    assert b.claim("j2", "server-b", slots=1)
+    assert not a.claim("j1", "server-a", slots=1)  # the one slot is taken on server B
+    b.finish("j2", "finished")
+    assert a.claim("j1", "server-a", slots=1)
+
+
+def test_a_waiting_job_of_a_server_that_stopped_beating_holds_nobody_up(tmp_path):
+    table = table_with(tmp_path / "jobs.sqlite", ("alice", ""), ("bob", ""))
+    table._db.execute("UPDATE jobs SET heartbeat = 0 WHERE id = 'j00'")  # its server is gone
+    assert table.claim("j01", "server-b", slots=1)
+    assert [r.id for r in table.stale()] == ["j00"]  # for a living server to take over
+
+
 CLAIMER = """
 import json, sys, time
+from core.jobs.fairshare import Caps
 from core.jobs.table import JobTable
+from pathlib import Path
 table, mine = JobTable(sys.argv[1]), []
+# both start claiming together, however slowly each process started
+Path(sys.argv[1] + "." + sys.argv[2]).touch()
+while len(list(Path(sys.argv[1]).parent.glob("*.server-*"))) < 2:
+    time.sleep(0.01)
 deadline = time.time() + 60
 while time.time() < deadline:
     waiting = [r.id for r in table.rows("WHERE status = 'queued'")]
@@ -52,6 +108,7 @@ while time.time() < deadline:
         if table.claim(job_id, sys.argv[2], slots=2):
             mine.append(job_id)
             table.finish(job_id, "finished")
+            time.sleep(0.005)  # a job's work: the other server claims meanwhile
 print(json.dumps(mine))
 """
 

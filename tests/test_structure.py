@@ -332,7 +332,7 @@ def test_runs_saved_before_the_model_settings_moved_list_reload_and_repredict(wo
     assert not hasattr(attention.config.model_settings, "layers")
     for run in (gru, attention, spread):
         saved = json.loads((run.path / "run.json").read_text())
-        assert saved["schema"] == SCHEMA_VERSION == 3
+        assert saved["schema"] == SCHEMA_VERSION == 4 and saved["owner"] == "local"
         assert "units" not in saved["config"] and saved["config"]["model_settings"]["units"] == 8
         pd.testing.assert_frame_equal(repredict(run.id, store), run.predictions)
     table = runs_table([gru, attention, spread]).set_index("name")

@@ -7,7 +7,6 @@ import streamlit as st
 
 from core import fmt
 from core.errors import UserError
-from core.jobs.fairshare import recent_usage, start_order
 from core.kinds import KINDS, kinds_in_panel
 from core.present import charts
 from ui import manager, person, show_error
@@ -62,8 +61,8 @@ def queue_lines(all_jobs: list, mine: set) -> tuple[str, dict[str, str]]:
     fair share across people; this session's marked) and, for each waiting job, where it
     stands."""
     active = [j for j in all_jobs if j.status == "running"]
-    waiting = [j for j in all_jobs if j.status == "queued"]
-    active += start_order(waiting, recent_usage(all_jobs))
+    shown = {j.id for j in all_jobs}
+    active += [j for j in manager().waiting_order() if j.id in shown]
     if not active:
         return "", {}
     names = [
@@ -75,6 +74,8 @@ def queue_lines(all_jobs: list, mine: set) -> tuple[str, dict[str, str]]:
         if j.status == "queued":
             ahead = ", ".join(fmt.md(a.label) for a in active[:i])
             places[j.id] = f"Waiting: {ordinal(i + 1)} in the queue, after {ahead}."
+            if held := manager().held_back(j.id):
+                places[j.id] += f" It waits because {held}."
     return "Queue: " + " · ".join(names), places
 
 
@@ -136,6 +137,9 @@ def live_job_panel(kind: str) -> None:
         picker = f"job_picker_{kind}"  # follow() sets it when a job starts
         if st.session_state.get(picker) not in ids:
             st.session_state[picker] = ids[-1]
+        # a job queued again (its worker died) is followed by the job that carries it on
+        while (by := by_id[st.session_state[picker]].result.get("by")) in by_id:
+            st.session_state[picker] = by
         chosen = st.selectbox(
             "Job",
             ids,
@@ -147,7 +151,9 @@ def live_job_panel(kind: str) -> None:
         if queue:
             st.caption(queue)
         # a compare set speaks as one: both sides' states, progress and Stop, and one result
-        members = [j for j in all_jobs if job.group and j.group == job.group] or [job]
+        members = [
+            j for j in all_jobs if job.group and j.group == job.group and j.status != "resumed"
+        ] or [job]
         running = [m for m in members if m.status == "running"]
         lead = max(running, key=lambda m: m.eta_seconds() or 0.0) if running else job
         if len(members) > 1:

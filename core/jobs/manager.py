@@ -44,7 +44,7 @@ import pandas as pd
 
 from core.config import Settings, default_backend
 from core.errors import UserError
-from core.jobs.fairshare import max_queued_per_person, recent_usage, start_order
+from core.jobs.fairshare import Caps, held_back, next_up, recent_usage, start_order
 from core.jobs.state import (
     OUTCOME,
     PID,
@@ -68,15 +68,12 @@ from core.store.people import SOLO, Person, person_named
 from core.store.runs import RunStore, unique_name
 from core.workspace import disk_problem, make_dir, read_json, workspace_dir, write_json
 
-# Queued + running jobs of one manager; one more is refused with this number. A compare set
-# is 2 jobs (each side's seeds train together in one).
-MAX_ACTIVE = 24
 # Warm workers kept waiting, one per core up to this: the two sides of a compare set.
 WARM_WORKERS = 2
 # A server beats for its running jobs in the job table this often; a job whose server has
 # not beaten for the lease (core/jobs/table.py) is taken over by another server and resumed
-# from its last epoch, at most MAX_ATTEMPTS times in all ($LAGLENS_BEAT_SECONDS and
-# $LAGLENS_LEASE_SECONDS shorten both for a test).
+# from its last epoch, at most MAX_ATTEMPTS times in all, as is a job whose worker died
+# ($LAGLENS_BEAT_SECONDS and $LAGLENS_LEASE_SECONDS shorten both for a test).
 BEAT_SECONDS = 5.0
 MAX_ATTEMPTS = 3
 
@@ -93,18 +90,22 @@ class JobManager:
         max_parallel: int = 1,
         warm_worker: bool = False,
         in_process: bool = False,
+        max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         """`warm_worker`: keep worker processes with Keras already imported, one per core up
         to two (the UI does; tests start each worker cold): both sides of a compare set start
         warm. `in_process`: run each job's worker code in
         this process instead (the CLI: not a Streamlit process, so nothing argues for a
-        second process, and it would import TensorFlow a second time)."""
+        second process, and it would import TensorFlow a second time). `max_attempts`: a job
+        whose worker dies is queued again from its last epoch until it was tried this often
+        (1: never; it ends interrupted, to be saved or resumed by hand)."""
         self.root = workspace_dir(root)
         self.warm_worker = warm_worker and not in_process
         self.in_process = in_process
         self._standbys: list[tuple[subprocess.Popen, Path]] = []  # warm, waiting for a job
         self.jobs_dir = make_dir(self.root / "jobs", writable=True)
         self.max_parallel = max_parallel
+        self.max_attempts = max_attempts
         self._jobs: dict[str, Job] = {}
         self._order: list[str] = []
         self._lock = threading.Condition()
@@ -148,30 +149,19 @@ class JobManager:
         resume: Resume | None = None,
         tags: dict | None = None,
         person: Person = SOLO,
+        admitted: bool = False,
     ) -> Job:
         """Queue a job; it starts as soon as a slot is free. `config` is the kind's
         settings dataclass (core.kinds.CONFIGS[kind]), kept as it is in job.json. `label`
         becomes the saved run's name, numbered ("... (2)") if a saved run or a waiting job
         has it; the job's id becomes the run's id. `resume` carries on from an interrupted
         job's kept epochs. `tags` are kept with the saved run; `person` owns the job and
-        the run it saves."""
+        the run it saves. `admitted`: a job retried on the server's own account, which the
+        caps let in once already."""
         if not isinstance(config, CONFIGS[kind]):
             raise TypeError(f"a {kind} job takes {CONFIGS[kind].__name__}, not {type(config)}")
-        with self._lock:
-            active = sum(j.active for j in self._jobs.values())
-            waiting = sum(
-                j.status == "queued" and j.person == person.name for j in self._jobs.values()
-            )
-        if active >= MAX_ACTIVE:
-            raise UserError(
-                f"The queue is full: {active} jobs are queued or running, the most this "
-                "server takes. Wait for one to finish, or cancel one."
-            )
-        if waiting >= max_queued_per_person():
-            raise UserError(
-                f"You have {waiting} jobs waiting, the most one person may queue on this "
-                "server (LAGLENS_MAX_QUEUED_PER_PERSON): wait for one to start, or cancel one."
-            )
+        if not admitted:
+            self._check_room(person)
         with self._lock:  # a default name that no saved run or waiting job has yet
             taken = {j.label for j in self._jobs.values() if j.active}
         label = unique_name(label, taken | RunStore(self.root).names())
@@ -183,6 +173,8 @@ class JobManager:
             job_dir.mkdir(parents=True)
             frame.to_parquet(job_dir / "dataset.parquet")
             spec.write(job_dir)
+            group = spec.tags.get("compare", "")
+            self.table.add(job_id, person.name, kind, group, self.server, spec.created)
         except OSError as exc:  # a full or read-only disk: no half-made job folder stays
             shutil.rmtree(job_dir, ignore_errors=True)
             problem = disk_problem(exc, self.jobs_dir)
@@ -191,9 +183,6 @@ class JobManager:
             raise UserError(problem) from exc
         job = Job(job_id, kind, label, config, total_epochs=config.epochs, created=spec.created)
         job.person = person.name
-        self.table.add(
-            job_id, person.name, kind, spec.tags.get("compare", ""), self.server, spec.created
-        )
         job.resumed_from = resume.from_job if resume else ""
         job.group = spec.tags.get("compare", "")
         with self._lock:
@@ -215,26 +204,57 @@ class JobManager:
                 self._holding -= 1
                 self._start_ready_jobs()
 
+    def _check_room(self, person: Person) -> None:
+        """Refuse a job the queue has no room for (every server's jobs, from the table)."""
+        caps = Caps.from_env()
+        active, waiting = self.table.counts(person.name, self.lease)
+        if active >= caps.total:
+            raise UserError(
+                f"The queue is full: {active} jobs are queued or running, the most this "
+                "server takes (LAGLENS_MAX_JOBS). Wait for one to finish, or cancel one."
+            )
+        if waiting >= caps.queued:
+            raise UserError(
+                f"You have {waiting} jobs waiting, the most one person may queue on this "
+                "server (LAGLENS_MAX_QUEUED_PER_PERSON): wait for one to start, or cancel one."
+            )
+
     def room(self, person: Person = SOLO) -> int:
         """How many more jobs the queue takes now from `person`."""
-        with self._lock:
-            free = MAX_ACTIVE - sum(j.active for j in self._jobs.values())
-            waiting = sum(
-                j.status == "queued" and j.person == person.name for j in self._jobs.values()
-            )
-        return min(free, max_queued_per_person() - waiting)
+        caps = Caps.from_env()
+        active, waiting = self.table.counts(person.name, self.lease)
+        return min(caps.total - active, caps.queued - waiting)
 
     def waiting_order(self) -> list[Job]:
-        """The waiting jobs in the order they will start (fair share: core/jobs/fairshare.py)."""
+        """This server's waiting jobs in the order they will start (fair share and the
+        caps: core/jobs/fairshare.py); a capped job after the others."""
         with self._lock:
             queued = [self._jobs[i] for i in self._order if self._jobs[i].status == "queued"]
-            order = start_order(queued, recent_usage(self._jobs.values()))
+            order = self._order_now(queued)
+            order += [j for j in start_order(queued, {}) if j not in order]
             return [snapshot(j) for j in order]
+
+    def held_back(self, job_id: str) -> str:
+        """Why a waiting job may not start whatever its place (a cap), in words, or ''."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.status != "queued":
+                return ""
+            running = [j for j in self._jobs.values() if j.status == "running"]
+            usage = recent_usage(self._jobs.values())
+            return held_back(job, running, usage, Caps.from_env())
+
+    def _order_now(self, queued: list[Job]) -> list[Job]:
+        """Called with the lock held: `queued` as they may start now (caps applied)."""
+        running = [j for j in self._jobs.values() if j.status == "running"]
+        return next_up(queued, running, recent_usage(self._jobs.values()), Caps.from_env())
 
     def resume(self, job_id: str, mode: str = "resume") -> Job:
         """Queue a job that resumes an interrupted one (the rest of its epochs, the same
         settings) or, with mode "save", saves its kept epochs as a run. Resuming uses the
-        interrupted job up (it becomes "resumed"); saving does not."""
+        interrupted job up (it becomes "resumed"); saving does not. Mode "retry" resumes
+        it on the server's own account (a worker that died, a server gone): no cap refuses
+        it, it was let in once."""
         source = self.get(job_id) or self._from_disk(job_id)
         if source is not None and source.status == "resumed":
             raise UserError(f"Job {job_id} was already resumed (job {source.result['by']}).")
@@ -245,17 +265,20 @@ class JobManager:
         spec = JobSpec.read(self.jobs_dir / job_id)
         frame = pd.read_parquet(self.jobs_dir / job_id / "dataset.parquet")
         label = f"{source.label} ({'saved' if mode == 'save' else 'resumed'})"
+        if mode == "retry" and source.label.endswith(" (resumed)"):
+            label = source.label  # "x (resumed)", not "x (resumed) (resumed)"
         new = self.submit(
             source.kind,
             frame,
             spec.data,
             source.config,
             label,
-            Resume(job_id, mode),
+            Resume(job_id, "save" if mode == "save" else "resume"),
             spec.tags,
             person_named(spec.person),  # the run stays its owner's, whoever resumed it
+            admitted=mode == "retry",
         )
-        if mode == "resume":
+        if mode in ("resume", "retry"):
             with self._lock:
                 job = self._jobs[job_id]
                 job.status, job.result = "resumed", {"by": new.id}
@@ -333,16 +356,20 @@ class JobManager:
         if self._holding:
             return
         queued = [self._jobs[i] for i in self._order if self._jobs[i].status == "queued"]
-        for job in start_order(queued, recent_usage(self._jobs.values())):
+        caps = Caps.from_env()
+        for job in self._order_now(queued):
             job_id = job.id
             cores = self._cores_for(job)
             if cores is None:
                 if self._running >= self.max_parallel:
                     return
                 cores = ()
-            # this server's slots and order decide (above); the table makes the start atomic
-            if not self.table.claim(job_id, self.server, MAX_ACTIVE, len(cores) or 1, fair=False):
-                continue
+            # the table decides, over every server's jobs: the slots, the caps, the order
+            slots = max(self.max_parallel, 1) if self.max_parallel > 0 else 0
+            if not self.table.claim(job_id, self.server, slots, len(cores) or 1, caps, self.lease):
+                if job.group:
+                    continue  # its set's other side may still start beside a running one
+                return  # another server's job goes first: its server starts it
             job.status, job.started, job.cores = "running", time.time(), cores
             self._running += 1
             threading.Thread(
@@ -378,13 +405,16 @@ class JobManager:
                 pass
 
     def _watch_once(self) -> None:
-        """One beat for this server's running jobs; take over another server's jobs whose
-        lease ran out (that server is gone) and resume each from its last epoch."""
+        """One beat for this server's jobs; take over another server's jobs whose lease ran
+        out (that server is gone) and resume each from its last epoch; start what the table
+        now lets start (a slot another server freed)."""
         self.table.beat(self.server)
         for row in self.table.stale(lease=self.lease):
             theirs = row.server != self.server and not row.server.startswith("cli:")
             if theirs and self.table.take_over(row.id, self.server, self.lease):
                 self._take_over(row.id)
+        with self._lock:
+            self._start_ready_jobs()
 
     def _take_over(self, job_id: str) -> None:
         """A job whose server is gone: its worker stopped (or is stopped now), its epochs
@@ -400,13 +430,13 @@ class JobManager:
         self.table.finish(job_id, job.status if job else "interrupted", SERVER_GONE)
         if job is None or not job.resumable:
             return
-        if attempts >= MAX_ATTEMPTS:
+        if attempts >= self.max_attempts:
             gave_up = f"{SERVER_GONE} Tried {attempts} times; not taken over again."
             write_json(folder / OUTCOME, {"status": "interrupted", "error": gave_up})
             with self._lock:
                 self._jobs[job_id].error = gave_up
             return
-        self.resume(job_id, "resume")
+        self.resume(job_id, "retry")
 
     def _attempts(self, job_id: str) -> int:
         """How many jobs this one's work has been: itself and the jobs it resumes."""
@@ -457,6 +487,7 @@ class JobManager:
         with self._lock:
             job = self._jobs[job_id]
             self._procs.pop(job_id, None)
+            died = job.status == "running" and not detail
             if job.status == "running":  # no done/error event: the worker died
                 kept = read_checkpoint(job_dir)
                 job.history = list(kept["history"]) if kept else []
@@ -469,10 +500,29 @@ class JobManager:
             job.ended = time.time()
             self.table.finish(job_id, job.status, job.error)
             self._running -= 1
+            retry = died and not job.stop_requested and not self._closed and not self.in_process
             if self.warm_worker and not any(j.status == "running" for j in self._jobs.values()):
                 self._spawn_standbys()  # after the jobs, so their import never slows training
+            if retry:  # under the lock: a waiter sees it resumed, never interrupted between
+                self._retry(job_id)
             self._start_ready_jobs()
             self._lock.notify_all()
+
+    def _retry(self, job_id: str) -> None:
+        """Called with the lock held. A job whose worker died (killed, out of memory,
+        crashed): queued again from its last epoch, unless it was tried max_attempts times;
+        then it ends interrupted with the reason, to be saved or resumed by hand."""
+        attempts = self._attempts(job_id)
+        try:
+            if attempts < self.max_attempts:
+                self.resume(job_id, "retry")
+                return
+        except (UserError, OSError):
+            pass  # no room, or no disk: it stays interrupted, Save / Resume offered
+        job = self._jobs[job_id]
+        if attempts > 1:
+            job.error += f" Tried {attempts} times; not queued again."
+            write_json(self.jobs_dir / job_id / OUTCOME, {"status": job.status, "error": job.error})
 
     def _run_in_worker(self, job_id: str, job_dir: Path) -> tuple[int, Path]:
         """A worker process on the job's backend; its events as they come; (exit code, log)."""

@@ -1,0 +1,213 @@
+"""A class on one server: N people each queue K jobs (compare sets of two) within a minute.
+
+The real queue runs them: the app's job manager (one slot, the sides of a set on a core each,
+warm workers), its job table, fair share and caps, real workers training a tiny model on
+the bundled AAPL sample. With --kill-worker one running worker is killed with SIGKILL once
+a third of the jobs have started; the manager queues its job again from its last epoch.
+
+Measured, from the job table and the saved runs:
+- each person's wait from their first submission to their first job's start (p50, p95),
+  against job_seconds, a job's mean time from start to end;
+- each person's CPU-seconds over the busy period (from the last person's first submission
+  until the first person has nothing left waiting or running: everyone wants the CPU),
+  as a ratio to a fair share of that period's CPU-seconds (min and max);
+- overtaken: jobs that were not their person's first set yet started while someone waited
+  for their first (fair share makes it 0; first come, first served does not);
+- jobs lost (submitted, never saved as a run) and jobs started twice.
+
+`python -m benchmarks.bench_class [--people 30] [--jobs 6] [--within 60] [--kill-worker]`
+prints a table per person and, last, one JSON line. Results: docs/measurements.md,
+`## bench_class`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from core.config import CompareConfig, TrainConfig
+from core.data import load_dataset
+from core.experiments.compare_sets import submit_pair_set
+from core.jobs.manager import JobManager
+from core.jobs.table import TABLE, JobTable
+from core.store.people import Person
+from core.store.runs import RunStore
+from core.workspace import read_json
+
+
+def schedule(people: int, jobs: int, within: float, seed: int) -> list[tuple[float, str]]:
+    """(seconds from the start, person) of each set's submission: each person's sets at
+    random moments of the first `within` seconds."""
+    rng = random.Random(seed)
+    times = []
+    for p in range(people):
+        person = f"student{p:02d}@example.com"
+        times += [(rng.uniform(0, within), person) for _ in range(max(jobs // 2, 1))]
+    return sorted(times)
+
+
+def kill_one_worker(manager: JobManager, after_starts: int, killed: list) -> None:
+    """SIGKILL the worker of one running job once `after_starts` jobs have started."""
+    table = manager.table
+    while not killed:
+        started = [r for r in table.rows() if r.started is not None]
+        running = [r for r in started if r.status == "running"]
+        if len(started) >= after_starts and running:
+            pid = (read_json(manager.jobs_dir / running[0].id / "worker.pid") or {}).get("pid")
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(running[0].id)
+                except ProcessLookupError:
+                    pass
+        time.sleep(0.2)
+
+
+def busy_shares(rows, firsts: dict[str, float]) -> dict[str, float]:
+    """Each person's CPU-seconds over the busy period, as a ratio to a fair share of it."""
+    start = max(firsts.values())
+    drained = {}
+    for person in firsts:
+        mine = [r for r in rows if r.person == person]
+        drained[person] = max(r.ended or time.time() for r in mine)
+    end = min(drained.values())
+    used = {p: 0.0 for p in firsts}
+    for r in rows:
+        if r.started is None:
+            continue
+        overlap = min(r.ended or end, end) - max(r.started, start)
+        if overlap > 0:
+            used[r.person] += overlap * max(r.cores, 1)
+    fair = sum(used.values()) / len(used)
+    return {p: (u / fair if fair else 0.0) for p, u in used.items()}
+
+
+def resumed_from(root: Path, job_id: str) -> str:
+    """The job this one resumes ('' for a job as submitted)."""
+    spec = read_json(root / "jobs" / job_id / "job.json") or {}
+    return (spec.get("resume") or {}).get("from", "")
+
+
+def lost_and_twice(rows, root: Path, submitted: int) -> tuple[int, int]:
+    """Jobs submitted that no saved run stands for (a retried job stands for the jobs it
+    resumed); and rows claimed more than once plus jobs saved as more than one run."""
+    finished = [r for r in rows if r.status == "finished"]
+    stood_for: dict[str, int] = {}
+    for r in finished:  # a finished row stands for itself and every job it resumed
+        job_id = r.id
+        while job_id:
+            stood_for[job_id] = stood_for.get(job_id, 0) + 1
+            job_id = resumed_from(root, job_id)
+    originals = [r for r in rows if not resumed_from(root, r.id)]
+    if len(originals) != submitted:
+        raise SystemExit(f"{submitted} jobs submitted, {len(originals)} in the table")
+    lost = sum(r.id not in stood_for for r in originals)
+    twice = sum(r.attempts > 1 for r in rows) + sum(n > 1 for n in stood_for.values())
+    twice += len(RunStore(root).runs()) - len(finished)  # a run saved by no finished job
+    return lost, twice
+
+
+def overtaken(rows, firsts: dict[str, float], first_start: dict[str, float]) -> int:
+    """Jobs that were not their person's first set and yet started while someone waited for
+    their own first job: what fair share is for (0: nobody's first waited behind another's
+    second)."""
+    first_set = {}
+    for r in sorted(rows, key=lambda r: r.created):
+        first_set.setdefault(r.person, r.group)
+    return sum(
+        1
+        for p, t in firsts.items()
+        for r in rows
+        if r.person != p
+        and r.started is not None
+        and t < r.started < t + first_start[p]
+        and r.group != first_set[r.person]
+    )
+
+
+def main(
+    people: int = 30,
+    jobs: int = 6,
+    within: float = 60.0,
+    kill_worker: bool = False,
+    seed: int = 7,
+    workspace: str | None = None,
+) -> dict:
+    root = Path(workspace or tempfile.mkdtemp(prefix="bench_class_"))
+    data = load_dataset("sample", "AAPL", "2011-06-01", "2012-12-31", ["MSFT"])
+    config = TrainConfig(
+        features=["close", "MSFT_close"], window=10, epochs=1, units=4, early_stopping=False
+    )
+    manager = JobManager(root, warm_worker=True)  # as the app runs it (ui.job_manager)
+    plan = schedule(people, jobs, within, seed)
+    firsts: dict[str, float] = {}
+    killed: list[str] = []
+    if kill_worker:
+        threading.Thread(
+            target=kill_one_worker,
+            args=(manager, max(len(plan) * 2 // 3, 1), killed),
+            daemon=True,
+        ).start()
+    began = time.time()
+    for at, person in plan:
+        time.sleep(max(0.0, began + at - time.time()))
+        firsts.setdefault(person, time.time())
+        submit_pair_set(
+            manager, data.frame, data.describe(), config, CompareConfig(n_seeds=1), Person(person)
+        )
+    table = JobTable(root / "jobs" / TABLE)
+    while any(r.status in ("queued", "running", "taken over") for r in table.rows()):
+        time.sleep(0.5)
+    rows = table.rows()
+    manager.close()
+    first_start = {
+        p: min(r.started for r in rows if r.person == p and r.started) - t
+        for p, t in firsts.items()
+    }
+    ran = [r.ended - r.started for r in rows if r.status == "finished"]
+    shares = busy_shares(rows, firsts)
+    lost, twice = lost_and_twice(rows, root, len(plan) * 2)
+    waits = sorted(first_start.values())
+    p95 = waits[min(len(waits) - 1, max(0, round(0.95 * len(waits)) - 1))]
+    print(f"{'person':28} {'first start wait s':>18} {'jobs':>5} {'busy share':>10}")
+    for p in sorted(firsts):
+        n = sum(r.person == p and r.status == "finished" for r in rows)
+        print(f"{p:28} {first_start[p]:18.1f} {n:5d} {shares[p]:10.2f}")
+    job_seconds = statistics.mean(ran) if ran else 0.0
+    result = {
+        "people": people,
+        "jobs_per_person": len(plan) * 2 // people,
+        "first_start_wait_s": {
+            "p50": round(statistics.median(waits), 1),
+            "p95": round(p95, 1),
+        },
+        "job_seconds": round(job_seconds, 1),
+        "p95_wait_in_jobs": round(p95 / job_seconds, 2) if job_seconds else None,
+        "overtaken": overtaken(rows, firsts, first_start),
+        "share": {"min": round(min(shares.values()), 2), "max": round(max(shares.values()), 2)},
+        "lost": lost,
+        "twice": twice,
+        "worker_killed": len(killed),
+        "retried": sum(bool(resumed_from(root, r.id)) for r in rows),
+    }
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=30)
+    parser.add_argument("--jobs", type=int, default=6, help="jobs per person (compare sets of 2)")
+    parser.add_argument("--within", type=float, default=60.0, help="seconds the submissions span")
+    parser.add_argument("--kill-worker", action="store_true")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    main(args.people, args.jobs, args.within, args.kill_worker, args.seed)
