@@ -8,9 +8,10 @@ a third of the jobs have started; the manager queues its job again from its last
 Measured, from the job table and the saved runs:
 - each person's wait from their first submission to their first job's start (p50, p95),
   against job_seconds, a job's mean time from start to end;
-- each person's CPU-seconds over the busy period (from the last person's first submission
-  until the first person has nothing left waiting or running: everyone wants the CPU),
-  as a ratio to a fair share of that period's CPU-seconds (min and max);
+- each person's CPU-seconds over the busy period (the moments when every person has a job
+  waiting or running: everyone wants the CPU), as a ratio to a fair share of that period's
+  CPU-seconds (min and max); and lead, the most sets one person had started beyond another
+  at any busy moment (1 is round robin);
 - overtaken: jobs that were not their person's first set yet started while someone waited
   for their first (fair share makes it 0; first come, first served does not);
 - jobs lost (submitted, never saved as a run) and jobs started twice.
@@ -32,6 +33,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+import numpy as np
 
 from core.config import CompareConfig, TrainConfig
 from core.data import load_dataset
@@ -71,23 +74,45 @@ def kill_one_worker(manager: JobManager, after_starts: int, killed: list) -> Non
         time.sleep(0.2)
 
 
-def busy_shares(rows, firsts: dict[str, float]) -> dict[str, float]:
+def busy_grid(rows, step: float = 0.1):
+    """The moments (a `step` grid) when every person had a job waiting or running."""
+    grid = np.arange(min(r.created for r in rows), max(r.ended for r in rows), step)
+    busy = np.ones_like(grid, dtype=bool)
+    for person in {r.person for r in rows}:
+        pending = np.zeros_like(busy)
+        for r in rows:
+            if r.person == person:
+                pending |= (grid >= r.created) & (grid < r.ended)
+        busy &= pending
+    return grid, busy, step
+
+
+def busy_shares(rows, grid, busy, step) -> dict[str, float]:
     """Each person's CPU-seconds over the busy period, as a ratio to a fair share of it."""
-    start = max(firsts.values())
-    drained = {}
-    for person in firsts:
-        mine = [r for r in rows if r.person == person]
-        drained[person] = max(r.ended or time.time() for r in mine)
-    end = min(drained.values())
-    used = {p: 0.0 for p in firsts}
+    used = dict.fromkeys({r.person for r in rows}, 0.0)
     for r in rows:
-        if r.started is None:
-            continue
-        overlap = min(r.ended or end, end) - max(r.started, start)
-        if overlap > 0:
-            used[r.person] += overlap * max(r.cores, 1)
+        if r.started is not None:
+            ran = (grid >= r.started) & (grid < r.ended) & busy
+            used[r.person] += ran.sum() * step * max(r.cores, 1)
     fair = sum(used.values()) / len(used)
     return {p: (u / fair if fair else 0.0) for p, u in used.items()}
+
+
+def lead(rows, grid, busy) -> int:
+    """The most sets one person had started beyond another, at any busy moment (1: round
+    robin; a set started once, however often it was retried)."""
+    starts: dict[str, dict[str, float]] = {}
+    for r in rows:
+        if r.started is not None:
+            sets = starts.setdefault(r.person, {})
+            sets[r.group] = min(sets.get(r.group, r.started), r.started)
+    counts = np.array(
+        [
+            np.searchsorted(np.sort(list(sets.values())), grid[busy], side="right")
+            for sets in starts.values()
+        ]
+    )
+    return int((counts.max(axis=0) - counts.min(axis=0)).max()) if busy.any() else 0
 
 
 def resumed_from(root: Path, job_id: str) -> str:
@@ -173,7 +198,8 @@ def main(
         for p, t in firsts.items()
     }
     ran = [r.ended - r.started for r in rows if r.status == "finished"]
-    shares = busy_shares(rows, firsts)
+    grid, busy, step = busy_grid(rows)
+    shares = busy_shares(rows, grid, busy, step)
     lost, twice = lost_and_twice(rows, root, len(plan) * 2)
     waits = sorted(first_start.values())
     p95 = waits[min(len(waits) - 1, max(0, round(0.95 * len(waits)) - 1))]
@@ -192,6 +218,8 @@ def main(
         "job_seconds": round(job_seconds, 1),
         "p95_wait_in_jobs": round(p95 / job_seconds, 2) if job_seconds else None,
         "overtaken": overtaken(rows, firsts, first_start),
+        "lead": lead(rows, grid, busy),
+        "busy_s": round(float(busy.sum() * step), 1),
         "share": {"min": round(min(shares.values()), 2), "max": round(max(shares.values()), 2)},
         "lost": lost,
         "twice": twice,

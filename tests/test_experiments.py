@@ -192,6 +192,17 @@ def test_embedded_sweep_answers_records_failures_resumes_and_stops(workspace, tm
     assert finished["core"] is None  # a lone worker is not pinned: it may borrow a core
 
 
+EMBEDDED_RAY = """
+import json
+import ray
+from core.experiments.raycluster import start_ray
+start_ray(None, 1)
+seen = {"address": ray.get_runtime_context().gcs_address, "cpus": ray.cluster_resources()["CPU"]}
+ray.shutdown()
+print(json.dumps(seen))
+"""
+
+
 def test_the_same_sweep_lands_on_both_nodes_of_a_loopback_cluster(workspace):
     cluster = subprocess.Popen(
         [sys.executable, "-m", "core.experiments.raycluster", "--nodes", "2", "--cpus", "1"],
@@ -219,6 +230,14 @@ def test_the_same_sweep_lands_on_both_nodes_of_a_loopback_cluster(workspace):
         assert result["engine"] == "ray" and result["finished"] == 4
         assert len(result["nodes"]) == 2  # trials ran on both nodes
         assert "multi_vs_uni" in result["questions"]
+        # an embedded Ray started beside the running cluster is its own (it joined the
+        # cluster before, and failed: "num_cpus ... must not be provided")
+        own = subprocess.run(
+            [sys.executable, "-c", EMBEDDED_RAY], cwd=ROOT, capture_output=True, text=True
+        )
+        assert own.returncode == 0, own.stderr[-2000:]
+        embedded = json.loads(own.stdout.strip().splitlines()[-1])
+        assert embedded["address"] != address and embedded["cpus"] == 1.0
     finally:
         cluster.send_signal(signal.SIGTERM)
         cluster.wait(timeout=60)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from core.errors import UserError
-from core.jobs.fairshare import place_note, recent_usage, start_order
+from core.jobs.fairshare import Caps, next_up, place_note, recent_usage, start_order
 
 
 @dataclass
@@ -82,3 +82,12 @@ def test_a_person_may_queue_only_so_many_jobs(workspace, monkeypatch):
         "bob@example.com",
     ]
     assert job.person == "bob@example.com"
+
+
+def test_a_sets_side_whose_other_side_runs_goes_first_whatever_its_turn():
+    """A side queued again (its worker died) while the other side runs starts beside it,
+    before everyone's first job: the set trains together."""
+    queue = submissions(("bob", 1.0), ("carol", 2.0), ("alice", 50.0, "set-a"))
+    running = [Queued("r", "alice", 0.0, group="set-a", started=40.0)]
+    order = next_up(queue, running, {"alice": 500.0}, Caps())
+    assert [j.person for j in order] == ["alice", "bob", "carol"]

@@ -112,6 +112,7 @@ def test_a_killed_worker_is_queued_again_from_its_last_epoch_until_the_retry_lim
     assert ended.status == "resumed" and "SIGKILL" in ended.error
     retry = manager.get(ended.result["by"])
     assert retry.label == "x (resumed)" and retry.resumed_from == first.id
+    assert retry.created == first.created  # its place in the queue is kept
     kept = kept_epochs(manager.jobs_dir / first.id)
     wait_for(lambda: kept_epochs(manager.jobs_dir / retry.id) >= kept + 1)
     assert manager.get(retry.id).resumed_at == kept  # it carried on: nothing trained twice

@@ -42,7 +42,9 @@ def ray_env(address: str | None) -> None:
 
 def start_ray(address: str | None, workers: int, backend: str = "tensorflow") -> None:
     """Embedded Ray with `workers` CPUs, or join the cluster at `address`; its workers run
-    Keras on `backend` (the sweep's, one for all its trials)."""
+    Keras on `backend` (the sweep's, one for all its trials). Embedded means started here,
+    even when a Ray cluster already runs on this machine: joining it (what `ray.init()`
+    without an address does) fails, as num_cpus cannot be given to a running cluster."""
     ray_env(address)
     import ray
 
@@ -50,8 +52,8 @@ def start_ray(address: str | None, workers: int, backend: str = "tensorflow") ->
     common = {"runtime_env": {"env_vars": env}, "log_to_driver": False, "logging_level": "ERROR"}
     if address:
         ray.init(address=address, **common)
-    else:
-        ray.init(num_cpus=workers, include_dashboard=False, **common)
+    else:  # "local": a Ray of its own, never one already running on the machine (issue 43)
+        ray.init(address="local", num_cpus=workers, include_dashboard=False, **common)
 
 
 def node_pids(cluster) -> list[int]:

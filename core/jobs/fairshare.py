@@ -110,6 +110,11 @@ def next_up(queued: list, running: list, usage: dict[str, float], caps: Caps) ->
     """The waiting jobs that may start now, in the order they may: the fair order without
     the capped ones (a CPU-capped person's jobs come back when nobody uncapped waits)."""
     order = start_order(queued, usage)
+    # a set whose other side runs comes first: it starts beside it, slot or not
+    together = {r.group for r in running if r.group}
+    order = [j for j in order if j.group in together] + [
+        j for j in order if j.group not in together
+    ]
     free = [j for j in order if not held_back(j, running, usage, caps)]
     if free:
         return free

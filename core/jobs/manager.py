@@ -15,8 +15,13 @@ and sets model.stop_training, so training ends within one batch and the run is s
 
 Faults: every job lives in a folder (core/jobs/state.py). A worker that dies leaves its
 finished epochs there and the job ends "interrupted", with one sentence on the likely
-cause; it can be saved as a run or resumed (`resume`). A manager that starts lists the
-newest job folders, including what a previous server left (`recover`).
+cause, and is queued again from them (core/jobs/leases.py: at most MAX_ATTEMPTS tries;
+then it can be saved as a run or resumed by hand, `resume`). A manager that starts lists
+the newest job folders, including what a previous server left (`recover`).
+
+Order: every job is a row of the job table (core/jobs/table.py), shared by the servers of a
+workspace; a job starts only when the table lets it (slots, caps per person and fair share:
+core/jobs/fairshare.py).
 
 Groups: the jobs of a compare set (univariate and multivariate, each a seed set) share a
 group and start together, beside whatever limit `max_parallel` sets, each in a worker
@@ -30,7 +35,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -45,17 +49,16 @@ import pandas as pd
 from core.config import Settings, default_backend
 from core.errors import UserError
 from core.jobs.fairshare import Caps, held_back, next_up, recent_usage, start_order
+from core.jobs.leases import BEAT_SECONDS, MAX_ATTEMPTS, Leases, watch
 from core.jobs.state import (
     OUTCOME,
     PID,
-    SERVER_GONE,
     SPEC,
     Job,
     JobSpec,
     Resume,
     death_message,
     owner,
-    pid_alive,
     recover,
     snapshot,
     started_at,
@@ -70,18 +73,12 @@ from core.workspace import disk_problem, make_dir, read_json, workspace_dir, wri
 
 # Warm workers kept waiting, one per core up to this: the two sides of a compare set.
 WARM_WORKERS = 2
-# A server beats for its running jobs in the job table this often; a job whose server has
-# not beaten for the lease (core/jobs/table.py) is taken over by another server and resumed
-# from its last epoch, at most MAX_ATTEMPTS times in all, as is a job whose worker died
-# ($LAGLENS_BEAT_SECONDS and $LAGLENS_LEASE_SECONDS shorten both for a test).
-BEAT_SECONDS = 5.0
-MAX_ATTEMPTS = 3
 
 
 # ============================================================ the job manager (no TensorFlow)
 
 
-class JobManager:
+class JobManager(Leases):
     """Process-wide queue of training jobs; `max_parallel` run at once (1 on 2 cores)."""
 
     def __init__(
@@ -124,7 +121,7 @@ class JobManager:
         # a weak reference: a manager nobody holds is collected as before (its warm workers
         # end with it), and its watcher with it
         watcher = threading.Thread(
-            target=_watch, args=(weakref.ref(self),), name="job-table-watch", daemon=True
+            target=watch, args=(weakref.ref(self),), name="job-table-watch", daemon=True
         )
         watcher.start()
         if self.warm_worker:
@@ -150,6 +147,7 @@ class JobManager:
         tags: dict | None = None,
         person: Person = SOLO,
         admitted: bool = False,
+        created: float | None = None,
     ) -> Job:
         """Queue a job; it starts as soon as a slot is free. `config` is the kind's
         settings dataclass (core.kinds.CONFIGS[kind]), kept as it is in job.json. `label`
@@ -157,7 +155,7 @@ class JobManager:
         has it; the job's id becomes the run's id. `resume` carries on from an interrupted
         job's kept epochs. `tags` are kept with the saved run; `person` owns the job and
         the run it saves. `admitted`: a job retried on the server's own account, which the
-        caps let in once already."""
+        caps let in once already; `created` keeps its place in the fair-share order."""
         if not isinstance(config, CONFIGS[kind]):
             raise TypeError(f"a {kind} job takes {CONFIGS[kind].__name__}, not {type(config)}")
         if not admitted:
@@ -169,6 +167,7 @@ class JobManager:
         job_dir = self.jobs_dir / job_id
         spec = JobSpec(kind, config, data_desc, str(self.root), label, owner=owner())
         spec.resume, spec.tags, spec.person = resume, dict(tags or {}), person.name
+        spec.created = spec.created if created is None else created
         try:
             job_dir.mkdir(parents=True)
             frame.to_parquet(job_dir / "dataset.parquet")
@@ -277,6 +276,7 @@ class JobManager:
             spec.tags,
             person_named(spec.person),  # the run stays its owner's, whoever resumed it
             admitted=mode == "retry",
+            created=spec.created if mode == "retry" else None,  # its place in the queue
         )
         if mode in ("resume", "retry"):
             with self._lock:
@@ -404,47 +404,6 @@ class JobManager:
             except OSError:
                 pass
 
-    def _watch_once(self) -> None:
-        """One beat for this server's jobs; take over another server's jobs whose lease ran
-        out (that server is gone) and resume each from its last epoch; start what the table
-        now lets start (a slot another server freed)."""
-        self.table.beat(self.server)
-        for row in self.table.stale(lease=self.lease):
-            theirs = row.server != self.server and not row.server.startswith("cli:")
-            if theirs and self.table.take_over(row.id, self.server, self.lease):
-                self._take_over(row.id)
-        with self._lock:
-            self._start_ready_jobs()
-
-    def _take_over(self, job_id: str) -> None:
-        """A job whose server is gone: its worker stopped (or is stopped now), its epochs
-        are kept; it is queued here again from them, unless it was tried MAX_ATTEMPTS times."""
-        folder = self.jobs_dir / job_id
-        if read_json(folder / OUTCOME) is None:
-            worker = read_json(folder / PID)
-            if worker and pid_alive(worker.get("pid"), "core.jobs.worker", worker.get("started")):
-                os.kill(worker["pid"], signal.SIGKILL)
-            write_json(folder / OUTCOME, {"status": "interrupted", "error": SERVER_GONE})
-        attempts = self._attempts(job_id)
-        job = self._from_disk(job_id)
-        self.table.finish(job_id, job.status if job else "interrupted", SERVER_GONE)
-        if job is None or not job.resumable:
-            return
-        if attempts >= self.max_attempts:
-            gave_up = f"{SERVER_GONE} Tried {attempts} times; not taken over again."
-            write_json(folder / OUTCOME, {"status": "interrupted", "error": gave_up})
-            with self._lock:
-                self._jobs[job_id].error = gave_up
-            return
-        self.resume(job_id, "retry")
-
-    def _attempts(self, job_id: str) -> int:
-        """How many jobs this one's work has been: itself and the jobs it resumes."""
-        n, spec = 1, JobSpec.read(self.jobs_dir / job_id)
-        while spec is not None and spec.resume is not None and n < 100:
-            n, spec = n + 1, JobSpec.read(self.jobs_dir / spec.resume.from_job)
-        return n
-
     def _spawn_standbys(self) -> None:
         """Top the warm workers up to one per core, at most WARM_WORKERS."""
         want = min(WARM_WORKERS, len(os.sched_getaffinity(0)))
@@ -508,22 +467,6 @@ class JobManager:
             self._start_ready_jobs()
             self._lock.notify_all()
 
-    def _retry(self, job_id: str) -> None:
-        """Called with the lock held. A job whose worker died (killed, out of memory,
-        crashed): queued again from its last epoch, unless it was tried max_attempts times;
-        then it ends interrupted with the reason, to be saved or resumed by hand."""
-        attempts = self._attempts(job_id)
-        try:
-            if attempts < self.max_attempts:
-                self.resume(job_id, "retry")
-                return
-        except (UserError, OSError):
-            pass  # no room, or no disk: it stays interrupted, Save / Resume offered
-        job = self._jobs[job_id]
-        if attempts > 1:
-            job.error += f" Tried {attempts} times; not queued again."
-            write_json(self.jobs_dir / job_id / OUTCOME, {"status": job.status, "error": job.error})
-
     def _run_in_worker(self, job_id: str, job_dir: Path) -> tuple[int, Path]:
         """A worker process on the job's backend; its events as they come; (exit code, log)."""
         job = self.get(job_id)
@@ -577,19 +520,3 @@ class JobManager:
                     kept = read_checkpoint(self.jobs_dir / job.id)
                     job.history = list(kept["history"]) if kept else job.history
             self._lock.notify_all()
-
-
-def _watch(ref: weakref.ref) -> None:
-    """A manager's watcher: its beat every `beat_seconds`, until the manager is closed,
-    collected, or its workspace is gone (a test's)."""
-    while True:
-        manager = ref()
-        if manager is None or manager._closed or not manager.jobs_dir.is_dir():
-            return
-        interval = manager.beat_seconds
-        try:
-            manager._watch_once()
-        except Exception:  # noqa: BLE001 - a busy or vanished table: try again next beat
-            pass
-        del manager  # hold no reference while asleep
-        time.sleep(interval)
