@@ -63,6 +63,8 @@ bench: $(DEV_STAMP) $(CHROMIUM)
 	$(PY) -m benchmarks.bench_ui
 	$(PY) -m benchmarks.bench_speed
 	$(PY) -m benchmarks.bench_floor
+	$(PY) -m benchmarks.bench_class
+	$(PY) -m benchmarks.bench_class --kill-worker
 
 screenshots: $(DEV_STAMP) $(CHROMIUM)
 	LAGLENS_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_walkthrough.py
