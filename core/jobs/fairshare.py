@@ -47,11 +47,6 @@ class Caps:
         )
 
 
-def max_queued_per_person() -> int:
-    """How many jobs one person may have waiting ($LAGLENS_MAX_QUEUED_PER_PERSON)."""
-    return Caps.from_env().queued
-
-
 def recent_usage(jobs, now: float | None = None) -> dict[str, float]:
     """CPU-seconds each person's jobs used over the last RECENT_SECONDS (a job pinned to
     cores counts each core; an unpinned one, one). Jobs or the job table's rows."""

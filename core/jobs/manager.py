@@ -365,7 +365,7 @@ class JobManager(Leases):
                     return
                 cores = ()
             # the table decides, over every server's jobs: the slots, the caps, the order
-            slots = max(self.max_parallel, 1) if self.max_parallel > 0 else 0
+            slots = max(self.max_parallel, 0)
             if not self.table.claim(job_id, self.server, slots, len(cores) or 1, caps, self.lease):
                 if job.group:
                     continue  # its set's other side may still start beside a running one

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import UserError
-from core.jobs.fairshare import Caps, next_up, recent_usage
+from core.jobs.fairshare import RECENT_SECONDS, Caps, next_up, recent_usage
 
 TABLE = "jobs.sqlite"  # in the workspace's jobs/ folder
 LEASE_SECONDS = 30.0  # a running job whose server has not beaten for this long is taken over
@@ -131,7 +131,10 @@ class JobTable:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                every = self._rows()
+                # what the order needs: the waiting and running jobs, and the last hour's
+                every = self._rows(
+                    "WHERE status IN ('queued', 'running') OR ended > ?", (now - RECENT_SECONDS,)
+                )
                 job = next((r for r in every if r.id == job_id), None)
                 if job is None or job.status != "queued":
                     self._db.execute("ROLLBACK")
