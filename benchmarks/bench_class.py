@@ -4,6 +4,9 @@ The real queue runs them: the app's job manager (one slot, the sides of a set on
 warm workers), its job table, fair share and caps, real workers training a tiny model on
 the bundled AAPL sample. With --kill-worker one running worker is killed with SIGKILL once
 a third of the jobs have started; the manager queues its job again from its last epoch.
+With --address HOST:PORT the jobs train on that Ray cluster instead (core/jobs/onray.py),
+and the same job is timed whole here and there (`overhead`); with --kill-node, a loopback
+cluster's node that runs a job (not the server's own) is killed once a third have started.
 
 Measured, from the job table and the saved runs:
 - each person's wait from their first submission to their first job's start (p50, p95),
@@ -16,7 +19,8 @@ Measured, from the job table and the saved runs:
   for their first (fair share makes it 0; first come, first served does not);
 - jobs lost (submitted, never saved as a run) and jobs started twice.
 
-`python -m benchmarks.bench_class [--people 30] [--jobs 6] [--within 60] [--kill-worker]`
+`python -m benchmarks.bench_class [--people 30] [--jobs 6] [--within 60] [--kill-worker]
+[--address HOST:PORT [--kill-node]]`
 prints a table per person and, last, one JSON line. Results: docs/measurements.md,
 `## bench_class`.
 """
@@ -72,6 +76,56 @@ def kill_one_worker(manager: JobManager, after_starts: int, killed: list) -> Non
                 except ProcessLookupError:
                     pass
         time.sleep(0.2)
+
+
+def kill_one_node(manager: JobManager, after_starts: int, killed: list) -> None:
+    """SIGKILL a loopback cluster's node that runs a job, not the server's own: its raylet
+    (found by the node id on its command line) and the workers below it."""
+    from core.experiments.sweeps import descendants
+
+    while not killed:
+        started = [r for r in manager.table.rows() if r.started is not None]
+        running = [r for r in started if r.status == "running"]
+        nodes = {
+            (read_json(manager.jobs_dir / r.id / "worker.pid") or {}).get("node") for r in running
+        }
+        nodes -= {None, "", manager.cluster.node}
+        if len(started) >= after_starts and nodes:
+            node = sorted(nodes)[0]
+            for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
+                try:
+                    cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
+                except OSError:
+                    continue
+                if f"--node_id={node}".encode() in cmdline:
+                    for each in [pid, *descendants(pid)]:
+                        try:
+                            os.kill(each, signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+                    killed.append(node)
+        time.sleep(0.2)
+
+
+def overhead(address: str, data, config: TrainConfig, repeats: int = 3) -> dict:
+    """The same job timed whole (submit to saved run) here, on a warm worker as the app runs
+    it, and on the cluster: the median of `repeats` after one warm-up each, and their ratio."""
+    times = {}
+    for where, options in (("here", {"warm_worker": True}), ("cluster", {"address": address})):
+        manager = JobManager(tempfile.mkdtemp(prefix=f"bench_class_{where}_"), **options)
+        took = []
+        for _ in range(repeats + 1):
+            started = time.perf_counter()
+            job = manager.submit("forecast", data.frame, data.describe(), config, "timed")
+            assert manager.wait(job.id, timeout=600).status == "finished"
+            took.append(time.perf_counter() - started)
+        manager.close()
+        times[where] = statistics.median(took[1:])
+    return {
+        "here_s": round(times["here"], 2),
+        "cluster_s": round(times["cluster"], 2),
+        "ratio": round(times["cluster"] / times["here"], 2),
+    }
 
 
 def busy_grid(rows, step: float = 0.1):
@@ -165,19 +219,29 @@ def main(
     kill_worker: bool = False,
     seed: int = 7,
     workspace: str | None = None,
+    address: str | None = None,
+    kill_node: bool = False,
 ) -> dict:
     root = Path(workspace or tempfile.mkdtemp(prefix="bench_class_"))
     data = load_dataset("sample", "AAPL", "2011-06-01", "2012-12-31", ["MSFT"])
     config = TrainConfig(
         features=["close", "MSFT_close"], window=10, epochs=1, units=4, early_stopping=False
     )
-    manager = JobManager(root, warm_worker=True)  # as the app runs it (ui.job_manager)
+    cost = overhead(address, data, config) if address else None
+    # as the app runs it (ui.job_manager)
+    manager = JobManager(root, warm_worker=True, address=address)
     plan = schedule(people, jobs, within, seed)
     firsts: dict[str, float] = {}
     killed: list[str] = []
     if kill_worker:
         threading.Thread(
             target=kill_one_worker,
+            args=(manager, max(len(plan) * 2 // 3, 1), killed),
+            daemon=True,
+        ).start()
+    if kill_node:
+        threading.Thread(
+            target=kill_one_node,
             args=(manager, max(len(plan) * 2 // 3, 1), killed),
             daemon=True,
         ).start()
@@ -223,8 +287,11 @@ def main(
         "share": {"min": round(min(shares.values()), 2), "max": round(max(shares.values()), 2)},
         "lost": lost,
         "twice": twice,
-        "worker_killed": len(killed),
+        "where": address or "here",
+        "worker_killed": len(killed) if kill_worker else 0,
+        "node_killed": len(killed) if kill_node else 0,
         "retried": sum(bool(resumed_from(root, r.id)) for r in rows),
+        "overhead": cost,
     }
     print(json.dumps(result))
     return result
@@ -237,5 +304,19 @@ if __name__ == "__main__":
     parser.add_argument("--within", type=float, default=60.0, help="seconds the submissions span")
     parser.add_argument("--kill-worker", action="store_true")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--address", default=None, help="train on this Ray cluster")
+    parser.add_argument(
+        "--kill-node", action="store_true", help="with --address (loopback): kill one node"
+    )
     args = parser.parse_args()
-    main(args.people, args.jobs, args.within, args.kill_worker, args.seed)
+    if args.kill_node and not args.address:
+        parser.error("--kill-node needs --address (a loopback cluster: raycluster --nodes 2)")
+    main(
+        args.people,
+        args.jobs,
+        args.within,
+        args.kill_worker,
+        args.seed,
+        address=args.address,
+        kill_node=args.kill_node,
+    )

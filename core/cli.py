@@ -137,6 +137,15 @@ def _joined(name: str) -> str:
     return ",".join(map(str, GRID[name]))
 
 
+def _add_address(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--address",
+        metavar="HOST:PORT",
+        default=None,
+        help="train on the Ray cluster there (or LAGLENS_RAY_ADDRESS); default: this machine",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core.cli", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -160,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
             train.add_argument(flag.flag, metavar=flag.metavar, help=flag.help)
     add_settings(train, TrainConfig)
     add_model_settings(train)
+    _add_address(train)
     # given or not: a spread refuses a given window scaling, and starts from diff, not raw
     train.set_defaults(scaling=None, transform=None)
 
@@ -172,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings(pair, TrainConfig, skip=("n_seeds",))  # --n-seeds: the pair set's own
     add_model_settings(pair)
     add_settings(pair, CompareConfig)
+    _add_address(pair)
 
     relate = sub.add_parser(
         "relate", help="which series leads, Granger both ways, spurious correlation, the spread"

@@ -9,7 +9,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from core.config import CompareConfig, Settings, TrainConfig
+from core.config import CompareConfig, Settings, TrainConfig, ray_address
 from core.data import extra_column, load_dataset
 from core.data.datasets import csv_label
 from core.errors import UserError
@@ -55,14 +55,25 @@ def _run_job(manager: JobManager, kind: str, dataset, config: Settings, label: s
     return _follow(manager, manager.submit(kind, dataset.frame, desc, config, label, person=person))
 
 
+def _manager(args) -> JobManager:
+    """The CLI's job manager: the job in this process, or on the cluster (--address)."""
+    address = ray_address(args.address)
+    return JobManager(args.workspace, in_process=address is None, address=address)
+
+
 def _follow(manager: JobManager, job) -> dict:
-    """Print a job's epochs to stderr until it ends; its summary, or UserError."""
+    """Print a job's epochs to stderr until it ends; its summary, or UserError. A job
+    queued again (its cluster node was lost) is followed on in the job that carries it."""
     seen = 0
     while True:
         try:
             job = manager.wait(job.id, timeout=1.0)
         except TimeoutError:
             job = manager.get(job.id)
+        if job.status == "resumed":
+            print(f"{job.error} Carried on in job {job.result['by']}.", file=sys.stderr)
+            job = manager.get(job.result["by"])  # it replays its kept epochs: not printed again
+            continue
         for i, row in enumerate(job.history[seen:], start=seen):
             took = f" ({job.epoch_times[i]:.2f} s)" if i < len(job.epoch_times) else ""
             print(
@@ -99,7 +110,7 @@ def _knobs(args: argparse.Namespace) -> dict:
 
 def cmd_train(args) -> dict:
     if args.resume:
-        manager = JobManager(args.workspace, in_process=True)
+        manager = _manager(args)
         job = manager.resume(args.resume, "save" if args.save_kept else "resume")
         return _follow(manager, job)
     if not (args.sample or args.csv or args.ticker):
@@ -124,7 +135,7 @@ def cmd_train(args) -> dict:
         config = kind.train_flag.config(config, value, vars(args))
     kind = kind.key if kind is not None else "forecast"
     validate_config(config, dataset.frame)
-    manager = JobManager(args.workspace, in_process=True)
+    manager = _manager(args)
     from core.pipeline.kinds import RUN_KINDS
 
     label = config.name or RUN_KINDS[kind].default_name(config, dataset.describe())
@@ -144,7 +155,8 @@ def cmd_compare(args) -> dict:
         extra_column(t) for t in dataset.extras if extra_column(t) not in config.features
     ]
     compare = settings_from_args(CompareConfig, args)
-    manager = JobManager(args.workspace)  # workers: the two sides train at once
+    address = ray_address(args.address)  # else workers: the two sides train at once
+    manager = JobManager(args.workspace, address=address)
     set_id, jobs = submit_pair_set(
         manager, dataset.frame, dataset.describe(), config, compare, cli_person(args.user)
     )

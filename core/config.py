@@ -57,6 +57,15 @@ def default_backend() -> str:
     return chosen if chosen in BACKENDS else DEFAULT_BACKEND
 
 
+RAY_ADDRESS_ENV = "LAGLENS_RAY_ADDRESS"  # a Ray cluster that trains every job (docs/operations.md)
+
+
+def ray_address(given: str | None = None) -> str | None:
+    """The Ray cluster jobs train on: `given` (the CLI's --address), else
+    LAGLENS_RAY_ADDRESS; None: this machine's worker processes (the default)."""
+    return (given or os.environ.get(RAY_ADDRESS_ENV, "")).strip() or None
+
+
 def backend_problem() -> str:
     """What is wrong with LAGLENS_BACKEND, or ''."""
     chosen = _chosen_backend()

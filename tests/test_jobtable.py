@@ -228,3 +228,52 @@ def test_a_job_whose_server_dies_is_taken_over_and_finished_by_another(workspace
         survivor.close()
         if server_a.poll() is None:
             server_a.kill()
+
+
+def test_a_sweeps_trials_take_turns_with_everyones_jobs(workspace):
+    """Issue 43: a sweep's trials wait in the job table as their person's jobs. Bob's one run,
+    queued after three of Ann's trials, starts before her second: she has had her turn."""
+    import time
+
+    from core.experiments.sweeps import Turns
+    from core.jobs.table import TABLE
+
+    turns = Turns(workspace, "ann@example.com", "sweep-1")
+    turns.slots = 1
+    for key in ("t1", "t2", "t3"):
+        turns.queue(key)
+    assert turns.ready() == ["t1"]
+    table = JobTable(workspace / "jobs" / TABLE)
+    table.add("bob-run", "bob@example.com", "forecast", "", "app:host:1:x", time.time())
+    assert turns.ready() == []  # one slot, taken by Ann's first trial
+    turns.end("t1", "finished")
+    assert turns.ready() == []  # Bob's turn, though Ann's trials were queued first
+    assert table.claim("bob-run", "app:host:1:x", 1)
+    table.finish("bob-run", "finished")
+    assert turns.ready() == ["t2"]
+    turns.close()  # the driver ends: its trials do not stay open in the table
+    rows = {r.id: r for r in table.rows()}
+    assert sorted(r.status for r in rows.values()) == [
+        "cancelled",
+        "cancelled",
+        "finished",
+        "finished",
+    ]
+    assert {r.person for r in rows.values() if r.server.startswith("sweep:")} == {"ann@example.com"}
+
+
+def test_a_gone_sweep_drivers_trials_are_ended_not_taken_over(workspace):
+    """A sweep's driver that stopped beating leaves no trial holding a slot, and no job
+    folder is made up for it (it has none)."""
+    from core.jobs.manager import JobManager
+
+    manager = JobManager()
+    manager.table.add("trial-1", "ann", "sweep trial", "", "sweep:host:1:s", 0.0)
+    manager.table.claim("trial-1", "sweep:host:1:s", 1)
+    with manager.table._lock:
+        manager.table._db.execute("UPDATE jobs SET heartbeat = 0 WHERE id = 'trial-1'")
+    manager._watch_once()
+    row = manager.table.get("trial-1")
+    assert row.status == "interrupted" and row.error == "Its sweep's driver is gone."
+    assert not (manager.jobs_dir / "trial-1").exists()
+    manager.close()

@@ -7,7 +7,7 @@ import os
 import streamlit as st
 
 from core import fmt
-from core.config import Settings
+from core.config import Settings, ray_address
 from core.errors import UserError
 from core.jobs.manager import JobManager
 from core.present.labels import RUNS_TABLE_NOTE, runs_table
@@ -21,7 +21,7 @@ def job_manager(root: str) -> JobManager:
     """One job manager per server process (and workspace), shared by every browser session,
     with a warm worker so the first loss point does not wait for TensorFlow's import."""
     warm = os.environ.get("LAGLENS_WARM_WORKER", "1") != "0"
-    return JobManager(root, warm_worker=warm)
+    return JobManager(root, warm_worker=warm, address=ray_address())
 
 
 def manager() -> JobManager:

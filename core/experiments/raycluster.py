@@ -4,7 +4,8 @@ and a cluster of several nodes, every node on 127.0.0.1, for trying `core.cli sw
 
     python -m core.experiments.raycluster --nodes 2 --cpus 1
 
-prints `address 127.0.0.1:PORT` and `pids ...`, keeps the cluster until Ctrl-C or SIGTERM,
+prints `address 127.0.0.1:PORT`, `pids ...` (every process it started) and a line per node,
+`node NODE_ID head|worker PIDS`, keeps the cluster until Ctrl-C or SIGTERM,
 then stops the processes it started. It uses ray.cluster_utils.Cluster (Ray's own way to
 run several nodes on one machine) rather than `ray start`: Ray 2.60 turns
 `--node-ip-address 127.0.0.1` into the machine's routable address, and a worker node started
@@ -56,13 +57,8 @@ def start_ray(address: str | None, workers: int, backend: str = "tensorflow") ->
         ray.init(address="local", num_cpus=workers, include_dashboard=False, **common)
 
 
-def node_pids(cluster) -> list[int]:
-    return [
-        proc.process.pid
-        for node in cluster.list_all_nodes()
-        for procs in node.all_processes.values()
-        for proc in procs
-    ]
+def node_pids(node) -> list[int]:
+    return [proc.process.pid for procs in node.all_processes.values() for proc in procs]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,9 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     ray_env("127.0.0.1")  # every node on 127.0.0.1
     from ray.cluster_utils import Cluster
 
-    cluster = Cluster(
-        initialize_head=True, head_node_args={"num_cpus": args.cpus, "include_dashboard": False}
-    )
+    # a lost node is noticed in ~3 s (Ray's default: ~15 s), so its jobs are queued again soon
+    checks = {"health_check_period_ms": 1000, "health_check_failure_threshold": 3}
+    head = {"num_cpus": args.cpus, "include_dashboard": False, "_system_config": checks}
+    cluster = Cluster(initialize_head=True, head_node_args=head)
     for _ in range(args.nodes - 1):
         cluster.add_node(num_cpus=args.cpus)
     cluster.wait_for_nodes()
@@ -85,7 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):  # no locks in a handler: a flag only
         signal.signal(sig, lambda signum, frame: stop.append(signum))
     print(f"address {cluster.address}", flush=True)
-    print("pids " + " ".join(map(str, node_pids(cluster))), flush=True)
+    nodes = cluster.list_all_nodes()
+    print("pids " + " ".join(str(p) for node in nodes for p in node_pids(node)), flush=True)
+    for node in nodes:  # a node's own processes, to kill it (a lost machine) in a test
+        role = "head" if node is cluster.head_node else "worker"
+        pids = " ".join(map(str, node_pids(node)))
+        print(f"node {node.node_id} {role} {pids}", flush=True)
     while not stop:
         signal.pause()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import time
 import uuid
 from dataclasses import asdict
@@ -143,41 +144,49 @@ def run_sweep(
     start_ray(address, workers, spec.settings.get("backend") or default_backend())
     watchdog = None if address else start_watchdog()  # an embedded Ray is this driver's
     cores_dir = ""
+    turns = Turns(store.root, spec.person, sweep["id"])
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(run_trial)
         in_flight = workers if not address else max(int(ray.cluster_resources()["CPU"]), 1)
+        turns.slots = in_flight
         # On this machine with 2 or more workers, each worker holds a core of its own (a
         # lone worker may borrow the second core; a cluster's nodes are not ours to pin).
         pinned = not address and 1 < workers <= len(os.sched_getaffinity(0))
         cores_dir = str(store.path(sweep["id"]) / f"cores-{uuid.uuid4().hex[:8]}") if pinned else ""
         pending: dict = {}
-        while todo or pending:
+        while todo or pending or turns.waiting:
             if store.stop_requested(sweep["id"]):
                 for ref in pending:
                     ray.cancel(ref, force=True)
-                for key in [*pending.values(), *todo]:
+                for key in [*pending.values(), *turns.waiting, *todo]:
                     sweep["trials"][key] = {"status": "cancelled"}
+                    turns.end(key, "cancelled")
                 sweep["status"] = "stopped"
                 break
-            while todo and len(pending) < in_flight:
-                key = todo.pop(0)
+            while todo and len(pending) + len(turns.waiting) < in_flight:
+                turns.queue(todo.pop(0))  # a row of the job table, waiting its turn
+            for key in turns.ready():  # the job table's turn: fair share with everyone's jobs
                 ref = task.remote(
                     asdict(spec), trials[key], str(store.root), sweep["id"], cores_dir
                 )
                 pending[ref] = key
                 sweep["trials"][key] = {"status": "running"}
-            done, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+            done = ray.wait(list(pending), num_returns=1, timeout=1.0)[0] if pending else []
+            if not pending:
+                time.sleep(0.5)  # every trial waits for its turn
             for ref in done:
                 key = pending.pop(ref)
                 try:
                     sweep["trials"][key] = ray.get(ref)
                 except ray.exceptions.RayError as exc:  # the worker process died
                     sweep["trials"][key] = {"status": "failed", "message": str(exc)[:500]}
+                turns.end(key, sweep["trials"][key]["status"])
             store.save(sweep)
             progress(sweep)
         else:
             sweep["status"] = "finished"
     finally:
+        turns.close()
         ray.shutdown()
         if watchdog is not None:  # Ray stopped as it should: nothing left to watch
             watchdog.kill()
@@ -193,6 +202,51 @@ def run_sweep(
         sweep["many_tries"], sweep["many_tries_error"] = None, f"{type(exc).__name__}: {exc}"
     store.save(sweep)
     return sweep
+
+
+class Turns:
+    """A sweep's trials in the job table (core/jobs/table.py), as everyone's jobs are: each
+    waits there as its person's job and starts when the table gives it its turn (the slots,
+    the caps per person, fair share), so a class running sweeps never starves the person
+    who trains one run. At most `slots` of a sweep's trials wait in the table at once."""
+
+    def __init__(self, root: Path, person: str, sweep_id: str) -> None:
+        from core.jobs.table import TABLE, open_table
+        from core.store.runs import RunStore
+
+        self.table = open_table(make_dir(Path(root) / "jobs", writable=True) / TABLE)
+        self.server = f"sweep:{socket.gethostname()}:{os.getpid()}:{sweep_id}"
+        self.person, self.new_id, self.slots = person, RunStore.new_id, 1
+        self.waiting: dict[str, str] = {}  # trial key -> its row, in the order queued
+        self.running: dict[str, str] = {}
+
+    def queue(self, key: str) -> None:
+        row = self.new_id()
+        self.table.add(row, self.person, "sweep trial", "", self.server, time.time())
+        self.waiting[key] = row
+
+    def ready(self) -> list[str]:
+        """The waiting trials the table lets start now, first queued first."""
+        from core.jobs.fairshare import Caps
+
+        self.table.beat(self.server)
+        started = []
+        for key, row in list(self.waiting.items()):
+            if not self.table.claim(row, self.server, self.slots, 1, Caps.from_env()):
+                break
+            started.append(key)
+            self.running[key] = self.waiting.pop(key)
+        return started
+
+    def end(self, key: str, status: str) -> None:
+        row = self.waiting.pop(key, None) or self.running.pop(key, None)
+        if row is not None:
+            self.table.finish(row, status if status in ("finished", "cancelled") else "failed")
+
+    def close(self) -> None:
+        for key in [*self.waiting, *self.running]:  # the driver ends: none is left open
+            self.end(key, "cancelled")
+        self.table.close()
 
 
 def this_driver() -> dict:

@@ -33,6 +33,9 @@ class Leases:
         now lets start (a slot another server freed)."""
         self.table.beat(self.server)
         for row in self.table.stale(lease=self.lease):
+            if row.server.startswith("sweep:"):  # its sweep's driver is gone: so is the trial
+                self.table.finish(row.id, "interrupted", "Its sweep's driver is gone.")
+                continue
             theirs = row.server != self.server and not row.server.startswith("cli:")
             if theirs and self.table.take_over(row.id, self.server, self.lease):
                 self._take_over(row.id)

@@ -88,6 +88,7 @@ class JobManager(Leases):
         warm_worker: bool = False,
         in_process: bool = False,
         max_attempts: int = MAX_ATTEMPTS,
+        address: str | None = None,
     ) -> None:
         """`warm_worker`: keep worker processes with Keras already imported, one per core up
         to two (the UI does; tests start each worker cold): both sides of a compare set start
@@ -95,7 +96,8 @@ class JobManager(Leases):
         this process instead (the CLI: not a Streamlit process, so nothing argues for a
         second process, and it would import TensorFlow a second time). `max_attempts`: a job
         whose worker dies is queued again from its last epoch until it was tried this often
-        (1: never; it ends interrupted, to be saved or resumed by hand)."""
+        (1: never; it ends interrupted, to be saved or resumed by hand). `address`: run each
+        job as a task on the Ray cluster there (core/jobs/onray.py), not on this machine."""
         self.root = workspace_dir(root)
         self.warm_worker = warm_worker and not in_process
         self.in_process = in_process
@@ -116,8 +118,18 @@ class JobManager(Leases):
         role = "cli" if in_process else "app"  # a CLI's jobs end with it: never taken over
         self.server = f"{role}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.table = open_table(self.jobs_dir / TABLE)
+        self.cluster = None
+        if address:  # the cluster runs every job: nothing trains in this process
+            from core.jobs.onray import Cluster
+
+            self.cluster = Cluster(address, self.server)
+            self.in_process = self.warm_worker = False
+        on_cluster = self._left_on_cluster()
         for found in recover(self.jobs_dir):
             self._adopt(found)
+        for job_id in on_cluster:  # a restarted server: they carry on from their epochs
+            if job_id in self._jobs and self._jobs[job_id].resumable:
+                self.resume(job_id, "retry")
         # a weak reference: a manager nobody holds is collected as before (its warm workers
         # end with it), and its watcher with it
         watcher = threading.Thread(
@@ -126,6 +138,17 @@ class JobManager(Leases):
         watcher.start()
         if self.warm_worker:
             self._spawn_standbys()
+
+    def _left_on_cluster(self) -> list[str]:
+        """Jobs a previous server of this workspace left training on the cluster (their
+        tasks ended with it); resumed by a server that uses the cluster too."""
+        if self.cluster is None:
+            return []
+        return [
+            p.name
+            for p in self.jobs_dir.iterdir()
+            if not (p / OUTCOME).exists() and "node" in (read_json(p / PID) or {})
+        ]
 
     def _adopt(self, found: dict) -> None:
         """A job a previous process left on disk, as it ended."""
@@ -313,6 +336,8 @@ class JobManager(Leases):
                 self.table.finish(job_id, "cancelled")
             else:
                 (self.jobs_dir / job_id / "stop").touch()
+                if self.cluster is not None:  # now, not at the next look at the stop file
+                    self.cluster.stop(job_id)
 
     def _from_disk(self, job_id: str) -> Job | None:
         """A job folder older than the ones listed at start (the CLI's --resume)."""
@@ -356,16 +381,22 @@ class JobManager(Leases):
         if self._holding:
             return
         queued = [self._jobs[i] for i in self._order if self._jobs[i].status == "queued"]
+        if not queued:
+            return
         caps = Caps.from_env()
+        cluster_slots = self.cluster.cpus() if self.cluster is not None else 0
         for job in self._order_now(queued):
             job_id = job.id
-            cores = self._cores_for(job)
-            if cores is None:
-                if self._running >= self.max_parallel:
-                    return
-                cores = ()
+            if self.cluster is not None:  # a CPU of the cluster's each: the table counts them
+                cores, slots = (), cluster_slots
+            else:
+                cores = self._cores_for(job)
+                if cores is None:
+                    if self._running >= self.max_parallel:
+                        return
+                    cores = ()
+                slots = max(self.max_parallel, 0)
             # the table decides, over every server's jobs: the slots, the caps, the order
-            slots = max(self.max_parallel, 0)
             if not self.table.claim(job_id, self.server, slots, len(cores) or 1, caps, self.lease):
                 if job.group:
                     continue  # its set's other side may still start beside a running one
@@ -395,6 +426,8 @@ class JobManager(Leases):
     def close(self) -> None:
         """Let the warm workers go (each ends when its stdin closes) and keep none from now;
         stop beating in the job table."""
+        if self.cluster is not None:
+            self.cluster.close()
         with self._lock:
             self._closed = True
             self.warm_worker, standbys, self._standbys = False, self._standbys, []
@@ -434,9 +467,11 @@ class JobManager(Leases):
 
     def _run(self, job_id: str) -> None:
         job_dir = self.jobs_dir / job_id
-        stderr_path = job_dir / "worker.log"
+        stderr_path, lost = job_dir / "worker.log", ""
         try:
-            if self.in_process:
+            if self.cluster is not None:
+                code, lost = self._run_on_cluster(job_id, job_dir)
+            elif self.in_process:
                 code = self._run_here(job_id, job_dir)
             else:
                 code, stderr_path = self._run_in_worker(job_id, job_dir)
@@ -451,7 +486,7 @@ class JobManager(Leases):
                 kept = read_checkpoint(job_dir)
                 job.history = list(kept["history"]) if kept else []
                 job.status = "interrupted" if not detail else "failed"
-                job.error = detail or death_message(code, stderr_path)
+                job.error = detail or lost or death_message(code, stderr_path)
                 try:
                     write_json(job_dir / OUTCOME, {"status": job.status, "error": job.error})
                 except OSError:
@@ -464,6 +499,9 @@ class JobManager(Leases):
                 self._spawn_standbys()  # after the jobs, so their import never slows training
             if retry:  # under the lock: a waiter sees it resumed, never interrupted between
                 self._retry(job_id)
+            group = [j for j in self._jobs.values() if job.group and j.group == job.group]
+            if self.cluster is not None and group and not any(j.active for j in group):
+                self.cluster.release(job.group)  # the set's reservation
             self._start_ready_jobs()
             self._lock.notify_all()
 
@@ -479,6 +517,16 @@ class JobManager(Leases):
             if line.startswith(EVENT_PREFIX):
                 self._apply(job_id, json.loads(line[len(EVENT_PREFIX) :]))
         return proc.wait(), stderr_path
+
+    def _run_on_cluster(self, job_id: str, job_dir: Path) -> tuple[int, str]:
+        """A task on the cluster (core/jobs/onray.py); its events as they come; (exit code,
+        why it was lost or '')."""
+        job = self.get(job_id)
+        with self._lock:  # a set's sides are reserved together
+            members = sum(j.group == job.group and j.active for j in self._jobs.values())
+        write_json(job_dir / PID, {"pid": None, "node": ""})  # a cluster's job, not yet placed
+        ref = self.cluster.submit(job_dir, job.config.backend, job.group, members)
+        return self.cluster.follow(ref, job_dir, lambda event: self._apply(job_id, event))
 
     def _run_here(self, job_id: str, job_dir: Path) -> int:
         """The worker's code for one job, in this process (its own events applied directly)."""

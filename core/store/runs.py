@@ -67,6 +67,7 @@ class RunRecord:
     seeds: list[dict] = field(default_factory=list)
     seeds_agreeing: int | None = None
     owner: str = SINGLE_USER  # who trained it (core/store/people.py)
+    node: str | None = None  # the Ray node it trained on (core/jobs/onray.py); None: here
     id: str = ""
     schema: int = SCHEMA_VERSION  # run.json's shape (core/store/migrate.py)
 
@@ -148,6 +149,7 @@ _SHAPES = {
     "int": int,
     "float | None": (int, float, type(None)),
     "int | None": (int, type(None)),
+    "str | None": (str, type(None)),
 }
 
 
