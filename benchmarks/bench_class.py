@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.config import CompareConfig, TrainConfig
+from core.config import ONE_THREAD_ENV, CompareConfig, TrainConfig
 from core.data import load_dataset
 from core.experiments.compare_sets import submit_pair_set
 from core.jobs.manager import JobManager
@@ -108,10 +108,20 @@ def kill_one_node(manager: JobManager, after_starts: int, killed: list) -> None:
 
 
 def overhead(address: str, data, config: TrainConfig, repeats: int = 3) -> dict:
-    """The same job timed whole (submit to saved run) here, on a warm worker as the app runs
-    it, and on the cluster: the median of `repeats` after one warm-up each, and their ratio."""
-    times = {}
-    for where, options in (("here", {"warm_worker": True}), ("cluster", {"address": address})):
+    """The same job timed whole (submit to saved run) on the cluster and here, on a warm
+    worker as the app runs it: with the machine's cores (its baselines fitted alongside on a
+    second core), and on one core, one thread, as a cluster task has it. The median of
+    `repeats` after one warm-up each, and the cluster's time as a ratio to each."""
+    places = {
+        "here": ({"warm_worker": True}, None),
+        "here_one_core": ({"warm_worker": True}, {min(os.sched_getaffinity(0))}),
+        "cluster": ({"address": address}, None),
+    }
+    times, saved = {}, (dict(os.environ), os.sched_getaffinity(0))
+    for where, (options, cores) in places.items():
+        if cores:  # the workers inherit this process's core and threads
+            os.environ.update(ONE_THREAD_ENV)
+            os.sched_setaffinity(0, cores)
         manager = JobManager(tempfile.mkdtemp(prefix=f"bench_class_{where}_"), **options)
         took = []
         for _ in range(repeats + 1):
@@ -120,11 +130,14 @@ def overhead(address: str, data, config: TrainConfig, repeats: int = 3) -> dict:
             assert manager.wait(job.id, timeout=600).status == "finished"
             took.append(time.perf_counter() - started)
         manager.close()
+        os.environ.clear()
+        os.environ.update(saved[0])
+        os.sched_setaffinity(0, saved[1])
         times[where] = statistics.median(took[1:])
     return {
-        "here_s": round(times["here"], 2),
-        "cluster_s": round(times["cluster"], 2),
+        **{f"{where}_s": round(t, 2) for where, t in times.items()},
         "ratio": round(times["cluster"] / times["here"], 2),
+        "ratio_one_core": round(times["cluster"] / times["here_one_core"], 2),
     }
 
 

@@ -2,9 +2,10 @@
 
 python -m core.cli train (--sample T | --csv PATH | --ticker T) [--with A,B] [--features ...]
        [a flag for every TrainConfig field: --model, --transform, --train-frac, ...]
+       [--address HOST:PORT (train on that Ray cluster; or LAGLENS_RAY_ADDRESS)]
 python -m core.cli train --resume JOB_ID [--save-kept]   (an interrupted job)
 python -m core.cli compare (--sample T | --csv PATH | --ticker T) --with A,B [--n-seeds N]
-       [TrainConfig flags]   (univariate against multivariate, N seeds each)
+       [TrainConfig flags] [--address HOST:PORT]   (univariate against multivariate)
 python -m core.cli relate (--sample T | --csv PATH | --ticker T) --with A,B [--with-csv F,G]
 python -m core.cli runs [--workspace DIR]
 python -m core.cli anomalies (--sample T | --csv PATH | --ticker T) [every AnomalyConfig field]

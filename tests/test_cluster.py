@@ -78,6 +78,17 @@ def test_runs_on_the_cluster_equal_the_same_runs_here_and_record_their_node(clus
         assert store.get(here["run_id"]).record.node is None  # trained here
         assert store.get(there["run_id"]).record.node in cluster.nodes  # on a node, saved here
         assert len(store.get(there["run_id"]).record.seeds) == (extra[1] if extra else 1)
+    # a compare set from the CLI: each side a seed set, here in pinned workers, there in
+    # a placement group; the same runs, the same head-to-head answer
+    pair = (*TINY_SAMPLE_FLAGS, "--with", "MSFT", *TINY_FLAGS, "--epochs", 2, "--n-seeds", 2)
+    here = metrics_of(run_cli("compare", *pair, workspace=workspace))
+    there = metrics_of(run_cli("compare", *pair, "--address", cluster.address, workspace=workspace))
+    for mine, theirs in zip(here["runs"], there["runs"], strict=True):
+        assert theirs["side"] == mine["side"]
+        assert theirs["metrics"]["rel_mae"] == pytest.approx(mine["metrics"]["rel_mae"], rel=1e-6)
+    h2h = there["head_to_head"]["dm_pvalue"]
+    assert h2h == pytest.approx(here["head_to_head"]["dm_pvalue"], rel=1e-6)
+    assert {store.get(r["run_id"]).record.node for r in there["runs"]} <= set(cluster.nodes)
 
 
 def test_a_compare_set_starts_both_sides_at_once_and_stop_stops_them(cluster, workspace):
@@ -162,3 +173,73 @@ def test_a_lost_node_costs_at_most_an_epoch_and_its_job_is_saved_once(cluster, w
     twin, resumed = other.result["metrics"]["rel_mae"], retry.result["metrics"]["rel_mae"]
     assert resumed == pytest.approx(twin, abs=0.05)
     manager.close()
+
+
+SERVER = """
+import sys, time
+from core.jobs.manager import JobManager
+from tests.helpers import tiny_config, tiny_dataset
+manager = JobManager(address=sys.argv[1])
+data = tiny_dataset()
+config = tiny_config(epochs=12, backend="tensorflow")
+print(manager.submit("forecast", data.frame, data.describe(), config, "restart me").id, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_server_restarted_while_its_job_trains_on_the_cluster_resumes_it(cluster, workspace):
+    """The server process dies mid-job (SIGKILL); its task ends with it (Ray's ownership), so
+    it saves nothing. The server started again resumes the job from its checkpoint: one run."""
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, cluster.address], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        job_id = server.stdout.readline().strip()
+        jobs = workspace / "jobs"
+        deadline = time.monotonic() + 180
+        while kept_epochs(jobs / job_id) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert kept_epochs(jobs / job_id) >= 2
+    finally:
+        server.kill()
+        server.wait()
+    kept = kept_epochs(jobs / job_id)
+    manager = JobManager(address=cluster.address)  # the server, started again
+    old = manager.get(job_id)
+    assert old.status == "resumed", old.error
+    new = manager.wait(old.result["by"], timeout=300)
+    assert new.status == "finished", new.error
+    assert new.resumed_at == kept and [r["epoch"] for r in new.history] == list(range(1, 13))
+    time.sleep(2)  # were the first task still going, it would save now: it does not
+    assert [r.id for r in RunStore().runs()] == [new.run_id]
+    manager.close()
+
+
+def test_the_train_page_trains_on_the_cluster_and_shows_the_live_curve(
+    cluster, workspace, monkeypatch
+):
+    from tests.helpers import figure_of, values
+    from tests.test_pages_train import open_train_page, set_number
+
+    monkeypatch.setenv("LAGLENS_RAY_ADDRESS", cluster.address)
+    at = open_train_page()
+    set_number(at, "Window (lookback days)", 10)
+    set_number(at, "Units per layer", 8)
+    set_number(at, "Epochs", 3)
+    set_number(at, "Seeds (trained together)", 2)  # a seed set
+    at.run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception
+        if any("Saved run" in s.value for s in at.success):
+            break
+        time.sleep(0.3)
+    assert any("Saved run" in s.value for s in at.success), [m.value for m in at.markdown]
+    loss = figure_of(next(c for c in at.get("plotly_chart") if "live_loss" in c.proto.id))
+    traces = {trace["name"]: trace for trace in loss["data"]}
+    assert values(traces["train"]["x"]) == [1, 2, 3]
+    (run,) = RunStore().runs()
+    assert run.record.node in cluster.nodes and run.meta["epochs_run"] == 3
+    assert run.meta["n_seeds"] == 2

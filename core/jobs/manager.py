@@ -23,6 +23,10 @@ Order: every job is a row of the job table (core/jobs/table.py), shared by the s
 workspace; a job starts only when the table lets it (slots, caps per person and fair share:
 core/jobs/fairshare.py).
 
+Cluster: with an address (LAGLENS_RAY_ADDRESS, or --address on the CLI) each job runs as a
+task on that Ray cluster instead of a local worker (core/jobs/onray.py); the order, the
+caps and the retries stay the job table's and this manager's.
+
 Groups: the jobs of a compare set (univariate and multivariate, each a seed set) share a
 group and start together, beside whatever limit `max_parallel` sets, each in a worker
 pinned to a core of its own with one thread (core.config.ONE_THREAD_ENV): on 2 cores the
@@ -32,6 +36,7 @@ one Stop stops the set.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -500,8 +505,9 @@ class JobManager(Leases):
             if retry:  # under the lock: a waiter sees it resumed, never interrupted between
                 self._retry(job_id)
             group = [j for j in self._jobs.values() if job.group and j.group == job.group]
-            if self.cluster is not None and group and not any(j.active for j in group):
-                self.cluster.release(job.group)  # the set's reservation
+            if self.cluster is not None and group and not any(j.status == "running" for j in group):
+                self.cluster.release(job.group)  # the set's reservation (a side queued again
+                # after its node was lost gets one of its own: this one may hold a dead node's)
             self._start_ready_jobs()
             self._lock.notify_all()
 
@@ -524,9 +530,10 @@ class JobManager(Leases):
         job = self.get(job_id)
         with self._lock:  # a set's sides are reserved together
             members = sum(j.group == job.group and j.active for j in self._jobs.values())
+        members = members if job.group else 1
         write_json(job_dir / PID, {"pid": None, "node": ""})  # a cluster's job, not yet placed
-        ref = self.cluster.submit(job_dir, job.config.backend, job.group, members)
-        return self.cluster.follow(ref, job_dir, lambda event: self._apply(job_id, event))
+        apply = functools.partial(self._apply, job_id)
+        return self.cluster.run(job_dir, job.config.backend, job.group, members, apply)
 
     def _run_here(self, job_id: str, job_dir: Path) -> int:
         """The worker's code for one job, in this process (its own events applied directly)."""

@@ -6,7 +6,7 @@ Each job is one Ray Core task (`run_on_node`) with one CPU, Ray's own retries of
 lost with its node is retried by the job table, from its last epoch. The task needs no
 filesystem shared with the server:
 - it gets the job folder's files (settings, dataset, and the checkpoint of the job it
-  resumes) as bytes, and trains in a temporary workspace on its node, pinned to one core;
+  resumes) as bytes, and trains in a workspace of the node's own, pinned to one core;
 - every event (a batch, an epoch) goes to the server through an actor of the server's own
   (`EventSink`, on the server's node), and so does every new epoch checkpoint, as bytes, which
   the server writes into its job folder: a lost node costs at most the epoch it was in;
@@ -25,9 +25,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import tarfile
 import tempfile
 import threading
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -38,6 +40,8 @@ from core.workspace import atomic_write_bytes, read_json, write_json
 
 CORES_DIR = "laglens-cores"  # under the node's temp folder: which core each task holds
 NAMESPACE = "laglens"
+NODE_WORKSPACE = "laglens-node"  # under the node's temp folder
+PLACE_WAIT_S = 15.0  # a set's task not started by then is placed again without its reservation
 STOP_POLL_S = 0.05  # how often a task asks whether Stop was pressed (a batch takes longer)
 
 
@@ -131,8 +135,9 @@ class Relay:
 
 
 def run_on_node(job_id: str, files: dict, resumed: dict, sink) -> dict:
-    """One job inside a Ray worker: its folder rebuilt in a temporary workspace, trained by
-    the worker's code (core/jobs/worker.py), its run packed for the server."""
+    """One job inside a Ray worker: its folder rebuilt in the node's workspace, trained by
+    the worker's code (core/jobs/worker.py), its run packed for the server; its folders
+    are removed after."""
     from core.experiments.trials import claim_core
 
     core = claim_core(Path(tempfile.gettempdir()) / CORES_DIR)  # before any library's threads
@@ -141,9 +146,13 @@ def run_on_node(job_id: str, files: dict, resumed: dict, sink) -> dict:
     from core.jobs.worker import run_worker
 
     node = ray.get_runtime_context().get_node_id()
-    with tempfile.TemporaryDirectory(prefix="laglens-job-") as tmp:
-        root = Path(tmp)
-        job_dir = root / "jobs" / job_id
+    # the node's own workspace: the job's folders for the job's time, and JAX's compiled
+    # programs kept across jobs (as the server's workspace keeps them)
+    root = Path(tempfile.gettempdir()) / NODE_WORKSPACE
+    job_dir, run_dir = root / "jobs" / job_id, root / "runs" / job_id
+    made = [job_dir, run_dir, *(root / "jobs" / j for j in resumed)]
+    try:
+        shutil.rmtree(job_dir, ignore_errors=True)
         job_dir.mkdir(parents=True)
         for name, data in files.items():
             (job_dir / name).write_bytes(data)
@@ -157,7 +166,6 @@ def run_on_node(job_id: str, files: dict, resumed: dict, sink) -> dict:
         relay({"type": "node", "node": node, "core": core})
         code = run_worker(job_dir, emit=relay)
         relay.flush()
-        run_dir = root / "runs" / job_id
         if (run_dir / "run.json").is_file():
             record = json.loads((run_dir / "run.json").read_text())
             record["node"] = node  # where it trained (a local run: null)
@@ -169,6 +177,9 @@ def run_on_node(job_id: str, files: dict, resumed: dict, sink) -> dict:
             "node": node,
             "core": core,
         }
+    finally:
+        for folder in made:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ on the server
@@ -270,15 +281,24 @@ class Cluster:
         options = {"runtime_env": {"env_vars": {**self.env, "KERAS_BACKEND": backend}}}
         if group:
             with self._lock:  # one reservation for both sides: they start together
-                if group not in self.groups:
-                    self.groups[group] = ray.util.placement_group([{"CPU": 1}] * max(members, 1))
+                if group not in self.groups:  # a side each, as many as the cluster has
+                    bundles = max(1, min(members, self.cpus()))
+                    self.groups[group] = ray.util.placement_group([{"CPU": 1}] * bundles)
                 options["scheduling_strategy"] = PlacementGroupSchedulingStrategy(
                     self.groups[group], placement_group_bundle_index=-1
                 )
         return self.task.options(**options).remote(job_dir.name, files, resumed, self.sink)
 
+    def run(self, job_dir: Path, backend: str, group: str, members: int, apply) -> tuple[int, str]:
+        """Submit the job's task and follow it (`follow`). A set's task not started after
+        PLACE_WAIT_S is placed again without its reservation: the cluster lost CPUs since it
+        was made (a node died), and a reservation that cannot be placed waits for ever."""
+        ref = self.submit(job_dir, backend, group, members)
+        again = (lambda: self.submit(job_dir, backend)) if group else None
+        return self.follow(ref, job_dir, apply, again)
+
     def release(self, group: str) -> None:
-        """A set's reservation, once none of its jobs is active."""
+        """A set's reservation, once none of its jobs runs."""
         import ray
 
         with self._lock:
@@ -296,20 +316,22 @@ class Cluster:
 
         ray.get(self.sink.stop.remote(job_id))
 
-    def follow(self, ref, job_dir: Path, apply, poll: float = 0.2) -> tuple[int, str]:
+    def follow(self, ref, job_dir: Path, apply, again=None, poll: float = 0.2) -> tuple[int, str]:
         """Apply the job's events as they arrive (checkpoints written to `job_dir`), pass on
         a Stop, and when the task ends write its run and outcome here: (exit code, why it
-        was lost or '')."""
+        was lost or ''). `again`: submits the task anew, if it has not started in time."""
         import ray
 
-        job_id, asked, last = job_dir.name, False, None
+        job_id, asked, last, began = job_dir.name, False, None, time.monotonic()
+        placed = False
 
         def drain() -> None:
-            nonlocal last
+            nonlocal last, placed
             for event in self.events(job_id):
                 if event["type"] == "checkpoint":
                     write_checkpoint(job_dir, event["files"])
                 elif event["type"] == "node":  # where it runs, for a lost node's message
+                    placed = True
                     write_json(job_dir / PID, {"pid": None, "node": event["node"]})
                 elif event["type"] in ("done", "error"):
                     last = event  # applied once the run is in the store
@@ -324,8 +346,13 @@ class Cluster:
                 asked = True
             if done:
                 break
+            if again is not None and not placed and time.monotonic() - began > PLACE_WAIT_S:
+                ray.cancel(ref, force=True)  # it never started: nothing is lost
+                ref, again = again(), None
         try:
             result = ray.get(ref)
+        except ray.exceptions.RayTaskError as exc:  # the task's own error: failed, not retried
+            raise RuntimeError(str(exc.cause or exc).splitlines()[0][:500]) from exc
         except ray.exceptions.RayError as exc:  # the node or its worker died: the table retries
             node = (read_json(job_dir / PID) or {}).get("node") or ""
             return -9, lost_message(exc, node)
