@@ -20,7 +20,7 @@ Measured, from the job table and the saved runs:
 - jobs lost (submitted, never saved as a run) and jobs started twice.
 
 `python -m benchmarks.bench_class [--people 30] [--jobs 6] [--within 60] [--kill-worker]
-[--address HOST:PORT [--kill-node]]`
+[--address HOST:PORT | --loopback] [--kill-node]`
 prints a table per person and, last, one JSON line. Results: docs/measurements.md,
 `## bench_class`.
 """
@@ -33,6 +33,8 @@ import os
 import random
 import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -310,7 +312,7 @@ def main(
     return result
 
 
-if __name__ == "__main__":
+def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=6, help="jobs per person (compare sets of 2)")
@@ -319,17 +321,41 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--address", default=None, help="train on this Ray cluster")
     parser.add_argument(
-        "--kill-node", action="store_true", help="with --address (loopback): kill one node"
+        "--loopback", action="store_true", help="start a 2-node cluster on 127.0.0.1 for it"
+    )
+    parser.add_argument(
+        "--kill-node", action="store_true", help="kill one node of a cluster on this machine"
     )
     args = parser.parse_args()
-    if args.kill_node and not args.address:
-        parser.error("--kill-node needs --address (a loopback cluster: raycluster --nodes 2)")
-    main(
-        args.people,
-        args.jobs,
-        args.within,
-        args.kill_worker,
-        args.seed,
-        address=args.address,
-        kill_node=args.kill_node,
-    )
+    if args.kill_node and not (args.address or args.loopback):
+        parser.error("--kill-node needs --address or --loopback (a cluster on this machine)")
+    cluster = None
+    if args.loopback:  # every node on 127.0.0.1; stopped below, with every process it started
+        cluster = subprocess.Popen(
+            [sys.executable, "-m", "core.experiments.raycluster", "--nodes", "2", "--cpus", "1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        args.address = cluster.stdout.readline().split()[1]
+    try:
+        main(
+            args.people,
+            args.jobs,
+            args.within,
+            args.kill_worker,
+            args.seed,
+            address=args.address,
+            kill_node=args.kill_node,
+        )
+    finally:
+        if cluster is not None:
+            import ray
+
+            ray.shutdown()
+            cluster.send_signal(signal.SIGTERM)
+            cluster.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    cli()
