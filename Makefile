@@ -67,6 +67,7 @@ bench: $(DEV_STAMP) $(CHROMIUM)
 	$(PY) -m benchmarks.bench_class --kill-worker
 	$(PY) -m benchmarks.bench_class --people 10 --jobs 4 --within 30 --loopback --kill-node
 	$(PY) -m benchmarks.bench_class --people 10 --jobs 4 --within 30
+	$(PY) -m benchmarks.bench_volatility
 
 screenshots: $(DEV_STAMP) $(CHROMIUM)
 	LAGLENS_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_walkthrough.py

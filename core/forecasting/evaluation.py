@@ -332,8 +332,17 @@ def diebold_mariano(
     d = fn(ea) - fn(eb)
     if d.ndim > 1:  # several steps per origin: the origin's mean loss
         d = d.mean(axis=1)
+    return diebold_mariano_losses(d, h, scale=float(np.mean(fn(eb))))
+
+
+def diebold_mariano_losses(d: np.ndarray, h: int = 1, scale: float | None = None) -> dict:
+    """The Diebold-Mariano test on loss differences d_t = L_a,t - L_b,t, whatever the loss
+    (QLIKE for volatility: core/forecasting/volatility.py). `scale`: the reference's mean
+    loss, below which (1e-12 of it) every difference counts as none: the same forecasts."""
+    d = np.asarray(d, float)
     n = len(d)
-    if n >= 3 and np.all(np.abs(d) <= 1e-12 * np.mean(fn(eb))):  # the same forecasts
+    scale = float(np.mean(np.abs(d))) if scale is None else scale
+    if n >= 3 and np.all(np.abs(d) <= 1e-12 * scale):  # the same forecasts
         return {"stat": 0.0, "pvalue": 1.0, "se": float("nan")}
     centred = d - d.mean()
     gamma = [np.sum(centred[k:] * centred[: n - k]) / n for k in range(min(h, n))]
