@@ -59,6 +59,25 @@ def cluster():
         started.stop()
 
 
+def test_an_address_where_no_cluster_answers_is_refused_at_once(workspace):
+    """A bad --address (or LAGLENS_RAY_ADDRESS) is a clear error, exit 2, in seconds: Ray
+    itself would retry for minutes. Nothing is written."""
+    from tests.conftest import free_port
+
+    for address, why in (
+        (f"127.0.0.1:{free_port()}", "nothing answers there"),
+        ("nohost", "that is not HOST:PORT"),
+    ):
+        started = time.monotonic()
+        out = run_cli(
+            "train", *TINY_SAMPLE_FLAGS, *TINY_FLAGS, "--address", address, workspace=workspace
+        )
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-2000:]
+        assert f"Cannot reach the Ray cluster at {address}: {why}" in out.stderr
+        assert time.monotonic() - started < 60
+    assert not (workspace / "runs").exists() or not any((workspace / "runs").iterdir())
+
+
 def metrics_of(out) -> dict:
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -26,6 +26,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import tarfile
 import tempfile
 import threading
@@ -206,6 +207,21 @@ class EventSink:
         self.stops.add(job_id)
 
 
+def unreachable(address: str) -> str:
+    """Why nothing can be a Ray cluster at HOST:PORT (its port takes no connection in 3 s),
+    or ''. "auto" (the cluster this machine is a node of) is left to Ray."""
+    if address == "auto":
+        return ""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        return "that is not HOST:PORT (the head's address and port, 6379 by default)"
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=3).close()
+    except OSError as exc:
+        return f"nothing answers there ({exc.strerror or exc})"
+    return ""
+
+
 def lost_message(exc: Exception, node: str) -> str:
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
     where = f"node {node[:12]}" if node else "its cluster node"
@@ -226,6 +242,12 @@ class Cluster:
 
         env = {**ONE_THREAD_ENV, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
         self.env = env
+        if problem := unreachable(address):  # Ray itself would retry for minutes
+            raise UserError(
+                f"Cannot reach the Ray cluster at {address}: {problem}. Start it "
+                "(docs/operations.md: `python -m core.experiments.raycluster` on one machine), "
+                "or unset LAGLENS_RAY_ADDRESS (or leave out --address) to train on this server."
+            )
         try:
             if ray.is_initialized() and ray.get_runtime_context().gcs_address != address:
                 ray.shutdown()  # another cluster's (a test's): one at a time
