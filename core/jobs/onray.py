@@ -10,7 +10,8 @@ filesystem shared with the server:
 - every event (a batch, an epoch) goes to the server through an actor of the server's own
   (`EventSink`, on the server's node), and so does every new epoch checkpoint, as bytes, which
   the server writes into its job folder: a lost node costs at most the epoch it was in;
-- Stop is a flag on the same actor, which the task reads back with each batch's event;
+- Stop is a flag on the same actor, which the task looks for every STOP_POLL_S and turns
+  into the stop file its training loop reads after each batch;
 - the saved run comes back as the task's result, a tar of its folder, and the server writes it
   into its run store (renamed into place, like every run): only the server saves runs, so a
   task that dies, or outlives a server that restarted, never saves one twice.
@@ -222,6 +223,14 @@ def unreachable(address: str) -> str:
     return ""
 
 
+def cannot_reach(address: str, why: str) -> UserError:
+    return UserError(
+        f"Cannot reach the Ray cluster at {address}: {why}. Start it (docs/operations.md: "
+        "`python -m core.experiments.raycluster` on one machine), or unset "
+        "LAGLENS_RAY_ADDRESS (or leave out --address) to train on this server."
+    )
+
+
 def lost_message(exc: Exception, node: str) -> str:
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
     where = f"node {node[:12]}" if node else "its cluster node"
@@ -243,11 +252,7 @@ class Cluster:
         env = {**ONE_THREAD_ENV, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
         self.env = env
         if problem := unreachable(address):  # Ray itself would retry for minutes
-            raise UserError(
-                f"Cannot reach the Ray cluster at {address}: {problem}. Start it "
-                "(docs/operations.md: `python -m core.experiments.raycluster` on one machine), "
-                "or unset LAGLENS_RAY_ADDRESS (or leave out --address) to train on this server."
-            )
+            raise cannot_reach(address, problem)
         try:
             if ray.is_initialized() and ray.get_runtime_context().gcs_address != address:
                 ray.shutdown()  # another cluster's (a test's): one at a time
@@ -260,11 +265,7 @@ class Cluster:
                     logging_level="ERROR",
                 )
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise UserError(
-                f"Cannot reach the Ray cluster at {address}: {str(exc).splitlines()[0][:200]} "
-                "Start it (docs/operations.md: python -m core.experiments.raycluster on one "
-                "machine), or unset LAGLENS_RAY_ADDRESS to train on this server."
-            ) from exc
+            raise cannot_reach(address, str(exc).splitlines()[0][:200]) from exc
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         self.address = address
