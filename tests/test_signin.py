@@ -93,6 +93,7 @@ def changeable(page) -> list[str]:
     page.get_by_text("Rename or delete a run").click()
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Run").last
     box.click()
+    page.get_by_role("option").first.wait_for(timeout=30_000)  # the list is drawn after the click
     options = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")
     return sorted(o.rsplit(" (", 1)[0] for o in options)

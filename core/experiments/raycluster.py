@@ -15,30 +15,15 @@ with `ray start` then calls the head there, off loopback.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 from pathlib import Path
 
 from core.config import ONE_THREAD_ENV
+from core.jobs.onray import ray_env
 
 ROOT = Path(__file__).resolve().parents[2]
 THREAD_ENV = {**ONE_THREAD_ENV, "TF_CPP_MIN_LOG_LEVEL": "2"}  # one thread per trial
-
-
-def is_loopback(address: str | None) -> bool:
-    host = (address or "").rsplit(":", 1)[0]
-    return host in ("", "localhost", "::1") or host.startswith("127.")
-
-
-def ray_env(address: str | None) -> None:
-    """Set before Ray is first imported (it reads them at import). No telemetry. On this
-    machine Ray stays on 127.0.0.1: Ray resolves "127.0.0.1" to the machine's routable
-    address unless its cluster mode is off, which is what RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0
-    does (it only stops `ray start` from adding worker nodes, which LagLens never does)."""
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    if is_loopback(address):
-        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 
 def start_ray(address: str | None, workers: int, backend: str = "tensorflow") -> None:

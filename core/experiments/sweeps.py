@@ -23,8 +23,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from core.errors import UserError
-from core.experiments.raycluster import ray_env, start_ray
+from core.experiments.raycluster import start_ray
 from core.experiments.trials import SweepSpec, run_trial, trial_key
+from core.jobs.onray import ray_env
 from core.jobs.state import pid_alive, started_at
 from core.workspace import make_dir, read_json, workspace_dir, write_json
 

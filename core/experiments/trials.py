@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core.errors import UserError
+from core.jobs.worker import claim_core
 from core.store.people import SINGLE_USER
 
 INPUTS = ("uni", "multi")
@@ -122,31 +123,6 @@ def load_trial_dataset(spec: SweepSpec, dataset: str):
         return data
     kind = "sample" if source == "sample" else "yahoo"
     return load_dataset(kind, name, spec.start, spec.end, extras)
-
-
-_CLAIMED: list = []  # the lock file this worker process holds on its core
-
-
-def claim_core(folder: Path) -> int | None:
-    """Pin this process (a Ray worker, once: workers stay for the whole sweep) to a core no
-    other worker of the sweep holds, by an exclusive lock on folder/CORE.lock that lasts as
-    long as the process; the core, or None when every core is held."""
-    import fcntl
-
-    if _CLAIMED:
-        return _CLAIMED[0][0]
-    folder.mkdir(parents=True, exist_ok=True)
-    for core in sorted(os.sched_getaffinity(0)):
-        handle = open(folder / f"{core}.lock", "w")  # held for the process's life
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            continue
-        os.sched_setaffinity(0, {core})
-        _CLAIMED.append((core, handle))
-        return core
-    return None
 
 
 def run_trial(spec_dict: dict, trial: dict, root: str, sweep_id: str, cores_dir: str = "") -> dict:

@@ -42,9 +42,25 @@ from core.workspace import atomic_write_bytes, read_json, write_json
 
 CORES_DIR = "laglens-cores"  # under the node's temp folder: which core each task holds
 NAMESPACE = "laglens"
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: on every node's PYTHONPATH
 NODE_WORKSPACE = "laglens-node"  # under the node's temp folder
 PLACE_WAIT_S = 15.0  # a set's task not started by then is placed again without its reservation
 STOP_POLL_S = 0.05  # how often a task asks whether Stop was pressed (a batch takes longer)
+
+
+def is_loopback(address: str | None) -> bool:
+    host = (address or "").rsplit(":", 1)[0]
+    return host in ("", "localhost", "::1") or host.startswith("127.")
+
+
+def ray_env(address: str | None) -> None:
+    """Set before Ray is first imported (it reads them at import). No telemetry. On this
+    machine Ray stays on 127.0.0.1: Ray resolves "127.0.0.1" to the machine's routable
+    address unless its cluster mode is off, which is what RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0
+    does (it only stops `ray start` from adding worker nodes, which LagLens never does)."""
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    if is_loopback(address):
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 
 def checkpoint_files(folder: Path) -> dict[str, bytes]:
@@ -140,7 +156,7 @@ def run_on_node(job_id: str, files: dict, resumed: dict, sink) -> dict:
     """One job inside a Ray worker: its folder rebuilt in the node's workspace, trained by
     the worker's code (core/jobs/worker.py), its run packed for the server; its folders
     are removed after."""
-    from core.experiments.trials import claim_core
+    from core.jobs.worker import claim_core
 
     core = claim_core(Path(tempfile.gettempdir()) / CORES_DIR)  # before any library's threads
     import ray
@@ -241,13 +257,10 @@ class Cluster:
     """The server's side: joined once per job manager, its actor, the groups' reservations."""
 
     def __init__(self, address: str, server: str) -> None:
-        from core.experiments.raycluster import ray_env
-
         ray_env(address)
         import ray
 
         from core.config import ONE_THREAD_ENV
-        from core.experiments.raycluster import ROOT
 
         env = {**ONE_THREAD_ENV, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
         self.env = env

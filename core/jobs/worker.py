@@ -78,6 +78,31 @@ def pin(pid: int, cores: tuple[int, ...]) -> None:
             pass  # a thread that ended meanwhile
 
 
+_CLAIMED: list = []  # the lock file this worker process holds on its core
+
+
+def claim_core(folder: Path) -> int | None:
+    """Pin this process (a Ray worker, once: workers stay for a whole sweep, or many jobs) to a core no
+    other worker holds, by an exclusive lock on folder/CORE.lock that lasts as
+    long as the process; the core, or None when every core is held."""
+    import fcntl
+
+    if _CLAIMED:
+        return _CLAIMED[0][0]
+    folder.mkdir(parents=True, exist_ok=True)
+    for core in sorted(os.sched_getaffinity(0)):
+        handle = open(folder / f"{core}.lock", "w")  # held for the process's life
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        os.sched_setaffinity(0, {core})
+        _CLAIMED.append((core, handle))
+        return core
+    return None
+
+
 def spawn_standby(jobs_dir: Path, backend: str) -> tuple[subprocess.Popen, Path]:
     """A warm worker: Keras and its backend imported, waiting on stdin for a job folder."""
     from core.store.runs import RunStore
