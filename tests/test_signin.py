@@ -88,12 +88,19 @@ def sign_in(page, url: str, email: str) -> None:
 
 def changeable(page) -> list[str]:
     """The runs the Train page's "Rename or delete a run" offers (by name)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     nav = page.locator('[data-testid="stSidebarNav"]')
     nav.get_by_role("link", name="Train").click()
     page.get_by_text("Rename or delete a run").click()
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Run").last
-    box.click()
-    page.get_by_role("option").first.wait_for(timeout=30_000)  # the list is drawn after the click
+    for _ in range(6):  # a click that lands while the page reruns opens nothing: again
+        box.click()
+        try:
+            page.get_by_role("option").first.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
     options = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")
     return sorted(o.rsplit(" (", 1)[0] for o in options)
